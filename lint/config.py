@@ -1,0 +1,204 @@
+"""Configuration: `[tool.pipelint]` in pyproject.toml or `.pipelint.toml`, validated strictly.
+
+Every unknown key, unknown code or bad value is a `ConfigError` naming the file, the key and what is
+allowed: a typo in a linter's configuration must not silently turn a rule off.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelint import registries
+from pipelint.rule import SEVERITY_OPTION, Rule
+
+TOP_KEYS = ("select", "extend-select", "ignore", "exclude", "per-file-ignores", "rules")
+DEFAULT_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", ".pipelint_cache",
+                                   "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"})
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass
+class Settings:
+    path: str | None = None  # the configuration file, if any
+    root: str = "."  # globs are relative to this folder
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> options
+
+    def is_excluded(self, path: str) -> bool:
+        return _matches(path, self.exclude, self.root)
+
+    def ignored_codes(self, path: str) -> set[str]:
+        out: set[str] = set()
+        for pattern, selectors in self.per_file_ignores.items():
+            if _matches(path, [pattern], self.root):
+                out |= resolve(selectors, f"per-file-ignores.{pattern!r}", self.path)
+        return out
+
+
+def _matches(path: str, patterns: list[str], root: str) -> bool:
+    if not patterns:
+        return False
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root)).replace(os.sep, "/")
+    base = os.path.basename(path)
+    for pattern in patterns:
+        pat = pattern.rstrip("/")
+        if fnmatch.fnmatchcase(rel, pat) or fnmatch.fnmatchcase(base, pat):
+            return True
+        if fnmatch.fnmatchcase(rel, pat + "/*") or any(
+            fnmatch.fnmatchcase(part, pat) for part in rel.split("/")[:-1]
+        ):
+            return True
+    return False
+
+
+def find(start: str = ".") -> str | None:
+    """The nearest `.pipelint.toml`, or `pyproject.toml` with a [tool.pipelint] table, walking up."""
+    here = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(here, ".pipelint.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        candidate = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(candidate):
+            try:
+                with open(candidate, "rb") as fh:
+                    if "pipelint" in tomllib.load(fh).get("tool", {}):
+                        return candidate
+            except (OSError, tomllib.TOMLDecodeError):
+                pass
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def load(path: str) -> Settings:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    prefix = ""
+    if os.path.basename(path) == "pyproject.toml":
+        data = data.get("tool", {}).get("pipelint", {})
+        prefix = "tool.pipelint."
+    return from_dict(data, path, prefix)
+
+
+def from_dict(data: dict, path: str | None, prefix: str = "") -> Settings:
+    where = path or "configuration"
+    settings = Settings(path=path, root=os.path.dirname(os.path.abspath(path)) if path else ".")
+    for key, value in data.items():
+        if key not in TOP_KEYS:
+            raise ConfigError(f"{where}: unknown key '{prefix}{key}' (allowed: {', '.join(TOP_KEYS)})")
+    for key in ("select", "extend-select", "ignore", "exclude"):
+        if key in data:
+            value = data[key]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: '{prefix}{key}' must be a list of strings")
+            if key != "exclude":
+                resolve(value, prefix + key, path)
+    settings.select = data.get("select")
+    settings.extend_select = data.get("extend-select", [])
+    settings.ignore = data.get("ignore", [])
+    settings.exclude = data.get("exclude", [])
+    pfi = data.get("per-file-ignores", {})
+    if not isinstance(pfi, dict):
+        raise ConfigError(f"{where}: '{prefix}per-file-ignores' must be a table of glob = [codes]")
+    for pattern, codes in pfi.items():
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ConfigError(f"{where}: '{prefix}per-file-ignores.{pattern}' must be a list of codes")
+        resolve(codes, f"{prefix}per-file-ignores.{pattern}", path)
+    settings.per_file_ignores = pfi
+    rules = data.get("rules", {})
+    if not isinstance(rules, dict):
+        raise ConfigError(f"{where}: '{prefix}rules' must be a table")
+    for name, options in rules.items():
+        rule = rule_class(name)
+        if rule is None:
+            raise ConfigError(f"{where}: unknown rule '{prefix}rules.{name}' (see `pipelint rules`)")
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}: '{prefix}rules.{name}' must be a table")
+        checked = validate_options(rule, options, f"{where}: '{prefix}rules.{name}")
+        settings.rule_options.setdefault(rule.code, {}).update(checked)
+    return settings
+
+
+def validate_options(rule: type[Rule], options: dict, where: str) -> dict:
+    known = {o.name: o for o in rule.options}
+    known["severity"] = SEVERITY_OPTION
+    for key, value in options.items():
+        option = known.get(key)
+        if option is None:
+            raise ConfigError(f"{where}.{key}' is not an option of {rule.code} (allowed: {', '.join(known)})")
+        problem = option.validate(value)
+        if problem is None and rule.code == "REG001" and key == "target":
+            problem = registries.target_error(value)
+        if problem:
+            raise ConfigError(f"{where}.{key}' = {value!r}: {problem}")
+    return dict(options)
+
+
+def rule_class(name: str) -> type[Rule] | None:
+    from pipelint.rules import BY_CODE, BY_NAME
+
+    return BY_CODE.get(name.upper()) or BY_NAME.get(name)
+
+
+def resolve(selectors: list[str], key: str = "selector", path: str | None = None) -> set[str]:
+    """Codes named by selectors: `ALL`, a code, a code prefix (`IMG`, `IMG00`) or a rule name."""
+    from pipelint.rules import BY_CODE, BY_NAME
+
+    codes: set[str] = set()
+    for sel in selectors:
+        s = sel.strip()
+        if s.upper() == "ALL":
+            codes |= set(BY_CODE)
+        elif s in BY_NAME:
+            codes.add(BY_NAME[s].code)
+        elif s and any(code.startswith(s.upper()) for code in BY_CODE):
+            codes |= {code for code in BY_CODE if code.startswith(s.upper())}
+        else:
+            where = f"{path}: '{key}'" if path else key
+            raise ConfigError(f"{where}: unknown rule selector {sel!r} (a code like REG001, a prefix like IMG, "
+                              "a rule name like untagged-image, or ALL)")
+    return codes
+
+
+def enabled_rules(settings: Settings, select: list[str] | None = None, extend_select: list[str] = (),
+                  ignore: list[str] = (), overrides: dict[str, dict] | None = None) -> list[Rule]:
+    """Rule instances for a run: configuration first, command-line selectors on top."""
+    from pipelint.rules import RULES
+
+    if select is not None:
+        base = resolve(select, "--select")
+    elif settings.select is not None:
+        base = resolve(settings.select, "select", settings.path)
+    else:
+        base = {r.code for r in RULES if r.enabled_by_default}
+    base |= resolve(settings.extend_select, "extend-select", settings.path)
+    base |= resolve(list(extend_select), "--extend-select")
+    base -= resolve(settings.ignore, "ignore", settings.path)
+    base -= resolve(list(ignore), "--ignore")
+    rules = []
+    for cls in RULES:
+        if cls.code not in base:
+            continue
+        options = dict(settings.rule_options.get(cls.code, {}))
+        options.update((overrides or {}).get(cls.code, {}))
+        severity = options.pop("severity", None)
+        rules.append(cls(severity, **options))
+    return rules

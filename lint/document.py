@@ -1,0 +1,187 @@
+"""Parsing: text -> documents of nodes with exact positions. The only module that imports a YAML parser.
+
+The parser is PyYAML's composer on libyaml (`CSafeLoader`), falling back to PyYAML's pure-Python composer
+where libyaml is missing. Only *composition* is used: no constructor runs, so no tag can build an object,
+and an alias is the very node it refers to (never expanded: an alias bomb stays small). Scalars keep the
+string as written (`yes` stays "yes"; YAML 1.1 resolution never happens here).
+
+Nodes are PyYAML's nodes; the rest of pipelint reaches them only through the helpers below, so another
+parser can be swapped in behind this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from pipelint.source import Source
+
+try:
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+__all__ = [
+    "Document", "ParseError", "Node", "MappingNode", "ScalarNode", "SequenceNode", "parse",
+    "get", "get_pair", "scalar", "is_map", "is_seq", "is_scalar", "ROOT_KEYS",
+]
+
+ROOT_KEYS = ("pipeline", "template", "inputSet", "overlayInputSet", "trigger", "connector")
+# Keys one of which a Harness entity body carries; tells `trigger:` of Azure Pipelines from a Harness trigger.
+_ENTITY_KEYS = frozenset({"identifier", "name", "stages", "spec", "type", "pipeline", "inputSetReferences"})
+
+
+class ParseError(Exception):
+    def __init__(self, message: str, line: int, column: int):
+        super().__init__(message)
+        self.message = message
+        self.line = line  # 1-based
+        self.column = column  # 1-based
+
+
+@dataclass
+class Document:
+    source: Source
+    number: int  # 0-based index of the document in its file
+    root: Node
+    kind: str | None  # a ROOT_KEYS entry, "headless", or None (not a Harness document)
+    body: Node | None  # the entity body: the root key's value, or the root itself when headless
+    path_prefix: tuple = field(default=())
+
+    @property
+    def text(self) -> str:
+        return self.source.text  # type: ignore[return-value]
+
+
+def parse(source: Source) -> tuple[list[Document], ParseError | None]:
+    """Every document of `source` that parses, and the error that stopped parsing, if any."""
+    docs: list[Document] = []
+    text = source.text or ""
+    try:
+        for number, root in enumerate(yaml.compose_all(text, Loader=_Loader)):
+            if root is None:
+                continue
+            kind, body = _kind(root, source)
+            prefix = (f"--- {number}",) if number else ()
+            docs.append(Document(source, number, root, kind, body, prefix))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "syntax error"
+        if exc.context and exc.context not in problem:
+            problem = f"{problem} ({exc.context})"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return docs, ParseError(_clean(problem), line, col)
+    except yaml.YAMLError as exc:
+        return docs, ParseError(_clean(str(exc)), 1, 1)
+    except RecursionError:
+        return docs, ParseError("document is nested too deeply", 1, 1)
+    return docs, None
+
+
+def _clean(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _kind(root: Node, source: Source) -> tuple[str | None, Node | None]:
+    if isinstance(root, MappingNode):
+        keys = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)}
+        if keys.get("version") is not None and scalar(keys["version"]) == "1":
+            return None, None  # Harness "v1" YAML: other keys, out of scope
+        for key in ROOT_KEYS:
+            body = keys.get(key)
+            if isinstance(body, MappingNode) and (
+                len(root.value) == 1 or any(scalar(k) in _ENTITY_KEYS for k, _ in body.value)
+            ):
+                return key, body
+        if source.under_harness_dir:
+            return "headless", root
+    return None, None
+
+
+# --- node helpers: the only way the rest of pipelint reads nodes ---------------------------------------
+
+def is_map(node: Node | None) -> bool:
+    return isinstance(node, MappingNode)
+
+
+def is_seq(node: Node | None) -> bool:
+    return isinstance(node, SequenceNode)
+
+
+def is_scalar(node: Node | None) -> bool:
+    return isinstance(node, ScalarNode)
+
+
+def scalar(node: Node | None) -> str | None:
+    """The scalar's text as written (no YAML 1.1 resolution), or None for a non-scalar or missing node."""
+    if isinstance(node, ScalarNode):
+        return node.value
+    return None
+
+
+def is_null(node: Node | None) -> bool:
+    return node is None or (
+        isinstance(node, ScalarNode) and not node.style and node.value in ("", "~", "null", "Null", "NULL")
+    )
+
+
+def get_pair(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
+    """The last (key node, value node) pair for `key` (YAML keeps the last of duplicates)."""
+    if not isinstance(node, MappingNode):
+        return None
+    found = None
+    for k, v in node.value:
+        if isinstance(k, ScalarNode) and k.value == key:
+            found = (k, v)
+    return found
+
+
+def get(node: Node | None, key: str) -> Node | None:
+    pair = get_pair(node, key)
+    return pair[1] if pair else None
+
+
+def get_path(node: Node | None, *keys: str) -> Node | None:
+    for key in keys:
+        node = get(node, key)
+        if node is None:
+            return None
+    return node
+
+
+def items(node: Node | None) -> Iterator[Node]:
+    if isinstance(node, SequenceNode):
+        yield from node.value
+
+
+def walk(root: Node) -> Iterator[Node]:
+    """Every node once (aliases are visited once: no blow-up on alias bombs)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, MappingNode):
+            for k, v in node.value:
+                stack.append(v)
+                stack.append(k)
+        elif isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def scalar_value_start(node: ScalarNode, text: str) -> int:
+    """Index of the scalar's value proper: past any `&anchor` and `!tag` before it."""
+    i = node.start_mark.index
+    end = node.end_mark.index
+    while i < end and text[i] in "&!":
+        while i < end and text[i] not in " \t\r\n":
+            i += 1
+        while i < end and text[i] in " \t\r\n":
+            i += 1
+    return i

@@ -1,0 +1,171 @@
+"""The engine: files -> sources -> documents -> sites -> rules -> findings; and fixing, on top of it.
+
+    paths --discover--> file names --read--> Source --parse--> Document --harness.sites--> HarnessDoc
+        --rules--> Finding --suppression, per-file-ignores--> sorted findings
+
+Fixing is the same run followed by applying edits, re-parsing to verify, and repeating until nothing is
+left to fix (a bounded number of passes); see `fix`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+from pipelint import document, harness, source as sourcelib, suppression
+from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
+from pipelint.finding import Finding, Span
+from pipelint.rule import HarnessDoc, Rule, RunIndex
+
+YAML_SUFFIXES = (".yaml", ".yml")
+STDIN = "-"
+
+
+@dataclass
+class FileReport:
+    """What checking one file produced."""
+
+    source: sourcelib.Source
+    docs: list[HarnessDoc] = field(default_factory=list)
+    parsed: list = field(default_factory=list)  # every document.Document of the file, Harness or not
+    findings: list[Finding] = field(default_factory=list)
+    suppressions: suppression.Suppressions = field(default_factory=suppression.Suppressions)
+    harness: bool = False  # did the file hold anything pipelint checks
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding]
+    files_checked: int
+    errors: list[str]  # one line each: files that could not be read or written
+    reports: dict[str, FileReport] = field(default_factory=dict)
+    fixed: list[tuple[str, Finding]] = field(default_factory=list)  # (path, finding) fixes applied
+    changed: dict[str, tuple[sourcelib.Source, str]] = field(default_factory=dict)  # path -> (source, new text)
+    internal_errors: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, settings: Settings, rules: list[Rule], force_exclude: bool = False):
+        self.settings = settings
+        self.rules = rules
+        self.doc_rules = [r for r in rules if not r.cross_file]
+        self.run_rules = [r for r in rules if r.cross_file]
+        self.force_exclude = force_exclude
+        self.yml001 = next((r for r in rules if r.code == "YML001"), None)
+
+    # --- discovery ----------------------------------------------------------------------------------
+    def discover(self, paths: list[str]) -> tuple[list[str], list[str]]:
+        """(files to check, missing paths). `-` stands for standard input."""
+        files: list[str] = []
+        missing: list[str] = []
+        for given in paths:
+            if given == STDIN:
+                files.append(STDIN)
+            elif os.path.isdir(given):
+                files.extend(self._walk(given))
+            elif os.path.lexists(given):
+                if not (self.force_exclude and self.settings.is_excluded(given)):
+                    files.append(os.path.normpath(given))
+            else:
+                missing.append(given)
+        seen: set[str] = set()
+        unique = [f for f in files if not (f in seen or seen.add(f))]
+        return unique, missing
+
+    def _walk(self, top: str) -> list[str]:
+        out: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = sorted(
+                d for d in dirnames
+                if d not in DEFAULT_EXCLUDED_DIRS and not self.settings.is_excluded(os.path.join(dirpath, d))
+            )
+            for name in sorted(filenames):
+                if name.endswith(YAML_SUFFIXES):
+                    path = os.path.normpath(os.path.join(dirpath, name))
+                    if not self.settings.is_excluded(path):
+                        out.append(path)
+        return out
+
+    # --- reading ------------------------------------------------------------------------------------
+    def read(self, files: list[str], stdin_filename: str | None = None) -> tuple[list[sourcelib.Source], list[str]]:
+        sources, errors = [], []
+        for path in files:
+            if path == STDIN:
+                sources.append(sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read()))
+                continue
+            try:
+                sources.append(sourcelib.read(path))
+            except sourcelib.ReadError as exc:
+                errors.append(f"{path}: {exc}")
+        return sources, errors
+
+    # --- checking -----------------------------------------------------------------------------------
+    def check_file(self, src: sourcelib.Source) -> FileReport:
+        report = FileReport(src)
+        if not src.looks_like_harness():
+            return report
+        if src.text is None:
+            report.harness = True
+            self._invalid(report, src.error or "unreadable", src.error_line, src.error_column)
+            return report
+        docs, error = document.parse(src)
+        harness_docs = [d for d in docs if d.kind is not None]
+        report.parsed = docs
+        report.harness = bool(harness_docs) or error is not None
+        if error is not None:
+            self._invalid(report, f"invalid YAML: {error.message}", error.line, error.column)
+        report.docs = [HarnessDoc(d, harness.sites(d)) for d in harness_docs]
+        for hdoc in report.docs:
+            for rule in self.doc_rules:
+                report.findings.extend(rule.check(hdoc))
+        report.suppressions = suppression.find(src.text, docs)
+        return report
+
+    def _invalid(self, report: FileReport, message: str, line: int, column: int) -> None:
+        if self.yml001 is None:
+            return
+        text = report.source.text or ""
+        index = _index_of(text, line, column)
+        span = Span(index, index, line, column, line, column)
+        report.findings.append(Finding(self.yml001.code, self.yml001.name, self.yml001.effective_severity,
+                                       message, report.source.path, span))
+
+    def check_sources(self, sources: list[sourcelib.Source], errors: list[str] | None = None) -> RunResult:
+        reports = {src.path: self.check_file(src) for src in sources}
+        findings = [f for r in reports.values() for f in r.findings]
+        if self.run_rules:
+            index = RunIndex([d for r in reports.values() for d in r.docs])
+            for rule in self.run_rules:
+                for f in rule.check_run(index):
+                    reports[f.path].findings.append(f)
+                    findings.append(f)
+        findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
+        findings.sort(key=Finding.sort_key)
+        return RunResult(findings, len(sources), list(errors or []), reports)
+
+    def _suppressed(self, f: Finding, report: FileReport) -> bool:
+        if report.suppressions and report.suppressions.covers(f.code, f.name, f.span.line):
+            return True
+        return f.code in self._ignored_for(f.path)
+
+    def _ignored_for(self, path: str) -> set[str]:
+        cache = self.__dict__.setdefault("_pfi_cache", {})
+        if path not in cache:
+            cache[path] = self.settings.ignored_codes(path) if self.settings.per_file_ignores else set()
+        return cache[path]
+
+    def check(self, paths: list[str], stdin_filename: str | None = None) -> RunResult:
+        files, missing = self.discover(paths)
+        sources, errors = self.read(files, stdin_filename)
+        return self.check_sources(sources, [f"{p}: no such file or directory" for p in missing] + errors)
+
+
+def _index_of(text: str, line: int, column: int) -> int:
+    pos = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", pos)
+        if nl < 0:
+            return len(text)
+        pos = nl + 1
+    return min(pos + column - 1, len(text))

@@ -1,0 +1,335 @@
+"""The one place that knows Harness's shape (see ../shared/harness-yaml.md).
+
+`sites(doc)` walks a document once and returns the *sites* rules care about:
+
+- `InfraSite`: a place where the Override Image Connector (`harnessImageConnectorRef`) belongs
+  (harness-yaml.md § 2, places A, B, C, D, F, G), with the mapping that holds it or should;
+- `RefSite`: every `harnessImageConnectorRef` value, wherever the shape allows one (input sets and a
+  templated stage's `templateInputs` included);
+- `ImageSite`: a container image reference (`step.spec.image`, `serviceDependencies[].spec.image`);
+- `ConnectorSite`: a connector entity; `CloudStageSite`: a stage that builds on Harness Cloud.
+
+Every trap is handled here, once: Deployment-stage infrastructure is a deployment target; `useFromStage`,
+`KubernetesHosted` and Cloud take no override; a templated stage is configured only through its
+`templateInputs`; a mapping-valued `image` describes a scanner's target; a matrix axis named `image`, plugin
+`settings` and `runtime.spec.imageName` are never walked; empty images mean the step's default image;
+values holding `<+` are known only at run time and are never sites; aliases are walked once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelint.document import (
+    Document, MappingNode, Node, ScalarNode, get, get_pair, is_map, is_null, items, scalar,
+)
+
+IMAGE_CONNECTOR_KEY = "harnessImageConnectorRef"
+BUILD_STAGE_TYPES = frozenset({"CI", "SecurityTests", "IACM", "IDP"})
+STAGE_TYPES = BUILD_STAGE_TYPES | {
+    "Deployment", "Approval", "Custom", "Pipeline", "FeatureFlag", "DRTest", "CompositeLoadTest", "Dynamic",
+}
+CONTAINER_STEP_TYPES = frozenset({"Container", "CdSscaOrchestration", "CdSscaEnforcement"})
+STEP_INFRA_TYPES = frozenset({"KubernetesDirect", "ECSDirect"})
+
+YamlPath = tuple
+
+
+def is_expression(value: str | None) -> bool:
+    return value is not None and "<+" in value
+
+
+@dataclass
+class RefSite:
+    node: ScalarNode  # the value of harnessImageConnectorRef
+    value: str
+    yaml_path: YamlPath
+
+
+@dataclass
+class InfraSite:
+    place: str  # A, B, C, D, F or G (harness-yaml.md § 2)
+    key: ScalarNode  # the `infrastructure` / `runtime` / `stepGroupInfra` key
+    holder: Node | None  # the mapping that holds (or should hold) harnessImageConnectorRef
+    ref: RefSite | None
+    owner: str  # identifier of the stage, step group or step
+    yaml_path: YamlPath
+
+
+@dataclass
+class ImageSite:
+    node: ScalarNode
+    value: str
+    step_type: str | None
+    yaml_path: YamlPath
+    owner: str = ""
+
+
+@dataclass
+class ConnectorSite:
+    doc: Document
+    identifier: str | None
+    type: str | None
+    scope: str  # account | org | project
+    spec_key: ScalarNode | None
+    spec: Node | None
+    url: ScalarNode | None
+    provider: ScalarNode | None
+    auth_type: str | None
+    delegate: tuple[ScalarNode, Node] | None  # executeOnDelegate key and value
+    yaml_path: YamlPath = ("connector",)
+
+    @property
+    def ref(self) -> str | None:
+        """How a harnessImageConnectorRef names this connector."""
+        if not self.identifier:
+            return None
+        return {"account": "account.", "org": "org.", "project": ""}[self.scope] + self.identifier
+
+
+@dataclass
+class CloudStageSite:
+    key: ScalarNode
+    yaml_path: YamlPath
+
+
+@dataclass
+class Sites:
+    infra: list[InfraSite] = field(default_factory=list)
+    refs: list[RefSite] = field(default_factory=list)
+    images: list[ImageSite] = field(default_factory=list)
+    connectors: list[ConnectorSite] = field(default_factory=list)
+    cloud_stages: list[CloudStageSite] = field(default_factory=list)
+
+
+def sites(doc: Document) -> Sites:
+    walker = _Walker(doc)
+    walker.document()
+    return walker.sites
+
+
+def _label(item: Node, index: int) -> str:
+    """`[identifier]` for a list item that has one (`- stage: {identifier: x}`), else `[index]`."""
+    if is_map(item):
+        ident = scalar(get(item, "identifier"))
+        if ident is None and len(item.value) == 1:
+            ident = scalar(get(item.value[0][1], "identifier"))
+        if ident:
+            return f"[{ident}]"
+    return f"[{index}]"
+
+
+class _Walker:
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.sites = Sites()
+        self.seen: set[int] = set()
+        body = doc.body
+        self.default_owner = scalar(get(body, "identifier")) or scalar(get(body, "name")) or "?"
+
+    def owner(self, node: Node) -> str:
+        """The identifier of a stage, step or step group (a template body: the template's)."""
+        return scalar(get(node, "identifier")) or scalar(get(node, "name")) or self.default_owner
+
+    def _first_visit(self, node: Node) -> bool:
+        if id(node) in self.seen:
+            return False
+        self.seen.add(id(node))
+        return True
+
+    # --- entities -----------------------------------------------------------------------------------
+    def document(self) -> None:
+        kind, body = self.doc.kind, self.doc.body
+        if not is_map(body):
+            return
+        root = (kind,)
+        if kind == "pipeline":
+            self.pipeline(body, root)
+        elif kind == "template":
+            ttype, spec = scalar(get(body, "type")), get(body, "spec")
+            path = root + ("spec",)
+            if ttype == "Stage":
+                self.stage(spec, path)
+            elif ttype == "Step":
+                self.step(spec, path)
+            elif ttype == "StepGroup":
+                self.step_group(spec, path)
+            elif ttype == "Pipeline":
+                self.pipeline(spec, path)
+        elif kind == "inputSet":
+            self.pipeline(get(body, "pipeline"), root + ("pipeline",), values_only=True)
+        elif kind == "connector":
+            self.connector(body)
+        elif kind == "headless":
+            if get(body, "stages") is not None:
+                self.pipeline(body, ())
+            elif get(body, "stage") is not None:
+                self.stage(get(body, "stage"), ("stage",))
+            elif get(body, "stepGroup") is not None:
+                self.step_group(get(body, "stepGroup"), ("stepGroup",))
+            elif get(body, "step") is not None:
+                self.step(get(body, "step"), ("step",))
+            elif scalar(get(body, "type")) in STAGE_TYPES and get(body, "spec") is not None:
+                self.stage(body, ())
+        # overlayInputSet: references only. trigger: `inputYaml` is a string of embedded YAML whose
+        # positions are not positions in this file; it is deliberately not walked.
+
+    def pipeline(self, body: Node | None, path: YamlPath, values_only: bool = False) -> None:
+        if not is_map(body):
+            return
+        self.stage_items(get(body, "stages"), path + ("stages",), values_only)
+
+    def stage_items(self, seq: Node | None, path: YamlPath, values_only: bool) -> None:
+        for i, item in enumerate(items(seq)):
+            if not is_map(item):
+                continue
+            label = path[:-1] + (path[-1] + _label(item, i),)
+            for key, value in item.value:
+                if key.value == "stage":
+                    self.stage(value, label + ("stage",), values_only)
+                elif key.value == "parallel":
+                    self.stage_items(value, label + ("parallel",), values_only)
+
+    def stage(self, stage: Node | None, path: YamlPath, values_only: bool = False) -> None:
+        if not is_map(stage) or not self._first_visit(stage):
+            return
+        template = get(stage, "template")
+        if template is not None:  # a templated stage: only its templateInputs are ours
+            self.stage(get(template, "templateInputs"), path + ("template", "templateInputs"), True)
+            return
+        stype = scalar(get(stage, "type"))
+        spec = get(stage, "spec")
+        if not is_map(spec):
+            return
+        spath = path + ("spec",)
+        owner = self.owner(stage)
+        if stype in BUILD_STAGE_TYPES or (values_only and stype is None):
+            self.build_infrastructure(spec, spath, owner, values_only)
+            if not values_only:
+                for i, dep in enumerate(items(get(spec, "serviceDependencies"))):
+                    dpath = spath[:-1] + ("spec", "serviceDependencies" + _label(dep, i), "spec")
+                    self.image(get(dep, "spec"), None, dpath, owner)
+        execution = get(spec, "execution")
+        for key in ("steps", "rollbackSteps"):
+            self.step_items(get(execution, key), spath + ("execution", key), values_only)
+
+    def build_infrastructure(self, spec: Node, path: YamlPath, owner: str, values_only: bool) -> None:
+        pair = get_pair(spec, "infrastructure")
+        if pair:
+            key, infra = pair
+            itype = scalar(get(infra, "type"))
+            ipath = path + ("infrastructure",)
+            if itype == "KubernetesDirect" or (values_only and itype is None):
+                self.place("A", key, get(infra, "spec"), ipath, ("spec",), owner, values_only)
+            if itype == "VM" or (values_only and itype is None):
+                inner = get(infra, "spec")
+                if scalar(get(inner, "type")) == "Pool" or (values_only and inner is not None):
+                    self.place("B", key, get(inner, "spec"), ipath, ("spec", "spec"), owner, values_only)
+            # useFromStage, KubernetesHosted, expressions: no override exists, nothing to check.
+        pair = get_pair(spec, "runtime")
+        if pair:
+            key, runtime = pair
+            rtype = scalar(get(runtime, "type"))
+            if rtype == "Docker" or (values_only and rtype is None):
+                self.place("C", key, get(runtime, "spec"), path + ("runtime",), ("spec",), owner, values_only)
+            elif rtype == "Cloud" and not values_only:
+                self.sites.cloud_stages.append(CloudStageSite(key, path + ("runtime",)))
+
+    def step_items(self, seq: Node | None, path: YamlPath, values_only: bool) -> None:
+        for i, item in enumerate(items(seq)):
+            if not is_map(item):
+                continue
+            label = path[:-1] + (path[-1] + _label(item, i),)
+            for key, value in item.value:
+                if key.value == "step":
+                    self.step(value, label + ("step",), values_only)
+                elif key.value == "stepGroup":
+                    self.step_group(value, label + ("stepGroup",), values_only)
+                elif key.value == "parallel":
+                    self.step_items(value, label + ("parallel",), values_only)
+
+    def step(self, step: Node | None, path: YamlPath, values_only: bool = False) -> None:
+        if not is_map(step) or not self._first_visit(step):
+            return
+        template = get(step, "template")
+        if template is not None:
+            self.step(get(template, "templateInputs"), path + ("template", "templateInputs"), True)
+            return
+        stype = scalar(get(step, "type"))
+        spec = get(step, "spec")
+        owner = self.owner(step)
+        if not values_only:
+            self.image(spec, stype, path + ("spec",), owner)
+        if stype in CONTAINER_STEP_TYPES or (values_only and stype is None):
+            pair = get_pair(spec, "infrastructure")
+            if pair:
+                key, infra = pair
+                if scalar(get(infra, "type")) in STEP_INFRA_TYPES or values_only:
+                    ipath = path + ("spec", "infrastructure")
+                    self.place("G", key, get(infra, "spec"), ipath, ("spec",), owner, values_only)
+
+    def step_group(self, group: Node | None, path: YamlPath, values_only: bool = False) -> None:
+        if not is_map(group) or not self._first_visit(group):
+            return
+        template = get(group, "template")
+        if template is not None:
+            self.step_group(get(template, "templateInputs"), path + ("template", "templateInputs"), True)
+            return
+        owner = self.owner(group)
+        pair = get_pair(group, "stepGroupInfra")
+        if pair:
+            key, infra = pair
+            itype = scalar(get(infra, "type"))
+            if itype in STEP_INFRA_TYPES or (values_only and itype is None):
+                place = "F" if itype == "ECSDirect" else "D"
+                self.place(place, key, get(infra, "spec"), path + ("stepGroupInfra",), ("spec",), owner,
+                           values_only)
+        for key in ("steps", "rollbackSteps"):
+            self.step_items(get(group, key), path + (key,), values_only)
+
+    # --- leaves -------------------------------------------------------------------------------------
+    def place(self, place: str, key: ScalarNode, holder: Node | None, key_path: YamlPath, holder_path: YamlPath,
+              owner: str, values_only: bool) -> None:
+        if holder is not None and not is_map(holder):
+            return  # `spec: <+input>` and the like: unknown until run time
+        ref = None
+        path = key_path + holder_path
+        pair = get_pair(holder, IMAGE_CONNECTOR_KEY)
+        if pair and isinstance(pair[1], ScalarNode) and not is_null(pair[1]):
+            value = pair[1].value
+            if not is_expression(value):
+                ref = RefSite(pair[1], value, path + (IMAGE_CONNECTOR_KEY,))
+                self.sites.refs.append(ref)
+            elif not values_only:
+                ref = RefSite(pair[1], value, path + (IMAGE_CONNECTOR_KEY,))  # set, at run time
+        if not values_only:
+            self.sites.infra.append(InfraSite(place, key, holder, ref, owner, key_path))
+
+    def image(self, spec: Node | None, step_type: str | None, path: YamlPath, owner: str) -> None:
+        node = get(spec, "image")
+        if not isinstance(node, ScalarNode) or is_null(node):
+            return  # absent, empty (the step's default image), or a mapping (a scanner's target)
+        value = node.value.strip()
+        if not value or is_expression(value):
+            return
+        self.sites.images.append(ImageSite(node, node.value, step_type, path + ("image",), owner))
+
+    def connector(self, body: MappingNode) -> None:
+        spec_pair = get_pair(body, "spec")
+        spec = spec_pair[1] if spec_pair else None
+        org, project = scalar(get(body, "orgIdentifier")), scalar(get(body, "projectIdentifier"))
+        scope = "project" if project else "org" if org else "account"
+        url = get(spec, "dockerRegistryUrl")
+        provider = get(spec, "providerType")
+        self.sites.connectors.append(ConnectorSite(
+            doc=self.doc,
+            identifier=scalar(get(body, "identifier")),
+            type=scalar(get(body, "type")),
+            scope=scope,
+            spec_key=spec_pair[0] if spec_pair else None,
+            spec=spec,
+            url=url if isinstance(url, ScalarNode) else None,
+            provider=provider if isinstance(provider, ScalarNode) else None,
+            auth_type=scalar(get(get(spec, "auth"), "type")),
+            delegate=get_pair(spec, "executeOnDelegate"),
+        ))

@@ -1,0 +1,79 @@
+"""Image references, parsed the way Docker (distribution/reference) does, and rebuilt."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}"
+
+_PATH_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
+_DOMAIN_RE = re.compile(_DOMAIN)
+_TAG_RE = re.compile(_TAG)
+_DIGEST_RE = re.compile(_DIGEST)
+
+DOCKER_HUB = "docker.io"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str | None  # None: Docker Hub, implicitly
+    path: str  # repository path, e.g. "library/alpine" is written "alpine"
+    tag: str | None
+    digest: str | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry}/{self.path}" if self.registry else self.path
+
+    @property
+    def pinned(self) -> bool:
+        return self.digest is not None
+
+    def canonical_repository(self) -> tuple[str, str]:
+        """(registry host, repository) as a registry client addresses them."""
+        registry = self.registry or DOCKER_HUB
+        path = self.path
+        if registry in (DOCKER_HUB, "index.docker.io", "registry-1.docker.io") and "/" not in path:
+            path = "library/" + path
+        return registry, path
+
+    def __str__(self) -> str:
+        out = self.name
+        if self.tag is not None:
+            out += ":" + self.tag
+        if self.digest is not None:
+            out += "@" + self.digest
+        return out
+
+
+def parse_image(text: str) -> ImageRef | None:
+    """Parse a reference like Docker; None when `text` is not a valid image reference."""
+    ref = text.strip()
+    if not ref or ref != text.strip() or any(c.isspace() for c in ref):
+        return None
+    digest = None
+    if "@" in ref:
+        ref, digest = ref.split("@", 1)
+        if not _DIGEST_RE.fullmatch(digest):
+            return None
+    tag = None
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    if colon > slash:
+        ref, tag = ref[:colon], ref[colon + 1:]
+        if not _TAG_RE.fullmatch(tag):
+            return None
+    registry = None
+    first, sep, rest = ref.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
+        if not _DOMAIN_RE.fullmatch(first):
+            return None
+        registry, ref = first, rest
+    if not _PATH_RE.fullmatch(ref):
+        return None
+    return ImageRef(registry, ref, tag, digest)

@@ -1,0 +1,33 @@
+"""`path:line:column: CODE [*] message`, then a summary line; ANSI colour only when asked."""
+
+from __future__ import annotations
+
+import click
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render(result, color: bool = False, fix_mode: bool = False, **_) -> str:
+    style = click.style if color else (lambda s, **kw: s)
+    lines = []
+    for f in result.findings:
+        loc = style(f.path, bold=True) + f":{f.line}:{f.column}:"
+        code = style(f.code, fg="red" if f.severity == "error" else "yellow", bold=True)
+        mark = " [*]" if f.fixable else ""
+        lines.append(f"{loc} {code}{mark} {f.message}")
+    if fix_mode and result.fixed:
+        files = len({p for p, _ in result.fixed})
+        lines.append(f"Fixed {_plural(len(result.fixed), 'problem')} in {_plural(files, 'file')}.")
+    if result.findings:
+        files = len({f.path for f in result.findings})
+        fixable = sum(1 for f in result.findings if f.fixable)
+        summary = f"Found {_plural(len(result.findings), 'problem')} in {_plural(files, 'file')}"
+        summary += f" ({fixable} fixable)." if fixable else "."
+        lines.append(summary)
+        if fixable and not fix_mode:
+            lines.append(f"[*] {fixable} fixable with `pipelint fix`.")
+    else:
+        lines.append(style("All checks passed.", fg="green") if color else "All checks passed.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,139 @@
+"""What a rule is: identity, defaults, options, documentation and a check over sites.
+
+A rule module defines one `Rule` subclass; `pipelint.rules.RULES` lists them explicitly. The class
+docstring (What it does / Why is this bad? / Example / Fix) is what `pipelint rule CODE` prints.
+
+Two kinds of check:
+- `check(doc)` sees one Harness document and its sites (`doc.sites`);
+- `check_run(run)` (cross-file rules, `cross_file = True`) sees every document of the run at once
+  through `RunIndex`, after all files are read: connectors first, then the places that use them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterable
+
+from pipelint.document import Document, Node
+from pipelint.finding import SEVERITIES, Edit, Finding, Fix, Severity, Span
+from pipelint.harness import ConnectorSite, Sites
+from pipelint.yamltext import edit_for
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    default: Any
+    help: str
+    type: type | tuple = str
+    choices: tuple | None = None
+
+    def validate(self, value: Any) -> str | None:
+        """None when `value` is allowed, else what is allowed."""
+        if self.choices is not None and value in self.choices:
+            return None
+        if not isinstance(value, self.type) or isinstance(value, bool) and self.type is not bool:
+            allowed = " | ".join(repr(c) for c in self.choices) if self.choices else _type_name(self.type)
+            return f"expected {allowed}"
+        return None
+
+
+def _type_name(t) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(_type_name(x) for x in t)
+    return {str: "a string", bool: "true or false", int: "an integer"}.get(t, t.__name__)
+
+
+SEVERITY_OPTION = Option("severity", None, "error | warning | info", str, SEVERITIES)
+
+
+@dataclass
+class HarnessDoc:
+    """A parsed Harness document with the sites the walker found in it."""
+
+    doc: Document
+    sites: Sites
+
+    @property
+    def path(self) -> str:
+        return self.doc.source.path
+
+    @property
+    def text(self) -> str:
+        return self.doc.text
+
+
+class RunIndex:
+    """Every Harness document of a run, for cross-file rules."""
+
+    def __init__(self, docs: list[HarnessDoc]):
+        self.docs = docs
+        self.connectors: list[tuple[HarnessDoc, ConnectorSite]] = [
+            (d, c) for d in docs for c in d.sites.connectors
+        ]
+        self.by_ref: dict[str, list[tuple[HarnessDoc, ConnectorSite]]] = {}
+        for d, c in self.connectors:
+            if c.ref:
+                self.by_ref.setdefault(c.ref, []).append((d, c))
+
+    def connector(self, ref: str) -> list[tuple[HarnessDoc, ConnectorSite]]:
+        return self.by_ref.get(ref, [])
+
+    def referenced_connectors(self) -> set[str]:
+        return {r.value for d in self.docs for r in d.sites.refs}
+
+    def has_cloud_stage(self) -> bool:
+        return any(d.sites.cloud_stages for d in self.docs)
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    enabled_by_default: ClassVar[bool] = True
+    fix_safety: ClassVar[str | None] = None  # "safe", "unsafe", or None when the rule has no fix
+    cross_file: ClassVar[bool] = False
+    options: ClassVar[tuple[Option, ...]] = ()
+
+    def __init__(self, severity: Severity | None = None, **options: Any):
+        self.effective_severity: Severity = severity or type(self).severity
+        values = {o.name: o.default for o in self.options}
+        values.update(options)
+        self.opts = values
+
+    # --- to override ---
+    def check(self, doc: HarnessDoc) -> Iterable[Finding]:
+        return ()
+
+    def check_run(self, run: RunIndex) -> Iterable[Finding]:
+        return ()
+
+    # --- helpers ---
+    @classmethod
+    def doc(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        for line in cls.doc().splitlines():
+            if line.strip() and not line.startswith("#"):
+                return line.strip()
+        return ""
+
+    def finding(self, hdoc: HarnessDoc, node: Node | Span, message: str, *, fix: Fix | None = None,
+                yaml_path: tuple = (), value: str = "") -> Finding:
+        span = node if isinstance(node, Span) else Span.of(node, hdoc.text)
+        return Finding(self.code, self.name, self.effective_severity, message, hdoc.path, span, fix,
+                       hdoc.doc.path_prefix + tuple(yaml_path), value)
+
+    def fix_from(self, hdoc: HarnessDoc, description: str, intents: list) -> Fix | None:
+        """A fix carrying out `intents` (yamltext.SetScalar / InsertPair) as text edits; None when one of
+        them has no safe text edit (a block scalar to replace, keys sharing a line...)."""
+        edits = []
+        for intent in intents:
+            edit = edit_for(hdoc.text, intent, hdoc.doc.source.newline)
+            if edit is None:
+                return None
+            edits.append(Edit(*edit))
+        return Fix(description, tuple(edits), safe=self.fix_safety != "unsafe", intents=tuple(intents))

@@ -1,0 +1,122 @@
+"""Reading a file: bytes -> text, remembering what a rewrite must restore (BOM, newline style).
+
+Nothing here knows YAML. A `Source` is what every later stage works on: `text` is the decoded content
+*without* a UTF-8 byte order mark (libyaml does not count a BOM in its marks, the pure-Python parsers do;
+stripping it here makes every mark an index into `text`), and `encode()` gives the bytes back exactly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+UTF8_BOM = b"\xef\xbb\xbf"
+_OTHER_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+# A top-level Harness root key at the start of a line: the cheap test made before any parse.
+ROOT_KEY_LINE = re.compile(
+    r"^(?:---[ \t]*\n)?[\"']?(?:pipeline|template|inputSet|overlayInputSet|trigger|connector)[\"']?[ \t]*:",
+    re.MULTILINE,
+)
+ROOT_KEY_LINE_BYTES = re.compile(ROOT_KEY_LINE.pattern.encode(), re.MULTILINE)
+
+
+@dataclass
+class Source:
+    path: str  # as shown in reports
+    text: str | None  # decoded, BOM removed; None when the bytes are not UTF-8 text
+    bom: bool = False
+    newline: str = "\n"
+    error: str | None = None  # why the bytes are not text
+    error_line: int = 1
+    error_column: int = 1
+    raw: bytes = b""
+
+    @property
+    def under_harness_dir(self) -> bool:
+        return under_harness_dir(self.path)
+
+    def looks_like_harness(self) -> bool:
+        """Cheap test, before any parse: could this file hold a Harness entity?"""
+        if self.under_harness_dir:
+            return True
+        if self.text is not None:
+            return ROOT_KEY_LINE.search(self.text) is not None
+        return ROOT_KEY_LINE_BYTES.search(self.raw) is not None
+
+    def encode(self, text: str) -> bytes:
+        """Bytes for `text` (a rewrite of this source), with the BOM restored."""
+        data = text.encode("utf-8")
+        return UTF8_BOM + data if self.bom else data
+
+
+def under_harness_dir(path: str) -> bool:
+    parts = re.split(r"[\\/]", path)
+    return ".harness" in parts[:-1]
+
+
+def detect_newline(text: str) -> str:
+    i = text.find("\n")
+    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
+
+
+def decode(path: str, raw: bytes) -> Source:
+    """Decode bytes read from `path`. Never raises: undecodable input comes back with `error` set."""
+    for bom, name in _OTHER_BOMS:
+        if raw.startswith(bom):
+            return Source(path, None, error=f"file is {name} (byte order mark); pipelint reads UTF-8 only", raw=raw)
+    bom = raw.startswith(UTF8_BOM)
+    body = raw[3:] if bom else raw
+    nul = body.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_col_bytes(body, nul)
+        return Source(path, None, bom=bom, error="binary file (NUL byte)", error_line=line, error_column=col, raw=raw)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col_bytes(body, exc.start)
+        return Source(
+            path, None, bom=bom, raw=raw, error_line=line, error_column=col,
+            error=f"not UTF-8: invalid byte 0x{body[exc.start]:02x}",
+        )
+    return Source(path, text, bom=bom, newline=detect_newline(text), raw=raw)
+
+
+def _line_col_bytes(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    col = len(data[start:offset].decode("utf-8", errors="replace")) + 1
+    return line, col
+
+
+class ReadError(Exception):
+    """A file that cannot be read at all (vanished, permission, not a regular file)."""
+
+
+def read(path: str) -> Source:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ReadError("no such file") from None
+    except OSError as exc:
+        raise ReadError(exc.strerror or str(exc)) from None
+    import stat as _stat
+
+    if _stat.S_ISDIR(st.st_mode):
+        raise ReadError("is a directory")
+    if not _stat.S_ISREG(st.st_mode):
+        raise ReadError("not a regular file")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise ReadError("no such file") from None
+    except OSError as exc:
+        raise ReadError(exc.strerror or str(exc)) from None
+    return decode(path, raw)

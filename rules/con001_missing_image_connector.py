@@ -1,0 +1,89 @@
+from pipelint.document import is_map
+from pipelint.rule import Option, Rule
+from pipelint.yamltext import InsertPair, SetScalar
+
+_WHAT = {
+    "A": "build stage {owner} (KubernetesDirect infrastructure)",
+    "B": "build stage {owner} (VM pool infrastructure)",
+    "C": "build stage {owner} (Docker runtime)",
+    "D": "containerized step group {owner} (KubernetesDirect)",
+    "F": "containerized step group {owner} (ECSDirect)",
+    "G": "Container step {owner} (its own infrastructure)",
+}
+
+
+class MissingImageConnector(Rule):
+    """A build stage or containerized step group without an Override Image Connector.
+
+    ## What it does
+    Reports each place where Harness pulls its own images (ci-addon, lite-engine, drone-git, plugins) and
+    `harnessImageConnectorRef` is missing or empty: a CI, SecurityTests, IACM or IDP stage on
+    `KubernetesDirect` infrastructure (`infrastructure.spec`), on a VM pool (`infrastructure.spec.spec`) or on
+    a Docker runtime (`runtime.spec`); a step group with `stepGroupInfra` of type `KubernetesDirect` or
+    `ECSDirect` (`stepGroupInfra.spec`); a Container step with its own `KubernetesDirect` or `ECSDirect`
+    infrastructure. In pipelines, templates and headless bodies under `.harness/`. Points at the
+    `infrastructure` / `runtime` / `stepGroupInfra` key.
+
+    Never fires for Harness Cloud (`runtime.type: Cloud`), `infrastructure.useFromStage`, the legacy
+    `KubernetesHosted`, a Deployment stage's `infrastructure` (a deployment target, not build
+    infrastructure), input sets, or a stage that uses a template (set the override in the template, or in
+    its `templateInputs`).
+
+    ## Why is this bad?
+    Without an override, Harness pulls these images through the account-level connector
+    `account.harnessImage`. Where that connector still points at the retired `app.harness.io/registry`, or
+    pulls Docker Hub anonymously, every such build breaks at once; an explicit, reviewed connector per
+    stage makes the dependency visible and movable.
+
+    ## Example
+    ```yaml
+    infrastructure:
+      type: KubernetesDirect
+      spec:
+        connectorRef: account.k8s
+        namespace: builds
+    ```
+    Use instead:
+    ```yaml
+    infrastructure:
+      type: KubernetesDirect
+      spec:
+        connectorRef: account.k8s
+        namespace: builds
+        harnessImageConnectorRef: account.harnessImageMirror
+    ```
+
+    ## Fix
+    Safe, when the option `image-connector` names the connector to use (`account.<id>`): inserts
+    `harnessImageConnectorRef: <image-connector>` into the right mapping, indented like its siblings.
+    Without the option there is no fix; the message says how to set it.
+    """
+
+    code = "CON001"
+    name = "missing-image-connector"
+    severity = "warning"
+    fix_safety = "safe"
+    options = (
+        Option("image-connector", None, 'the connector the fix inserts, e.g. "account.harnessImageMirror"', str),
+    )
+
+    def check(self, doc):
+        connector = self.opts["image-connector"]
+        for site in doc.sites.infra:
+            if site.ref is not None:
+                continue
+            what = _WHAT[site.place].format(owner=f'"{site.owner}"')
+            message = f"{what} has no harnessImageConnectorRef: Harness images are pulled through account.harnessImage"
+            fix = None
+            if connector:
+                if is_map(site.holder):
+                    intents = []
+                    existing = [v for k, v in site.holder.value if k.value == "harnessImageConnectorRef"]
+                    if existing:
+                        intents.append(SetScalar(existing[-1], connector))
+                    else:
+                        intents.append(InsertPair(site.holder, "harnessImageConnectorRef", connector))
+                    fix = self.fix_from(doc, f"set harnessImageConnectorRef: {connector}", intents)
+            else:
+                message += " (set [tool.pipelint.rules.CON001] image-connector to fix)"
+            yield self.finding(doc, site.key, message, fix=fix, yaml_path=site.yaml_path)

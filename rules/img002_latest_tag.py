@@ -1,0 +1,34 @@
+from pipelint.images import parse_image
+from pipelint.rule import Rule
+
+
+class LatestTag(Rule):
+    """An image reference tagged `latest` without a digest.
+
+    ## What it does
+    Reports a step image whose tag is `latest` and that has no `@sha256:` digest. Where images are looked
+    for is described under `untagged-image` (IMG001).
+
+    ## Why is this bad?
+    `latest` moves with every push: builds are not reproducible and a broken upstream push breaks them.
+
+    ## Example
+    ```yaml
+    spec:
+      image: maven:latest
+    ```
+
+    ## Fix
+    None here; choose a version tag, or pin with `pipelint pin`.
+    """
+
+    code = "IMG002"
+    name = "latest-tag"
+    severity = "error"
+
+    def check(self, doc):
+        for img in doc.sites.images:
+            ref = parse_image(img.value)
+            if ref is not None and ref.tag == "latest" and ref.digest is None:
+                yield self.finding(doc, img.node, f'image "{ref}" uses the "latest" tag',
+                                   yaml_path=img.yaml_path, value=str(ref))

@@ -1,0 +1,36 @@
+from pipelint.images import parse_image
+from pipelint.rule import Rule
+
+
+class UnpinnedImage(Rule):
+    """An image reference that is not pinned to a digest. Off by default.
+
+    ## What it does
+    Reports a step image without an `@sha256:` digest, tagged or not. Where images are looked for is
+    described under `untagged-image` (IMG001). Enable it with `extend-select = ["IMG003"]`.
+
+    ## Why is this bad?
+    A tag can be moved to another image at any time; only a digest says which image runs.
+
+    ## Example
+    ```yaml
+    spec:
+      image: golang:1.22
+    ```
+    Use instead: `golang:1.22@sha256:<digest>` (the tag stays for readers; the digest wins).
+
+    ## Fix
+    None here; `pipelint pin` resolves tags to digests.
+    """
+
+    code = "IMG003"
+    name = "unpinned-image"
+    severity = "warning"
+    enabled_by_default = False
+
+    def check(self, doc):
+        for img in doc.sites.images:
+            ref = parse_image(img.value)
+            if ref is not None and ref.digest is None:
+                yield self.finding(doc, img.node, f'image "{ref}" is not pinned to a digest',
+                                   yaml_path=img.yaml_path, value=str(ref))

@@ -1,0 +1,81 @@
+from pipelint import registries
+from pipelint.document import get, get_pair
+from pipelint.rule import Option, Rule
+from pipelint.yamltext import InsertPair, SetScalar
+
+
+class RetiredHarnessRegistry(Rule):
+    """A reference to the retired Harness registry `app.harness.io/registry`.
+
+    ## What it does
+    Reports a DockerRegistry connector whose `spec.dockerRegistryUrl` is `app.harness.io/registry` (any case,
+    with or without `http://`/`https://`, a trailing `/` or `/v2/`), and an image reference (`step.spec.image`,
+    `serviceDependencies[].spec.image`) whose registry part is that registry. `pkg.harness.io` (Harness
+    Artifact Registry, a current product) never fires.
+
+    ## Why is this bad?
+    Harness retired its hosted registry: deprecated on 15 Feb 2024, end of life on 15 May 2024. Pulls from
+    it fail, and builds that pull Harness images through such a connector stop.
+
+    ## Example
+    ```yaml
+    connector:
+      identifier: harnessImage
+      type: DockerRegistry
+      spec:
+        dockerRegistryUrl: https://app.harness.io/registry
+        providerType: Other
+    ```
+
+    ## Fix
+    Safe. The connector URL becomes the target registry's URL and `providerType` is set to match (inserted
+    into `spec` when absent); in an image the `app.harness.io/registry/` prefix becomes the target's image
+    prefix, keeping the tag and digest. The target is the option `target`: `dockerhub` (the default, as the
+    Harness end-of-life notice recommends: `https://registry.hub.docker.com`, DockerHub), `gar`
+    (`https://us-docker.pkg.dev/gar-prod-setup/harness-public`), `gcr` (`https://gcr.io/gcr-prod`), `ecr`
+    (`https://public.ecr.aws/harness`), or a URL of your own mirror (`providerType: Other`, images
+    `<host/path>/harness/...`); `--target` overrides it for one run. Image names must not change when
+    mirroring Harness images, so only the registry prefix is rewritten.
+    Anchored values are edited once at the anchor, so every alias follows. `trigger.inputYaml` is a string of
+    embedded YAML and is not checked.
+    """
+
+    code = "REG001"
+    name = "retired-harness-registry"
+    severity = "error"
+    fix_safety = "safe"
+    options = (
+        Option("target", "dockerhub", 'the registry fixes move to: "dockerhub", "gar", "gcr", "ecr" or a URL'),
+    )
+
+    def check(self, doc):
+        target = registries.target(self.opts["target"])
+        for c in doc.sites.connectors:
+            if c.type != "DockerRegistry" or c.url is None or not registries.is_retired_url(c.url.value):
+                continue
+            intents = [SetScalar(c.url, target.url)]
+            if c.provider is not None:
+                if c.provider.value != target.provider:
+                    intents.append(SetScalar(c.provider, target.provider))
+            elif c.spec is not None:
+                intents.append(InsertPair(c.spec, "providerType", target.provider))
+            yield self.finding(
+                doc, c.url,
+                f'connector "{c.identifier}" points at the retired Harness registry {registries.RETIRED} '
+                f"({registries.EOL_NOTE})",
+                fix=self.fix_from(doc, f"set dockerRegistryUrl to {target.url}", intents),
+                yaml_path=c.yaml_path + ("spec", "dockerRegistryUrl"), value=c.url.value,
+            )
+        for img in doc.sites.images:
+            cut = registries.retired_image_prefix(img.value.strip())
+            if not cut:
+                continue
+            stripped = img.value.strip()
+            new = target.image_prefix + stripped[cut:]
+            yield self.finding(
+                doc, img.node,
+                f'image "{stripped}" is on the retired Harness registry {registries.RETIRED} '
+                f"({registries.EOL_NOTE})",
+                fix=self.fix_from(doc, f"pull {new}", [SetScalar(img.node, new)]),
+                yaml_path=img.yaml_path, value=stripped,
+            )

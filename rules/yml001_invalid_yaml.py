@@ -1,0 +1,31 @@
+from pipelint.rule import Rule
+
+
+class InvalidYaml(Rule):
+    """A Harness file that is not valid YAML, or not UTF-8 text.
+
+    ## What it does
+    Reports a file that looks like a Harness file -- it has a Harness root key line (`pipeline:`,
+    `template:`, `inputSet:`, `overlayInputSet:`, `trigger:`, `connector:`) or lies under a `.harness/`
+    folder -- but does not parse as YAML, or is not UTF-8 text. The finding points at the position where
+    parsing stopped. Other YAML that does not parse is skipped silently: it is not ours to judge.
+
+    ## Why is this bad?
+    Harness cannot import the file, and no other rule can check it. Terraform `templatefile` sources
+    (`%{ if }`, `${VAR}`) kept as `.yaml` under `.harness/` are not YAML either; rename them (for
+    example `*.yaml.tftpl`) or exclude them.
+
+    ## Example
+    ```yaml
+    pipeline:
+      name: build
+        identifier: build   # a mapping cannot start here
+    ```
+
+    ## Fix
+    None: fix the YAML by hand.
+    """
+
+    code = "YML001"
+    name = "invalid-yaml"
+    severity = "error"
