@@ -44,6 +44,8 @@ def _engine(config_file, isolated, select, extend_select, ignore, force_exclude,
     from pipelint import config as configlib, registries
     from pipelint.engine import Engine
 
+    if isolated and config_file:
+        _fail("--config and --isolated cannot be used together")
     try:
         if isolated:
             settings = configlib.Settings()
@@ -77,8 +79,9 @@ def _emit(result, output_format: str, fix_mode: bool = False, stream=None) -> No
         click.echo(f"pipelint: error: {error}", err=True)
     for error in result.internal_errors:
         click.echo(f"pipelint: internal error: {error}", err=True)
-    text = reporters.get(output_format).render(result, color=_color() and stream is None, fix_mode=fix_mode)
-    click.echo(text, nl=False, file=stream)
+    color = output_format == "text" and stream is None and _color()
+    text = reporters.get(output_format).render(result, color=color, fix_mode=fix_mode)
+    click.echo(text, nl=False, file=stream, color=color)
 
 
 def _exit_status(result, exit_zero: bool) -> int:

@@ -82,7 +82,12 @@ class Finding:
 
     @property
     def fixable(self) -> bool:
-        return self.fix is not None
+        """`pipelint fix` repairs it (a safe fix); unsafe fixes need `--unsafe-fixes`."""
+        return self.fix is not None and self.fix.safe
+
+    @property
+    def unsafe_fixable(self) -> bool:
+        return self.fix is not None and not self.fix.safe
 
     def sort_key(self):
         return (self.path, self.span.line, self.span.column, self.code)

@@ -31,9 +31,11 @@ class Option:
 
     def validate(self, value: Any) -> str | None:
         """None when `value` is allowed, else what is allowed."""
-        if self.choices is not None and value in self.choices:
-            return None
-        if not isinstance(value, self.type) or isinstance(value, bool) and self.type is not bool:
+        if self.choices is not None:
+            ok = value in self.choices
+        else:
+            ok = isinstance(value, self.type) and (self.type is bool or not isinstance(value, bool))
+        if not ok:
             allowed = " | ".join(repr(c) for c in self.choices) if self.choices else _type_name(self.type)
             return f"expected {allowed}"
         return None

@@ -26,8 +26,11 @@ def render(result, color: bool = False, fix_mode: bool = False, **_) -> str:
         summary = f"Found {_plural(len(result.findings), 'problem')} in {_plural(files, 'file')}"
         summary += f" ({fixable} fixable)." if fixable else "."
         lines.append(summary)
+        unsafe = sum(1 for f in result.findings if f.unsafe_fixable)
         if fixable and not fix_mode:
             lines.append(f"[*] {fixable} fixable with `pipelint fix`.")
+        if unsafe:
+            lines.append(f"({unsafe} more fixable with `pipelint fix --unsafe-fixes`.)")
     else:
         lines.append(style("All checks passed.", fg="green") if color else "All checks passed.")
     return "\n".join(lines) + "\n"

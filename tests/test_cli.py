@@ -1,0 +1,259 @@
+"""The command line as users meet it: selection, configuration, suppression, stdin, exit codes, colour."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+
+import pytest
+
+from conftest import FIXTURES, ROOT, pipelint, pipelint_process
+
+BAD_IMAGES = (FIXTURES / "IMG001" / "bad_untagged.yaml").read_text()
+
+
+def write(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_version():
+    from pipelint import __version__
+
+    assert pipelint("--version").stdout == f"pipelint {__version__}\n"
+
+
+def test_python_dash_m_and_examples(snapshot):
+    result = pipelint_process("check", "examples", cwd=ROOT, env={"NO_COLOR": "1"})
+    assert result.returncode == 1
+    assert result.stderr == b""
+    assert result.stdout.decode() == snapshot
+
+
+def test_rules_listing_and_rule_docs(snapshot):
+    assert pipelint("rules").stdout == snapshot(name="rules")
+    by_code = pipelint("rule", "REG001")
+    assert by_code.exit_code == 0 and by_code.stdout == snapshot(name="REG001")
+    assert pipelint("rule", "retired-harness-registry").stdout == by_code.stdout
+    unknown = pipelint("rule", "NOPE1")
+    assert unknown.exit_code == 2 and "unknown rule 'NOPE1'" in unknown.stderr
+
+
+@pytest.mark.parametrize("args,codes", [
+    ([], {"IMG001"}),
+    (["--select", "IMG"], {"IMG001", "IMG003"}),  # a prefix selects off-by-default rules too, as in ruff
+    (["--select", "IMG003"], {"IMG003"}),
+    (["--extend-select", "unpinned-image"], {"IMG001", "IMG003"}),
+    (["--select", "ALL", "--ignore", "IMG001,IMG003"], set()),
+    (["--ignore", "untagged-image"], set()),
+])
+def test_selection(args, codes, in_tmp):
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    result = pipelint("check", "p.yaml", "--isolated", "--format", "json", *args)
+    assert {f["code"] for f in result.json()["findings"]} == codes
+
+
+def test_unknown_selector_is_a_usage_error(in_tmp):
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    result = pipelint("check", "p.yaml", "--isolated", "--select", "IMG9")
+    assert result.exit_code == 2
+    assert result.stderr == ("pipelint: error: --select: unknown rule selector 'IMG9' (a code like REG001, a prefix "
+                             "like IMG, a rule name like untagged-image, or ALL)\n")
+
+
+def test_exit_codes(in_tmp):
+    write(in_tmp / "bad.yaml", BAD_IMAGES)
+    write(in_tmp / "good.yaml", "pipeline: {name: p, identifier: p, stages: []}\n")
+    assert pipelint("check", "good.yaml", "--isolated").exit_code == 0
+    assert pipelint("check", "bad.yaml", "--isolated").exit_code == 1
+    assert pipelint("check", "bad.yaml", "--isolated", "--exit-zero").exit_code == 0
+    missing = pipelint("check", "good.yaml", "nope.yaml", "--isolated")
+    assert missing.exit_code == 2
+    assert missing.stderr == "pipelint: error: nope.yaml: no such file or directory\n"
+    assert missing.stdout == "All checks passed.\n"  # the other files are still checked
+
+
+def test_json_contract(in_tmp):
+    write(in_tmp / "sub" / "bad.yaml", BAD_IMAGES)
+    data = pipelint("check", "sub", "--isolated", "--format", "json").json()
+    assert data["version"] == 1 and data["files_checked"] == 1
+    first = data["findings"][0]
+    assert list(first) == ["code", "name", "severity", "message", "path", "line", "column", "end_line",
+                           "end_column", "fixable"]
+    assert first["path"] == os.path.join("sub", "bad.yaml")
+    keys = [(f["path"], f["line"], f["column"], f["code"]) for f in data["findings"]]
+    assert keys == sorted(keys)
+
+
+def test_walk_skips_excluded_and_non_harness(in_tmp):
+    write(in_tmp / "a.yaml", BAD_IMAGES)
+    write(in_tmp / "node_modules" / "x.yaml", BAD_IMAGES)
+    write(in_tmp / ".git" / "x.yaml", BAD_IMAGES)
+    write(in_tmp / "legacy" / "old.yml", BAD_IMAGES)
+    write(in_tmp / "k8s.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: alpine\n")
+    write(in_tmp / "workflow.yml", "on: push\njobs:\n  b:\n    runs-on: x\n    container: alpine\n")
+    write(in_tmp / "azure-pipelines.yml", "trigger:\n  branches:\n    include: [main]\npool: {vmImage: x}\n")
+    write(in_tmp / "notes.txt", BAD_IMAGES)
+    write(in_tmp / ".pipelint.toml", 'exclude = ["legacy"]\n')
+    data = pipelint("check", "--format", "json").json()
+    assert {f["path"] for f in data["findings"]} == {"a.yaml"}
+    assert data["files_checked"] == 4
+    # named explicitly, an excluded file is checked, unless --force-exclude
+    assert pipelint("check", "legacy/old.yml").exit_code == 1
+    assert pipelint("check", "legacy/old.yml", "--force-exclude").exit_code == 0
+
+
+def test_stdin(in_tmp):
+    result = pipelint("check", "-", "--isolated", input=BAD_IMAGES)
+    assert result.stdout.startswith("-:14:24: IMG001 ")
+    named = pipelint("check", "-", "--isolated", "--stdin-filename", "ci/p.yaml", input=BAD_IMAGES)
+    assert named.stdout.startswith("ci/p.yaml:14:24: IMG001 ")
+    headless = "stages:\n  - stage:\n      identifier: s\n      type: CI\n      spec:\n        execution:\n" \
+               "          steps:\n            - step: {type: Run, identifier: r, spec: {image: alpine}}\n"
+    assert pipelint("check", "-", "--isolated", input=headless).stdout == "All checks passed.\n"
+    under = pipelint("check", "-", "--isolated", "--stdin-filename", ".harness/p.yaml", input=headless)
+    assert under.stdout.startswith(".harness/p.yaml:8:62: IMG001 ")
+
+
+def _on_a_terminal(args, env):
+    """Run pipelint with its standard output on a real pseudo-terminal; return what it printed."""
+    import pty
+    import subprocess
+    import sys
+
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pipelint", *args], stdout=child_fd, stderr=child_fd,
+                            env=env)
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=60)
+    os.close(main_fd)
+    return b"".join(chunks).decode()
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(in_tmp):
+    write(in_tmp / "bad.yaml", BAD_IMAGES)
+    assert "\x1b[" not in pipelint("check", "bad.yaml", "--isolated").stdout  # not a terminal
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    assert "\x1b[" in _on_a_terminal(["check", "bad.yaml", "--isolated"], env)
+    plain = _on_a_terminal(["check", "bad.yaml", "--isolated"], dict(env, NO_COLOR="1"))
+    assert "\x1b[" not in plain and "IMG001" in plain
+    assert "\x1b[" not in _on_a_terminal(["check", "bad.yaml", "--isolated", "--format", "json"], env)
+
+
+def test_configuration_pyproject_and_options(in_tmp):
+    write(in_tmp / "pyproject.toml", """
+        [project]
+        name = "x"
+        [tool.pipelint]
+        extend-select = ["IMG003"]
+        per-file-ignores = { "legacy/*" = ["IMG"] }
+        [tool.pipelint.rules.untagged-image]
+        severity = "warning"
+    """)
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    write(in_tmp / "legacy" / "p.yaml", BAD_IMAGES)
+    write(in_tmp / "sub" / "dir" / ".keep", "")
+    data = pipelint("check", "--format", "json").json()
+    assert {f["path"] for f in data["findings"]} == {"p.yaml"}
+    assert {(f["code"], f["severity"]) for f in data["findings"]} == {("IMG001", "warning"), ("IMG003", "warning")}
+    os.chdir(in_tmp / "sub" / "dir")  # found by walking up
+    data = pipelint("check", "../../p.yaml", "--format", "json").json()
+    assert {f["code"] for f in data["findings"]} == {"IMG001", "IMG003"}
+    assert {f["code"] for f in pipelint("check", "../../p.yaml", "--isolated", "--format", "json").json()["findings"]} == {"IMG001"}
+
+
+@pytest.mark.parametrize("config,message", [
+    ('selct = ["IMG"]\n', "{cfg}: unknown key 'selct' (allowed: select, extend-select, ignore, exclude, per-file-ignores, rules)"),
+    ('select = ["XYZ"]\n', "{cfg}: 'select': unknown rule selector 'XYZ' (a code like REG001, a prefix like IMG, a rule name like untagged-image, or ALL)"),
+    ('select = "IMG"\n', "{cfg}: 'select' must be a list of strings"),
+    ('[rules.NOPE001]\nx = 1\n', "{cfg}: unknown rule 'rules.NOPE001' (see `pipelint rules`)"),
+    ('[rules.CON001]\nimage-conector = "account.x"\n', "{cfg}: 'rules.CON001.image-conector' is not an option of CON001 (allowed: image-connector, severity)"),
+    ('[rules.IMG001]\nseverity = "fatal"\n', "{cfg}: 'rules.IMG001.severity' = 'fatal': expected 'error' | 'warning' | 'info'"),
+    ('[rules.REG001]\ntarget = "quay"\n', "{cfg}: 'rules.REG001.target' = 'quay': expected \"dockerhub\", \"gar\", \"gcr\", \"ecr\" or a URL like \"https://my.registry.example/harness\""),
+    ('[rules.CON003]\nrequire-known = "yes"\n', "{cfg}: 'rules.CON003.require-known' = 'yes': expected true or false"),
+    ("select = [\n", "{cfg}: invalid TOML: "),
+])
+def test_configuration_errors(config, message, in_tmp):
+    write(in_tmp / ".pipelint.toml", config)
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    result = pipelint("check", "p.yaml")
+    assert result.exit_code == 2
+    cfg = str(in_tmp / ".pipelint.toml")
+    assert result.stderr.startswith("pipelint: error: " + message.format(cfg=cfg))
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+def test_pyproject_errors_name_the_table(in_tmp):
+    write(in_tmp / "pyproject.toml", "[tool.pipelint]\nignored = []\n")
+    result = pipelint("check", "--config", "pyproject.toml")
+    assert result.exit_code == 2
+    assert "pyproject.toml: unknown key 'tool.pipelint.ignored'" in result.stderr
+
+
+def test_config_and_isolated_conflict(in_tmp):
+    write(in_tmp / ".pipelint.toml", "")
+    assert pipelint("check", "--config", ".pipelint.toml", "--isolated").exit_code == 2
+    assert pipelint("check", "--config", "missing.toml").exit_code == 2
+
+
+def test_suppression_comments(in_tmp, snapshot):
+    write(in_tmp / "p.yaml", """
+        pipeline:
+          name: p
+          identifier: p
+          stages:
+            - stage:
+                identifier: s
+                type: CI
+                spec:
+                  execution:
+                    steps:
+                      - step:
+                          type: Run
+                          identifier: a
+                          spec:
+                            image: alpine   # pipelint: ignore[IMG001]
+                      - step:
+                          type: Run
+                          identifier: b
+                          spec:
+                            # pipelint: ignore
+                            image: busybox
+                      - step:
+                          type: Run
+                          identifier: c
+                          spec:
+                            image: debian   # pipelint: ignore[IMG002]
+                            command: |
+                              # pipelint: ignore
+                              echo the line above is shell text, not a comment
+                      - step:
+                          type: Run
+                          identifier: d
+                          spec:
+                            command: "echo
+                              # pipelint: ignore"
+                            image: ubuntu
+    """)
+    result = pipelint("check", "p.yaml", "--isolated")
+    assert result.stdout == snapshot
+    assert [line.split(":")[1] for line in result.stdout.splitlines()[:-1]] == ["27", "37"]
+    write(in_tmp / "q.yaml", (in_tmp / "p.yaml").read_text() + "# pipelint: ignore-file[untagged-image]\n")
+    assert pipelint("check", "q.yaml", "--isolated").stdout == "All checks passed.\n"
+
+
+def test_invalid_target_option(in_tmp):
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    result = pipelint("check", "p.yaml", "--isolated", "--target", "https://app.harness.io/registry")
+    assert result.exit_code == 2
+    assert result.stderr == "pipelint: error: --target 'https://app.harness.io/registry': the target cannot be the retired registry\n"
