@@ -73,6 +73,12 @@ def parse(source: Source) -> tuple[list[Document], ParseError | None]:
         if exc.context and exc.context not in problem:
             problem = f"{problem} ({exc.context})"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if mark is not None and "cannot start any token" in problem and mark.index < len(text):
+            char = text[mark.index]
+            if char == "\t":
+                problem = "a tab character where YAML allows only spaces (indentation must use spaces)"
+            elif repr(char)[1:-1] not in problem:
+                problem = problem.replace("found character", f"found character {char!r}")
         return docs, ParseError(_clean(problem), line, col)
     except yaml.YAMLError as exc:
         return docs, ParseError(_clean(str(exc)), 1, 1)

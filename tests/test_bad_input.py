@@ -1,0 +1,111 @@
+"""Bad input gets a one-line message naming the file (and position), the run goes on, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from conftest import pipelint, pipelint_process
+
+GOOD = b"pipeline:\n  name: p\n  identifier: p\n  stages: []\n"
+
+
+@pytest.mark.parametrize("name,content,expected", [
+    (".harness/binary.yaml", b"pipeline:\n  name: \x00\x01\x02\n", ".harness/binary.yaml:2:9: YML001 binary file (NUL byte)"),
+    (".harness/latin1.yaml", b"pipeline:\n  name: caf\xe9\n", ".harness/latin1.yaml:2:12: YML001 not UTF-8: invalid byte 0xe9"),
+    (".harness/utf16.yaml", "pipeline:\n  name: p\n".encode("utf-16"),
+     ".harness/utf16.yaml:1:1: YML001 file is UTF-16 (byte order mark); pipelint reads UTF-8 only"),
+    (".harness/tabs.yaml", b"pipeline:\n\tname: p\n",
+     ".harness/tabs.yaml:2:1: YML001 invalid YAML: a tab character where YAML allows only spaces (indentation must use spaces)"),
+    ("p.yaml", b"pipeline:\n  name: [unclosed\n",
+     "p.yaml:3:1: YML001 invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"),
+])
+def test_unparsable_harness_files(name, content, expected, in_tmp):
+    path = in_tmp / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    (in_tmp / "good.yaml").write_bytes(GOOD)
+    result = pipelint("check", ".", "--isolated")
+    assert result.stdout.splitlines()[0] == expected
+    assert result.exit_code == 1 and "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"# only a comment\n", b"\n\n", b"---\n...\n", b"\xef\xbb\xbf", b"key: [unclosed\n", b"\x00\x01binary",
+])
+def test_silent_on_empty_and_foreign_files(content, in_tmp):
+    (in_tmp / "x.yaml").write_bytes(content)
+    result = pipelint("check", "x.yaml", "--isolated")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "All checks passed.\n", "")
+
+
+def test_empty_harness_files_are_silent(in_tmp):
+    (in_tmp / ".harness").mkdir()
+    (in_tmp / ".harness" / "empty.yaml").write_bytes(b"")
+    (in_tmp / ".harness" / "comments.yaml").write_bytes(b"# nothing yet\n")
+    assert pipelint("check", ".", "--isolated").stdout == "All checks passed.\n"
+
+
+def test_python_tags_are_never_constructed(in_tmp):
+    (in_tmp / "p.yaml").write_text(
+        "pipeline:\n  name: !!python/object/apply:os.system ['touch pwned']\n  identifier: p\n"
+        "  stages: !!python/object:builtins.dict {}\n"
+    )
+    result = pipelint("check", "p.yaml", "--isolated")
+    assert result.exit_code == 0 and not (in_tmp / "pwned").exists()
+
+
+def test_alias_bomb_is_bounded(in_tmp):
+    lines = ["pipeline:", "  name: p", "  identifier: p", "  a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 12):
+        lines.append(f"  a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    lines.append("  stages:")
+    lines.append("    - stage: &s {identifier: s, type: CI, spec: {execution: {steps: [{step: {type: Run, identifier: r, spec: {image: alpine}}}]}}}")
+    lines += ["    - stage: *s"] * 1000
+    (in_tmp / "p.yaml").write_text("\n".join(lines) + "\n")
+    start = time.monotonic()
+    result = pipelint("check", "p.yaml", "--isolated")
+    assert time.monotonic() - start < 20  # 10**12 nodes if expanded: this only finishes if it is not
+    assert result.stdout.count("IMG001") == 1  # the aliased stage is one node, reported once
+
+
+def test_deep_nesting(in_tmp):
+    (in_tmp / ".harness").mkdir()
+    (in_tmp / ".harness" / "deep.yaml").write_text("pipeline:\n  x: " + "[" * 10000 + "]" * 10000 + "\n")
+    result = pipelint("check", ".", "--isolated")
+    assert result.stdout.startswith(".harness/deep.yaml:2:")
+    assert "YML001 invalid YAML: exceeded maximum nesting depth" in result.stdout
+
+
+def test_several_megabytes(in_tmp):
+    step = ("              - step:\n                  type: Run\n                  identifier: s{i}\n"
+            "                  spec:\n                    image: golang:1.{i}\n                    command: go test\n")
+    head = "pipeline:\n  name: big\n  identifier: big\n  stages:\n    - stage:\n        identifier: b\n" \
+           "        type: CI\n        spec:\n          execution:\n            steps:\n"
+    text = head + "".join(step.format(i=i) for i in range(40000))
+    (in_tmp / "big.yaml").write_text(text + "              - step: {type: Run, identifier: last, spec: {image: alpine}}\n")
+    assert len(text) > 5_000_000
+    result = pipelint("check", "big.yaml", "--isolated")
+    assert result.stdout.startswith("big.yaml:240011:")
+
+
+def test_unreadable_paths_are_reported_and_the_run_goes_on(in_tmp):
+    (in_tmp / "dir.yaml").mkdir()
+    (in_tmp / "good.yaml").write_bytes(b"pipeline:\n  name: p\n  identifier: p\n  stages:\n"
+                                       b"    - stage: {identifier: s, type: CI, spec: {execution: {steps: "
+                                       b"[{step: {type: Run, identifier: r, spec: {image: alpine}}}]}}}\n")
+    os.mkfifo(in_tmp / "fifo.yaml")
+    os.symlink("missing-target.yaml", in_tmp / "dangling.yaml")
+    os.symlink("loop.yaml", in_tmp / "loop.yaml")
+    proc = pipelint_process("check", ".", "--isolated", cwd=in_tmp, env={"NO_COLOR": "1"})
+    assert proc.returncode == 2
+    assert proc.stderr.decode().splitlines() == [
+        "pipelint: error: dangling.yaml: no such file",
+        "pipelint: error: fifo.yaml: not a regular file",
+        "pipelint: error: loop.yaml: Too many levels of symbolic links",
+    ]
+    assert proc.stdout.decode().startswith("good.yaml:5:")
+    named = pipelint_process("check", "dir.yaml", "--isolated", cwd=in_tmp)
+    assert named.returncode == 0  # a directory named x.yaml is walked, like any directory
