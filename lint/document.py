@@ -20,9 +20,36 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from pipelint.source import Source
 
 try:
-    _Loader = yaml.CSafeLoader
+    _Base = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+STR_TAG = "tag:yaml.org,2002:str"
+_DEFAULT_TAGS = {ScalarNode: STR_TAG, SequenceNode: "tag:yaml.org,2002:seq", MappingNode: "tag:yaml.org,2002:map"}
+
+
+class _Loader(_Base):
+    """No implicit tag resolution while composing: a third of the parse time, and pipelint compares scalars
+    as the strings written. `implicit_tag` resolves a scalar when it matters (verifying a fix)."""
+
+    def resolve(self, kind, value, implicit):
+        return _DEFAULT_TAGS[kind]
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+
+_resolver = yaml.resolver.Resolver()
+
+
+def implicit_tag(node: ScalarNode) -> str:
+    """The tag YAML 1.1 resolution gives this scalar (`false` plain is a bool, quoted a string)."""
+    if node.tag != STR_TAG:
+        return node.tag
+    return _resolver.resolve(ScalarNode, node.value, (not node.style, bool(node.style)))
 
 __all__ = [
     "Document", "ParseError", "Node", "MappingNode", "ScalarNode", "SequenceNode", "parse",
@@ -161,6 +188,30 @@ def get_path(node: Node | None, *keys: str) -> Node | None:
 def items(node: Node | None) -> Iterator[Node]:
     if isinstance(node, SequenceNode):
         yield from node.value
+
+
+def mappings(root: Node) -> Iterator[MappingNode]:
+    """Every mapping node once (aliases visited once). The hot loop of duplicate-key checks."""
+    seen: set[int] = set()
+    stack = [root]
+    push, pop = stack.append, stack.pop
+    while stack:
+        node = pop()
+        cls = node.__class__
+        if cls is ScalarNode or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if cls is MappingNode:
+            yield node
+            for k, v in node.value:
+                if v.__class__ is not ScalarNode:
+                    push(v)
+                if k.__class__ is not ScalarNode:
+                    push(k)
+        else:
+            for item in node.value:
+                if item.__class__ is not ScalarNode:
+                    push(item)
 
 
 def walk(root: Node) -> Iterator[Node]:

@@ -9,6 +9,7 @@ left to fix (a bounded number of passes); see `fix`.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass, field
@@ -101,7 +102,19 @@ class Engine:
         return sources, errors
 
     # --- checking -----------------------------------------------------------------------------------
-    def check_file(self, src: sourcelib.Source) -> FileReport:
+    def check_file(self, src: sourcelib.Source, keep: bool = False) -> FileReport:
+        """Check one file. Unless `keep` (fixing needs the node graphs), only what cross-file rules need
+        is kept of its documents, so a run's memory does not grow with the size of the tree."""
+        report = self._check_file(src)
+        if not keep:
+            report.parsed = []
+            report.docs = [_light(d) for d in report.docs
+                           if d.sites.connectors or d.sites.refs or d.sites.cloud_stages]
+            if src.text is not None:
+                src.raw = b""
+        return report
+
+    def _check_file(self, src: sourcelib.Source) -> FileReport:
         report = FileReport(src)
         if not src.looks_like_harness():
             return report
@@ -131,8 +144,9 @@ class Engine:
         report.findings.append(Finding(self.yml001.code, self.yml001.name, self.yml001.effective_severity,
                                        message, report.source.path, span))
 
-    def check_sources(self, sources: list[sourcelib.Source], errors: list[str] | None = None) -> RunResult:
-        reports = {src.path: self.check_file(src) for src in sources}
+    def check_sources(self, sources: list[sourcelib.Source], errors: list[str] | None = None,
+                      keep: bool = False) -> RunResult:
+        reports = {src.path: self.check_file(src, keep) for src in sources}
         findings = [f for r in reports.values() for f in r.findings]
         if self.run_rules:
             index = RunIndex([d for r in reports.values() for d in r.docs])
@@ -159,6 +173,15 @@ class Engine:
         files, missing = self.discover(paths)
         sources, errors = self.read(files, stdin_filename)
         return self.check_sources(sources, [f"{p}: no such file or directory" for p in missing] + errors)
+
+
+def _light(hdoc: HarnessDoc) -> HarnessDoc:
+    """The part of a checked document that cross-file rules read: no node graph, no per-document sites."""
+    d = hdoc.doc
+    doc = document.Document(d.source, d.number, None, d.kind, None, d.path_prefix)
+    sites = harness.Sites(refs=hdoc.sites.refs, cloud_stages=hdoc.sites.cloud_stages,
+                          connectors=[dataclasses.replace(c, doc=doc) for c in hdoc.sites.connectors])
+    return HarnessDoc(doc, sites)
 
 
 def _index_of(text: str, line: int, column: int) -> int:

@@ -15,13 +15,12 @@ import re
 import tempfile
 
 from pipelint import document, source as sourcelib
-from pipelint.document import MappingNode, ScalarNode, SequenceNode
+from pipelint.document import STR_TAG, MappingNode, ScalarNode, SequenceNode, implicit_tag
 from pipelint.engine import Engine, RunResult
 from pipelint.finding import Edit, Finding
 from pipelint.yamltext import InsertPair, SetScalar
 
 MAX_PASSES = 10
-STR_TAG = "tag:yaml.org,2002:str"
 
 
 class VerifyError(Exception):
@@ -78,7 +77,7 @@ def verify(old_docs: list[document.Document], new_src: sourcelib.Source, intents
 
 
 def _scalar_ok(new: ScalarNode, value: str, verbatim: bool) -> bool:
-    return new.value == value and (verbatim or new.tag == STR_TAG)
+    return new.value == value and (verbatim or implicit_tag(new) == STR_TAG)
 
 
 def _same(old_root, new_root, sets, inserts) -> None:
@@ -97,7 +96,7 @@ def _same(old_root, new_root, sets, inserts) -> None:
             if intent is not None:
                 if not _scalar_ok(new, intent.value, intent.verbatim):
                     raise VerifyError(f"the new value at {where} reads back as {new.value!r}, not {intent.value!r}")
-            elif old.value != new.value or old.tag != new.tag:
+            elif old.value != new.value or implicit_tag(old) != implicit_tag(new):
                 raise VerifyError(f"a value changed at {where}: {old.value!r} -> {new.value!r}")
         elif isinstance(old, SequenceNode):
             if len(old.value) != len(new.value):
@@ -129,7 +128,7 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     fixed: list[tuple[str, Finding]] = []
     internal: list[str] = []
     frozen: set[str] = set()  # files whose fix failed verification: left as they were
-    result = engine.check_sources(current, errors)
+    result = engine.check_sources(current, errors, keep=True)
     for _ in range(MAX_PASSES):
         by_path: dict[str, list[Finding]] = {}
         for f in result.findings:
@@ -158,9 +157,9 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             progressed = True
         if not progressed:
             break
-        result = engine.check_sources(current, errors)
+        result = engine.check_sources(current, errors, keep=True)
     fixed = [(p, f) for p, f in fixed if p not in frozen]
-    result = engine.check_sources(current, errors) if frozen else result
+    result = engine.check_sources(current, errors, keep=True) if frozen else result
     result.fixed = fixed
     result.internal_errors = internal
     for src in current:

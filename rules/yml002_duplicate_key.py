@@ -1,4 +1,4 @@
-from pipelint.document import MappingNode, ScalarNode, walk
+from pipelint.document import ScalarNode, mappings
 from pipelint.rule import Rule
 
 
@@ -28,9 +28,10 @@ class DuplicateKey(Rule):
     severity = "error"
 
     def check(self, doc):
-        for node in walk(doc.doc.root):
-            if not isinstance(node, MappingNode):
-                continue
+        for node in mappings(doc.doc.root):
+            pairs = node.value
+            if len({k.value for k, _ in pairs if k.__class__ is ScalarNode}) == len(pairs):
+                continue  # the common case: no duplicates (and no complex keys)
             first: dict[str, ScalarNode] = {}
             for key, _ in node.value:
                 if not isinstance(key, ScalarNode) or key.value == "<<":

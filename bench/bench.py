@@ -1,0 +1,106 @@
+"""Benchmark pipelint against yamllint (the reference peer) on a generated corpus, in one run.
+
+    python3 bench/bench.py [--files 2000] [--repeat 3]
+
+Reports wall time, files/s, MB/s and peak memory (max RSS of the process) for:
+  - `pipelint check` over the whole corpus (cold: no cache), and yamllint (default config) on the same files;
+  - both on one small pipeline file (the pre-commit case: the whole process, start-up included).
+Figures are ratios taken in the same run on the same machine: the machines here are shared and noisy, so
+no test asserts a time. yamllint must be installed (`pip install '.[bench]'`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from generate import generate  # noqa: E402
+
+
+def run(cmd: list[str], cwd: str) -> tuple[float, int, int]:
+    """(seconds, peak RSS in MB, exit status) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    return elapsed, usage.ru_maxrss // 1024, os.waitstatus_to_exitcode(status)
+
+
+def best(cmd: list[str], cwd: str, repeat: int) -> tuple[float, int]:
+    runs = [run(cmd, cwd) for _ in range(repeat)]
+    for _, _, code in runs:
+        if code not in (0, 1):
+            raise SystemExit(f"{' '.join(cmd)} exited {code}")
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep", help="generate into this folder and keep it")
+    args = parser.parse_args()
+
+    yamllint = shutil.which("yamllint") or shutil.which("yamllint", path=os.path.dirname(sys.executable))
+    pipelint = shutil.which("pipelint", path=os.path.dirname(sys.executable)) or shutil.which("pipelint")
+    if not yamllint or not pipelint:
+        raise SystemExit("needs pipelint and yamllint on PATH: pip install '.[bench]'")
+
+    root = args.keep or tempfile.mkdtemp(prefix="pipelint-bench-")
+    files, size = generate(root, args.files)
+    yaml_files = sorted(os.path.relpath(os.path.join(d, f), root)
+                        for d, _, fs in os.walk(root) for f in fs if f.endswith(".yaml"))
+    mb = size / 1e6
+    print(f"corpus: {files} files, {mb:.1f} MB ({root}); machine: {os.cpu_count()} cores, Python "
+          f"{sys.version.split()[0]}; best of {args.repeat}")
+
+    rows = []
+    t_pl, m_pl = best([pipelint, "check", ".", "--isolated", "--exit-zero", "--no-cache"]
+                      if _has_cache_flag(pipelint) else [pipelint, "check", ".", "--isolated", "--exit-zero"],
+                      root, args.repeat)
+    rows.append(("pipelint check (cold)", t_pl, m_pl))
+    if _has_cache_flag(pipelint):
+        run([pipelint, "check", ".", "--isolated", "--exit-zero"], root)  # fill the cache
+        t_warm, m_warm = best([pipelint, "check", ".", "--isolated", "--exit-zero"], root, args.repeat)
+        rows.append(("pipelint check (warm cache)", t_warm, m_warm))
+    t_yl, m_yl = best([yamllint, "-f", "parsable", *yaml_files], root, 1)
+    rows.append(("yamllint (default config)", t_yl, m_yl))
+
+    small = next(f for f in yaml_files if "/pipelines/" in f)
+    t_pl1, _ = _median([pipelint, "check", small, "--isolated", "--exit-zero"], root, 10)
+    t_yl1, _ = _median([yamllint, small], root, 10)
+
+    print(f"\n{'command':<30}{'seconds':>9}{'files/s':>10}{'MB/s':>8}{'peak MB':>9}")
+    for name, t, m in rows:
+        print(f"{name:<30}{t:>9.2f}{files / t:>10.0f}{mb / t:>8.2f}{m:>9}")
+    print(f"\none small file ({os.path.getsize(os.path.join(root, small))} bytes), median of 10, whole process:")
+    print(f"  pipelint {t_pl1 * 1000:.0f} ms, yamllint {t_yl1 * 1000:.0f} ms")
+    print("\nratios (same run):")
+    print(f"  cold check: pipelint is {t_yl / t_pl:.1f}x faster than yamllint (target >= 10x)")
+    if len(rows) == 3:
+        print(f"  warm check: {t_pl / rows[1][1]:.1f}x faster than cold (target >= 10x)")
+    print(f"  one small file: pipelint/yamllint = {t_pl1 / t_yl1:.2f} (target <= 0.8)")
+    print(f"  peak memory, whole corpus: {m_pl} MB (target < 200 MB)")
+    if not args.keep:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _median(cmd, cwd, n):
+    runs = [run(cmd, cwd) for _ in range(n)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def _has_cache_flag(pipelint: str) -> bool:
+    out = subprocess.run([pipelint, "check", "--help"], capture_output=True, text=True).stdout
+    return "--no-cache" in out
+
+
+if __name__ == "__main__":
+    main()
