@@ -124,11 +124,11 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     sources, errors = engine.read(files, stdin_filename)
     errors = [f"{p}: no such file or directory" for p in missing] + errors
     originals = {s.path: s for s in sources}
-    current = list(sources)
+    current = {s.path: s for s in sources}  # path -> the text as fixed so far
     fixed: list[tuple[str, Finding]] = []
     internal: list[str] = []
     frozen: set[str] = set()  # files whose fix failed verification: left as they were
-    result = engine.check_sources(current, errors, keep=True)
+    result = engine.check_sources(list(current.values()), errors, keep=True)
     for _ in range(MAX_PASSES):
         by_path: dict[str, list[Finding]] = {}
         for f in result.findings:
@@ -150,32 +150,31 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             except VerifyError as exc:
                 internal.append(f"{path}: a fix was not applied, the file is left unchanged: {exc}")
                 frozen.add(path)
-                current = [originals[path] if s.path == path else s for s in current]
+                current[path] = originals[path]
                 continue
             fixed.extend((path, f) for f in chosen)
-            current = [new_src if s.path == path else s for s in current]
+            current[path] = new_src
             progressed = True
         if not progressed:
             break
-        result = engine.check_sources(current, errors, keep=True)
-    fixed = [(p, f) for p, f in fixed if p not in frozen]
-    result = engine.check_sources(current, errors, keep=True) if frozen else result
-    result.fixed = fixed
-    result.internal_errors = internal
-    for src in current:
-        original = originals[src.path]
-        if src.text != original.text and src.path not in frozen:
-            result.changed[src.path] = (original, src.text)
+        result = engine.check_sources(list(current.values()), errors, keep=True)
+    changed = {path: (originals[path], s.text) for path, s in current.items()
+               if path not in frozen and s.text != originals[path].text}
+    unwritten: set[str] = set()
     if write:
-        for path, (original, text) in list(result.changed.items()):
-            if path == "-" or path == stdin_filename and "-" in paths:
-                continue
+        for path, (original, text) in changed.items():
             try:
                 write_atomic(path, original.encode(text))
             except OSError as exc:
-                result.errors.append(f"{path}: cannot write: {exc.strerror or exc}")
-                del result.changed[path]
-                result.fixed = [(p, f) for p, f in result.fixed if p != path]
+                errors.append(f"{path}: cannot write: {exc.strerror or exc}")
+                unwritten.add(path)
+    if frozen or unwritten:  # report those files as they are on disk
+        current.update((path, originals[path]) for path in unwritten)
+        result = engine.check_sources(list(current.values()), errors, keep=True)
+    result.errors = errors
+    result.fixed = [(p, f) for p, f in fixed if p not in frozen and p not in unwritten]
+    result.internal_errors = internal
+    result.changed = {p: c for p, c in changed.items() if p not in unwritten}
     return result
 
 
@@ -184,6 +183,8 @@ def write_atomic(path: str, data: bytes) -> None:
     real = os.path.realpath(path)
     folder = os.path.dirname(real) or "."
     mode = os.stat(real).st_mode & 0o7777
+    if not mode & 0o222:  # read-only: respected even by root, who could replace it
+        raise PermissionError(13, "file is read-only")
     if not os.access(real, os.W_OK):
         raise PermissionError(13, "Permission denied")
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=".pipelint-tmp")

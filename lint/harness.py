@@ -307,8 +307,8 @@ class _Walker:
 
     def image(self, spec: Node | None, step_type: str | None, path: YamlPath, owner: str) -> None:
         node = get(spec, "image")
-        if not isinstance(node, ScalarNode) or is_null(node):
-            return  # absent, empty (the step's default image), or a mapping (a scanner's target)
+        if not isinstance(node, ScalarNode) or is_null(node) or not self._first_visit(node):
+            return  # absent, empty (the step's default image), a mapping (a scanner's target), an alias seen
         value = node.value.strip()
         if not value or is_expression(value):
             return

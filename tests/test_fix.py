@@ -1,0 +1,146 @@
+"""`pipelint fix` beyond the fixtures: stdin, --show-fixes, targets, permissions, failures, verification."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+
+import pytest
+
+from conftest import FIXTURES, pipelint, pipelint_process
+
+CONNECTOR = (FIXTURES / "REG001" / "bad_connector.yaml").read_bytes()
+IMAGES = (FIXTURES / "REG001" / "bad_images.yaml").read_bytes()
+
+
+def test_fix_stdin_writes_the_fixed_text_to_stdout(in_tmp):
+    proc = pipelint_process("fix", "-", "--isolated", input=CONNECTOR, cwd=in_tmp)
+    assert proc.stdout == (FIXTURES / "REG001" / "bad_connector.fixed.yaml").read_bytes()
+    assert proc.returncode == 1  # left unfixed: REG003, anonymous Docker Hub after the move
+    assert b"Fixed 1 problem in 1 file." in proc.stderr
+
+
+def test_fix_stdin_untouched_text_passes_through(in_tmp):
+    data = b"apiVersion: v1\nkind: Pod\n"
+    proc = pipelint_process("fix", "-", "--isolated", input=data, cwd=in_tmp)
+    assert proc.stdout == data and proc.returncode == 0
+
+
+@pytest.mark.parametrize("target,image,url", [
+    ("dockerhub", "harness/ci-addon:1.16.4", "https://registry.hub.docker.com"),
+    ("gar", "us-docker.pkg.dev/gar-prod-setup/harness-public/harness/ci-addon:1.16.4",
+     "https://us-docker.pkg.dev/gar-prod-setup/harness-public"),
+    ("gcr", "gcr.io/gcr-prod/harness/ci-addon:1.16.4", "https://gcr.io/gcr-prod"),
+    ("ecr", "public.ecr.aws/harness/ci-addon:1.16.4", "https://public.ecr.aws/harness"),
+    ("https://mirror.example.com/harness", "mirror.example.com/harness/harness/ci-addon:1.16.4",
+     "https://mirror.example.com/harness"),
+])
+def test_targets(target, image, url, in_tmp):
+    (in_tmp / "c.yaml").write_bytes(CONNECTOR)
+    (in_tmp / "p.yaml").write_bytes(IMAGES)
+    result = pipelint("fix", ".", "--isolated", "--target", target)
+    # moved to anonymous Docker Hub, the connector now meets REG003: the report says so
+    assert result.exit_code == (1 if target == "dockerhub" else 0), result.stdout + result.stderr
+    assert ("REG003" in result.stdout) == (target == "dockerhub")
+    fixed = (in_tmp / "p.yaml").read_text()
+    assert f"image: {image} # old" in fixed
+    connector = (in_tmp / "c.yaml").read_text()
+    assert f"dockerRegistryUrl: {url}   # the retired Harness registry" in connector
+    want = "DockerHub" if target == "dockerhub" else "Other"
+    assert f"providerType: {want}\n" in connector
+
+
+def test_target_from_configuration(in_tmp):
+    (in_tmp / "p.yaml").write_bytes(IMAGES)
+    (in_tmp / ".pipelint.toml").write_text('[rules.REG001]\ntarget = "ecr"\n')
+    pipelint("fix", ".")
+    assert "image: public.ecr.aws/harness/ci-addon:1.16.4 # old" in (in_tmp / "p.yaml").read_text()
+
+
+def test_show_fixes_and_summary(in_tmp, snapshot):
+    (in_tmp / "c.yaml").write_bytes(CONNECTOR)
+    (in_tmp / "p.yaml").write_bytes(IMAGES)
+    result = pipelint("fix", ".", "--isolated", "--show-fixes", "--extend-select", "IMG003")
+    assert result.stdout == snapshot
+
+
+def test_unsafe_fixes_need_the_flag(in_tmp):
+    case = FIXTURES / "REG004" / "bad_true"
+    for f in case.glob("*.yaml"):
+        if not f.name.endswith(".fixed.yaml"):
+            (in_tmp / f.name).write_bytes(f.read_bytes())
+    before = (in_tmp / "harnessImage.yaml").read_bytes()
+    result = pipelint("fix", ".", "--isolated")
+    assert result.exit_code == 1 and (in_tmp / "harnessImage.yaml").read_bytes() == before
+    assert "(1 more fixable with `pipelint fix --unsafe-fixes`.)" in result.stdout
+    assert pipelint("fix", ".", "--isolated", "--unsafe-fixes").exit_code == 0
+    assert (in_tmp / "harnessImage.yaml").read_bytes() == (case / "harnessImage.fixed.yaml").read_bytes()
+
+
+def test_permissions_are_kept_and_no_temporary_files_remain(in_tmp):
+    path = in_tmp / "c.yaml"
+    path.write_bytes(CONNECTOR)
+    path.chmod(0o640)
+    pipelint("fix", "c.yaml", "--isolated")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert sorted(p.name for p in in_tmp.iterdir()) == ["c.yaml"]
+
+
+def test_symlinked_file_is_fixed_through_the_link(in_tmp):
+    (in_tmp / "real.yaml").write_bytes(CONNECTOR)
+    os.symlink("real.yaml", in_tmp / "link.yaml")
+    pipelint("fix", "link.yaml", "--isolated")
+    assert (in_tmp / "link.yaml").is_symlink()
+    assert b"registry.hub.docker.com" in (in_tmp / "real.yaml").read_bytes()
+
+
+def test_read_only_file_is_an_error_for_that_file_only(in_tmp):
+    (in_tmp / "ro").mkdir()
+    (in_tmp / "rw").mkdir()
+    (in_tmp / "ro" / "c.yaml").write_bytes(CONNECTOR)
+    (in_tmp / "rw" / "c.yaml").write_bytes(CONNECTOR)
+    (in_tmp / "ro" / "c.yaml").chmod(0o444)
+    result = pipelint("fix", "ro", "rw", "--isolated")
+    assert result.exit_code == 2
+    assert result.stderr == "pipelint: error: ro/c.yaml: cannot write: file is read-only\n"
+    assert (in_tmp / "ro" / "c.yaml").read_bytes() == CONNECTOR
+    assert b"registry.hub.docker.com" in (in_tmp / "rw" / "c.yaml").read_bytes()
+    assert "Fixed 1 problem in 1 file." in result.stdout
+    assert "ro/c.yaml:6:24: REG001 [*]" in result.stdout  # still reported: it was not fixed
+
+
+def test_a_fix_that_fails_verification_leaves_the_file_alone(in_tmp, monkeypatch):
+    import pipelint.yamltext as yamltext
+
+    real = yamltext.replace_scalar
+
+    def broken(text, node, value, verbatim=False):  # writes the value unquoted after a colon: a mapping
+        start, end, _ = real(text, node, value, verbatim)
+        return start, end, "oops: " + value
+
+    monkeypatch.setattr(yamltext, "replace_scalar", broken)
+    (in_tmp / "c.yaml").write_bytes(CONNECTOR)
+    result = pipelint("fix", "c.yaml", "--isolated")
+    assert result.exit_code == 2
+    assert (in_tmp / "c.yaml").read_bytes() == CONNECTOR
+    assert result.stderr.startswith("pipelint: internal error: c.yaml: a fix was not applied, the file is "
+                                    "left unchanged: the fixed text does not parse:")
+    assert "c.yaml:6:24: REG001" in result.stdout
+
+
+def test_quoting_follows_the_new_value(in_tmp):
+    from pipelint import document, source
+    from pipelint.yamltext import render_scalar
+
+    assert render_scalar("harness/ci-addon:1.2", None) == "harness/ci-addon:1.2"
+    assert render_scalar("true", None) == '"true"'
+    assert render_scalar("a: b", None) == '"a: b"'
+    assert render_scalar("it's", "'") == "'it''s'"
+    assert render_scalar('say "x"', '"') == '"say \\"x\\""'
+    assert render_scalar("x, y", None, flow=True) == '"x, y"'
+    for value in ["true", "a: b", "# x", "- x", "1.5", "null", "x #y", "[a]", "it's", "", " lead"]:
+        src = source.decode("t.yaml", f"k: {render_scalar(value, None)}\n".encode())
+        docs, err = document.parse(src)
+        assert err is None and docs[0].root.value[0][1].value == value
+        assert document.implicit_tag(docs[0].root.value[0][1]) == document.STR_TAG
