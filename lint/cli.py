@@ -29,7 +29,11 @@ def common_options(func):
         click.option("--select", multiple=True, help="Rules to enable (codes, prefixes, names; comma-separated). Replaces the default set."),
         click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection."),
         click.option("--ignore", multiple=True, help="Rules to disable."),
-        click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True),
+        click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github", "junit", "gitlab"]),
+                     default="text", show_default=True, help="Report format."),
+        click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write the report to FILE; the summary still goes to the terminal."),
+        click.option("--statistics", is_flag=True, help="Counts per rule instead of one line per problem."),
+        click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Report only problems not recorded in this baseline."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found."),
         click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too."),
         click.option("--stdin-filename", help="The name of standard input (`-`) in reports and for .harness/ detection."),
@@ -72,16 +76,73 @@ def _color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _emit(result, output_format: str, fix_mode: bool = False, stream=None) -> None:
-    from pipelint import reporters
+class Report:
+    """How a run's result reaches the user: the report, the summary, the baseline."""
 
-    for error in result.errors:
-        click.echo(f"pipelint: error: {error}", err=True)
-    for error in result.internal_errors:
-        click.echo(f"pipelint: internal error: {error}", err=True)
-    color = output_format == "text" and stream is None and _color()
-    text = reporters.get(output_format).render(result, color=color, fix_mode=fix_mode)
-    click.echo(text, nl=False, file=stream, color=color)
+    def __init__(self, output_format, output_file, statistics, baseline_file):
+        self.format = output_format
+        self.output_file = output_file
+        self.statistics = statistics
+        self.baseline_file = baseline_file
+        self.known = None
+        if baseline_file:
+            from pipelint import baseline
+
+            try:
+                self.known = baseline.load(baseline_file)
+            except baseline.BaselineError as exc:
+                _fail(str(exc))
+
+    def emit(self, result, fix_mode: bool = False, stream=None) -> None:
+        from pipelint import reporters
+
+        for error in result.errors:
+            click.echo(f"pipelint: error: {error}", err=True)
+        for error in result.internal_errors:
+            click.echo(f"pipelint: internal error: {error}", err=True)
+        notes = []
+        if self.known is not None:
+            from pipelint import baseline
+
+            result.findings, gone = baseline.apply(self.baseline_file, self.known, result.findings)
+            if gone:
+                notes.append(f"{gone} baselined finding{'s are' if gone != 1 else ' is'} gone; "
+                             f"rewrite the baseline with --write-baseline {self.baseline_file}")
+        to_file = self.output_file is not None
+        color = self.format == "text" and stream is None and not to_file and _color()
+        if self.statistics:
+            text = statistics(result, self.format)
+        else:
+            text = reporters.get(self.format).render(result, color=color, fix_mode=fix_mode)
+        if to_file:
+            try:
+                with open(self.output_file, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            except OSError as exc:
+                _fail(f"{self.output_file}: cannot write the report: {exc.strerror or exc}")
+            click.echo(reporters.get("text").summary(result, fix_mode=fix_mode), nl=False, file=stream)
+        else:
+            click.echo(text, nl=False, file=stream, color=color)
+        for note in notes:
+            click.echo(note, err=self.format != "text" or to_file or stream is not None)
+
+
+def statistics(result, output_format: str) -> str:
+    rows: dict[str, list] = {}
+    for f in result.findings:
+        row = rows.setdefault(f.code, [f.code, f.name, 0, 0])
+        row[2] += 1
+        row[3] += f.fixable
+    ordered = sorted(rows.values(), key=lambda r: (-r[2], r[0]))
+    if output_format == "text":
+        if not ordered:
+            return "All checks passed.\n"
+        width = max(len(str(r[2])) for r in ordered)
+        return "".join(f"{r[2]:>{width}}  {r[0]}  {r[1]:<34}{f'[*] {r[3]} fixable' if r[3] else ''}".rstrip() + "\n"
+                       for r in ordered)
+    import json
+
+    return json.dumps([{"code": c, "name": n, "count": k, "fixable": x} for c, n, k, x in ordered], indent=2) + "\n"
 
 
 def _exit_status(result, exit_zero: bool) -> int:
@@ -100,12 +161,27 @@ def main():
 
 @main.command()
 @common_options
-def check(paths, config_file, isolated, select, extend_select, ignore, output_format, exit_zero, force_exclude,
-          stdin_filename, target):
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
+              help="Record the current problems in FILE (for --baseline) and exit 0.")
+def check(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
+          baseline_file, exit_zero, force_exclude, stdin_filename, target, write_baseline):
     """Check Harness YAML files and report problems."""
     engine = _engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
+    report = Report(output_format, output_file, statistics, baseline_file)
     result = engine.check(list(paths) or ["."], stdin_filename)
-    _emit(result, output_format)
+    if write_baseline:
+        from pipelint import baseline
+
+        for error in result.errors:
+            click.echo(f"pipelint: error: {error}", err=True)
+        try:
+            baseline.write(write_baseline, result.findings)
+        except OSError as exc:
+            _fail(f"{write_baseline}: cannot write the baseline: {exc.strerror or exc}")
+        n = len(result.findings)
+        click.echo(f"Wrote a baseline of {n} finding{'s' if n != 1 else ''} to {write_baseline}.")
+        sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
+    report.emit(result)
     sys.exit(_exit_status(result, exit_zero))
 
 
@@ -114,12 +190,13 @@ def check(paths, config_file, isolated, select, extend_select, ignore, output_fo
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes marked unsafe.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of what would change (exit 1 if anything would).")
 @click.option("--show-fixes", is_flag=True, help="List what was fixed, per file and rule.")
-def fix(paths, config_file, isolated, select, extend_select, ignore, output_format, exit_zero, force_exclude,
-        stdin_filename, target, unsafe_fixes, show_diff, show_fixes):
+def fix(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
+        baseline_file, exit_zero, force_exclude, stdin_filename, target, unsafe_fixes, show_diff, show_fixes):
     """Apply fixes in place, changing only the bytes that must change; report what is left."""
     from pipelint import fixer
 
     engine = _engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
+    report = Report(output_format, output_file, statistics, baseline_file)
     paths = list(paths) or ["."]
     result = fixer.fix(engine, paths, stdin_filename, unsafe=unsafe_fixes, write=not show_diff and paths != ["-"])
     if show_diff:
@@ -142,11 +219,11 @@ def fix(paths, config_file, isolated, select, extend_select, ignore, output_form
             else:
                 sys.stdout.buffer.write(src.source.encode(new))
             sys.stdout.flush()
-        _emit(result, output_format, fix_mode=True, stream=sys.stderr)
+        report.emit(result, fix_mode=True, stream=sys.stderr)
         sys.exit(_exit_status(result, exit_zero))
     if show_fixes and result.fixed:
         click.echo(fixer.describe_fixes(result), nl=False)
-    _emit(result, output_format, fix_mode=True)
+    report.emit(result, fix_mode=True)
     sys.exit(_exit_status(result, exit_zero))
 
 

@@ -142,7 +142,7 @@ class Engine:
         index = _index_of(text, line, column)
         span = Span(index, index, line, column, line, column)
         report.findings.append(Finding(self.yml001.code, self.yml001.name, self.yml001.effective_severity,
-                                       message, report.source.path, span))
+                                       message, report.source.path, span, value=message))
 
     def check_sources(self, sources: list[sourcelib.Source], errors: list[str] | None = None,
                       keep: bool = False) -> RunResult:

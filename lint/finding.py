@@ -89,5 +89,20 @@ class Finding:
     def unsafe_fixable(self) -> bool:
         return self.fix is not None and not self.fix.safe
 
+    @property
+    def yaml_path_text(self) -> str:
+        """`pipeline.stages[build].stage.spec.infrastructure`: identifiers, not indexes, where the YAML has them."""
+        out = ""
+        for part in self.yaml_path:
+            out += part if not out or part.startswith("[") else "." + part
+        return out
+
+    def fingerprint(self, path: str | None = None) -> str:
+        """Stable across edits elsewhere in the file: file, rule, YAML path and offending value; no line numbers."""
+        import hashlib
+
+        parts = ((path or self.path).replace("\\", "/"), self.code, self.yaml_path_text, self.value)
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
     def sort_key(self):
         return (self.path, self.span.line, self.span.column, self.code)

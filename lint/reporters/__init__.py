@@ -1,13 +1,11 @@
-"""Output formats. Each module has `render(result, options) -> str`, all taking the same findings."""
+"""Output formats. Each module has `render(result, **options) -> str`, all taking the same findings."""
 
-FORMATS = ("text", "json")
+import importlib
+
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab")
 
 
 def get(name: str):
-    if name == "text":
-        from pipelint.reporters import text as mod
-    elif name == "json":
-        from pipelint.reporters import json as mod
-    else:
+    if name not in FORMATS:
         raise KeyError(name)
-    return mod
+    return importlib.import_module(f"pipelint.reporters.{name}")

@@ -17,20 +17,26 @@ def render(result, color: bool = False, fix_mode: bool = False, **_) -> str:
         code = style(f.code, fg="red" if f.severity == "error" else "yellow", bold=True)
         mark = " [*]" if f.fixable else ""
         lines.append(f"{loc} {code}{mark} {f.message}")
+    return "".join(line + "\n" for line in lines) + summary(result, color, fix_mode)
+
+
+def summary(result, color: bool = False, fix_mode: bool = False) -> str:
+    """The closing lines: what was fixed, how many problems, how many `fix` repairs."""
+    lines = []
+    style = click.style if color else (lambda s, **kw: s)
     if fix_mode and result.fixed:
         files = len({p for p, _ in result.fixed})
         lines.append(f"Fixed {_plural(len(result.fixed), 'problem')} in {_plural(files, 'file')}.")
     if result.findings:
         files = len({f.path for f in result.findings})
         fixable = sum(1 for f in result.findings if f.fixable)
-        summary = f"Found {_plural(len(result.findings), 'problem')} in {_plural(files, 'file')}"
-        summary += f" ({fixable} fixable)." if fixable else "."
-        lines.append(summary)
+        found = f"Found {_plural(len(result.findings), 'problem')} in {_plural(files, 'file')}"
+        lines.append(found + (f" ({fixable} fixable)." if fixable else "."))
         unsafe = sum(1 for f in result.findings if f.unsafe_fixable)
         if fixable and not fix_mode:
             lines.append(f"[*] {fixable} fixable with `pipelint fix`.")
         if unsafe:
             lines.append(f"({unsafe} more fixable with `pipelint fix --unsafe-fixes`.)")
     else:
-        lines.append(style("All checks passed.", fg="green") if color else "All checks passed.")
+        lines.append(style("All checks passed.", fg="green"))
     return "\n".join(lines) + "\n"

@@ -1,0 +1,64 @@
+"""SARIF 2.1.0: one run, every rule in tool.driver.rules, results with physical and logical locations."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from pipelint import __version__
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+HELP_URI = "https://github.com/pipelint/pipelint/blob/main/rules/"
+
+
+def _uri(path: str) -> str:
+    from urllib.parse import quote
+
+    if os.path.isabs(path):
+        return "file://" + quote(path.replace(os.sep, "/"))
+    return quote(path.replace(os.sep, "/"))
+
+
+def render(result, **_) -> str:
+    from pipelint.rules import RULES
+
+    index = {r.code: i for i, r in enumerate(RULES)}
+    rules = [{
+        "id": r.code,
+        "name": r.name,
+        "shortDescription": {"text": r.summary()},
+        "fullDescription": {"text": r.doc()},
+        "help": {"text": r.doc(), "markdown": r.doc()},
+        "defaultConfiguration": {"level": LEVELS[r.severity], "enabled": r.enabled_by_default},
+        "properties": {"fix": r.fix_safety or "none"},
+    } for r in RULES]
+    results = []
+    for f in result.findings:
+        region = {"startLine": f.span.line, "startColumn": f.span.column,
+                  "endLine": f.span.end_line, "endColumn": max(f.span.end_column, f.span.column)}
+        location = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
+                                         "region": region}}
+        if f.yaml_path:
+            location["logicalLocations"] = [{"fullyQualifiedName": f.yaml_path_text, "kind": "object"}]
+        results.append({
+            "ruleId": f.code,
+            "ruleIndex": index[f.code],
+            "level": LEVELS[f.severity],
+            "message": {"text": f.message},
+            "locations": [location],
+            "partialFingerprints": {"pipelintFingerprint/v1": f.fingerprint()},
+            "properties": {"fixable": f.fixable},
+        })
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "pipelint", "version": __version__, "semanticVersion": __version__,
+                                "informationUri": "https://github.com/pipelint/pipelint", "rules": rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": _uri(os.getcwd()).rstrip("/") + "/"}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,101 @@
+"""Report formats checked by real consumers: the SARIF 2.1.0 schema, junitparser, and the formats' contracts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import jsonschema
+import pytest
+from junitparser import JUnitXml
+
+from conftest import FIXTURES, ROOT, pipelint
+
+SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+@pytest.fixture
+def tree(in_tmp):
+    shutil.copytree(ROOT / "examples", in_tmp / "examples")
+    shutil.copyfile(FIXTURES / "YML001" / "bad_indentation.yaml", in_tmp / "examples" / "broken.yaml")
+    (in_tmp / "examples" / "clean.yaml").write_text("pipeline: {name: p, identifier: p, stages: []}\n")
+    return in_tmp
+
+
+@pytest.mark.skipif(not SCHEMA.exists(), reason="../shared/schemas is not beside the checkout")
+def test_sarif_is_valid_and_complete(tree, snapshot):
+    result = pipelint("check", "examples", "--isolated", "--format", "sarif")
+    assert result.exit_code == 1
+    log = json.loads(result.stdout)
+    jsonschema.validate(log, json.loads(SCHEMA.read_text()))
+    run = log["runs"][0]
+    from pipelint.rules import RULES
+
+    assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [r.code for r in RULES]
+    for r in run["results"]:
+        assert run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
+        loc = r["locations"][0]["physicalLocation"]
+        assert not loc["artifactLocation"]["uri"].startswith("/")
+        assert loc["region"]["startLine"] >= 1 and loc["region"]["startColumn"] >= 1
+        assert r["partialFingerprints"]["pipelintFingerprint/v1"]
+    run["originalUriBaseIds"] = "<cwd>"
+    assert [(r["ruleId"], r["level"], r["locations"]) for r in run["results"]] == snapshot
+
+
+def test_github_annotations(tree, snapshot):
+    result = pipelint("check", "examples", "--isolated", "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout == snapshot
+    for line in result.stdout.splitlines():
+        assert line.startswith(("::error file=", "::warning file=", "::notice file="))
+
+
+def test_github_escaping():
+    from pipelint.reporters.github import _data, _prop
+
+    assert _data("50% done\nnext") == "50%25 done%0Anext"
+    assert _prop("a:b,c") == "a%3Ab%2Cc"
+
+
+def test_junit_read_by_junitparser(tree):
+    result = pipelint("check", "examples", "--isolated", "--format", "junit", "--output", "report.xml")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("Found 6 problems in 3 files")  # the summary, not the report
+    xml = JUnitXml.fromfile(str(tree / "report.xml"))
+    cases = {case.name: case for suite in xml for case in suite}
+    assert set(cases) == {
+        "examples/.harness/connectors/harnessImage.yaml",
+        "examples/.harness/orgs/default/projects/ci/pipelines/build.yaml",
+        "examples/broken.yaml", "examples/clean.yaml",
+    }
+    assert cases["examples/clean.yaml"].is_passed
+    failures = [r for r in cases["examples/broken.yaml"].result]
+    assert [f.type for f in failures] == ["YML001"]
+    assert len(cases["examples/.harness/orgs/default/projects/ci/pipelines/build.yaml"].result) == 3
+
+
+def test_gitlab_code_quality(tree, snapshot):
+    result = pipelint("check", "examples", "--isolated", "--format", "gitlab")
+    issues = json.loads(result.stdout)
+    assert issues == snapshot
+    for issue in issues:
+        assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+
+
+def test_statistics(tree, snapshot):
+    text = pipelint("check", "examples", "--isolated", "--statistics")
+    assert text.exit_code == 1 and text.stdout == snapshot(name="text")
+    data = pipelint("check", "examples", "--isolated", "--statistics", "--format", "json")
+    assert json.loads(data.stdout) == snapshot(name="json")
+
+
+def test_output_file_and_summary(tree):
+    result = pipelint("check", "examples", "--isolated", "--format", "json", "--output", "out.json")
+    data = json.loads((tree / "out.json").read_text())
+    assert len(data["findings"]) == 6
+    assert result.stdout.splitlines()[0] == "Found 6 problems in 3 files (2 fixable)."
+    bad = pipelint("check", "examples", "--isolated", "--output", "missing/dir/out.txt")
+    assert bad.exit_code == 2 and bad.stderr.startswith("pipelint: error: missing/dir/out.txt: cannot write")
