@@ -1,0 +1,79 @@
+"""The README's snippets, tried as a new user would: its Harness step passes pipelint, its pre-commit
+configuration runs with pre-commit, its CI YAML parses, its first commands are what .ci/run runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+from conftest import ROOT, pipelint
+
+README = (ROOT / "README.md").read_text()
+
+
+def blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", README, flags=re.S)
+
+
+def test_first_commands_and_ci_run():
+    first = blocks("sh")[0].strip().splitlines()
+    assert first[0] == "python3 -m pip install . && pipelint check examples/"
+    assert first[1] == "python3 -m pip install '.[test]' && python3 -m pytest"
+    assert first[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_harness_ci_step_is_clean_harness_yaml(in_tmp):
+    step = next(b for b in blocks("yaml") if "type: JUnit" in b)
+    body = "\n".join("              " + line for line in step.splitlines())
+    pipeline = ("pipeline:\n  name: lint\n  identifier: lint\n  stages:\n    - stage:\n        name: lint\n"
+                "        identifier: lint\n        type: CI\n        spec:\n          platform: {os: Linux, arch: Amd64}\n"
+                "          runtime: {type: Cloud, spec: {}}\n          execution:\n            steps:\n" + body + "\n")
+    (in_tmp / "lint.yaml").write_text(pipeline)
+    result = pipelint("check", "lint.yaml", "--isolated", "--select", "ALL", "--ignore", "IMG003")
+    assert (result.exit_code, result.stdout) == (0, "All checks passed.\n")
+
+
+def test_ci_snippets_parse():
+    for block in blocks("yaml"):
+        assert yaml.safe_load(block) is not None
+
+
+def test_toml_snippets_are_valid_configuration(in_tmp):
+    for block in blocks("toml"):
+        text = block
+        if "[tool.pipelint" in text:
+            (in_tmp / "pyproject.toml").write_text(text)
+            result = pipelint("check", "--config", "pyproject.toml")
+        else:
+            (in_tmp / "c.toml").write_text(text)
+            result = pipelint("check", "--config", "c.toml")
+        assert result.exit_code == 0, result.stderr
+
+
+def test_readme_precommit_config_runs(tmp_path):
+    config = next(b for b in blocks("yaml") if "repos:" in b)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    if head.returncode != 0:
+        import pytest
+
+        pytest.skip("not a git checkout")
+    config = config.replace("https://github.com/pipelint/pipelint", str(ROOT)).replace(
+        "rev: v0.1.0", f"rev: {head.stdout.strip()}")
+    repo = tmp_path / "repo"
+    (repo / ".harness").mkdir(parents=True)
+    (repo / ".pre-commit-config.yaml").write_text(config)
+    (repo / ".harness" / "p.yaml").write_text(
+        "pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        identifier: s\n        type: CI\n"
+        "        spec:\n          execution:\n            steps:\n              - step: {type: Run, identifier: r, "
+        "spec: {image: alpine}}\n")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "home"), PRE_COMMIT_COLOR="never")
+    run = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo,
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert '.harness/p.yaml:11:64: IMG001 image "alpine" has no tag or digest' in run.stdout
