@@ -40,12 +40,7 @@ def write(baseline_path: str, findings: list[Finding]) -> None:
     data = {"version": VERSION, "tool": "pipelint", "findings": entries}
     from pipelint.fixer import write_atomic
 
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    if os.path.exists(baseline_path):
-        write_atomic(baseline_path, text.encode())
-    else:
-        with open(baseline_path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+    write_atomic(baseline_path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def load(baseline_path: str) -> Counter:

@@ -227,6 +227,53 @@ def fix(paths, config_file, isolated, select, extend_select, ignore, output_form
     sys.exit(_exit_status(result, exit_zero))
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--config", "config_file", type=click.Path(), help="Configuration file (pyproject.toml or .pipelint.toml).")
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too.")
+@click.option("--lockfile", default="pipelint.lock", show_default=True, type=click.Path(dir_okay=False),
+              help="Where resolved digests are recorded and looked up.")
+@click.option("--offline", is_flag=True, help="Resolve only from the lockfile; never ask a registry.")
+@click.option("--update", is_flag=True, help="Ask the registries again, even for images in the lockfile.")
+@click.option("--allow-latest", is_flag=True, help="Also pin untagged images, as :latest today.")
+@click.option("--insecure-registry", multiple=True, metavar="HOST[:PORT]", help="Reach this registry over plain HTTP.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per registry request.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=8, show_default=True, help="Registry requests at once.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of what would change (exit 1 if anything would).")
+def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, allow_latest, insecure_registry,
+        timeout, jobs, show_diff):
+    """Pin images to digests (name:tag@sha256:...), recording them in pipelint.lock."""
+    from pipelint import fixer, lockfile as locklib, pin as pinlib
+    from pipelint.registry import Options
+
+    if offline and update:
+        _fail("--offline and --update cannot be used together")
+    engine = _engine(config_file, isolated, (), (), (), force_exclude, None)
+    try:
+        lock = locklib.Lockfile.load(lockfile)
+    except locklib.LockfileError as exc:
+        _fail(str(exc))
+    options = Options(timeout=timeout, jobs=jobs, insecure=tuple(insecure_registry))
+    result = pinlib.pin(engine, list(paths) or ["."], lock, offline=offline, update=update,
+                        allow_latest=allow_latest, write=not show_diff, options=options)
+    for error in result.errors:
+        click.echo(f"pipelint: error: {error}", err=True)
+    if show_diff:
+        from pipelint.engine import RunResult
+
+        click.echo(fixer.unified_diff(RunResult([], 0, [], changed=result.changed)), nl=False)
+        sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if result.changed else EXIT_OK)
+    n, files = len(result.pinned), len({s.path for s in result.pinned})
+    line = f"Pinned {n} image{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}"
+    line += f" ({result.from_lockfile} from {lockfile}, {result.resolved} resolved)." if n else "."
+    click.echo(line)
+    if result.skipped_untagged:
+        click.echo(f"Left {result.skipped_untagged} untagged image{'s' if result.skipped_untagged != 1 else ''} "
+                   "alone: tag them, or pin them as :latest with --allow-latest.")
+    sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
+
+
 @main.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_cmd(output_format):

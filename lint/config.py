@@ -198,6 +198,9 @@ def enabled_rules(settings: Settings, select: list[str] | None = None, extend_se
         if cls.code not in base:
             continue
         options = dict(settings.rule_options.get(cls.code, {}))
+        for option in cls.options:
+            if option.path and option.name in options and settings.path:
+                options[option.name] = os.path.join(settings.root, options[option.name])
         options.update((overrides or {}).get(cls.code, {}))
         severity = options.pop("severity", None)
         rules.append(cls(severity, **options))

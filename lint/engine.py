@@ -122,17 +122,14 @@ class Engine:
             report.harness = True
             self._invalid(report, src.error or "unreadable", src.error_line, src.error_column)
             return report
-        docs, error = document.parse(src)
-        harness_docs = [d for d in docs if d.kind is not None]
-        report.parsed = docs
-        report.harness = bool(harness_docs) or error is not None
+        report.parsed, report.docs, error = documents(src)
+        report.harness = bool(report.docs) or error is not None
         if error is not None:
             self._invalid(report, f"invalid YAML: {error.message}", error.line, error.column)
-        report.docs = [HarnessDoc(d, harness.sites(d)) for d in harness_docs]
         for hdoc in report.docs:
             for rule in self.doc_rules:
                 report.findings.extend(rule.check(hdoc))
-        report.suppressions = suppression.find(src.text, docs)
+        report.suppressions = suppression.find(src.text, report.parsed)
         return report
 
     def _invalid(self, report: FileReport, message: str, line: int, column: int) -> None:
@@ -173,6 +170,12 @@ class Engine:
         files, missing = self.discover(paths)
         sources, errors = self.read(files, stdin_filename)
         return self.check_sources(sources, [f"{p}: no such file or directory" for p in missing] + errors)
+
+
+def documents(src: sourcelib.Source):
+    """(every parsed document, the Harness ones with their sites, the parse error or None)."""
+    docs, error = document.parse(src)
+    return docs, [HarnessDoc(d, harness.sites(d)) for d in docs if d.kind is not None], error
 
 
 def _light(hdoc: HarnessDoc) -> HarnessDoc:

@@ -118,6 +118,14 @@ def _same(old_root, new_root, sets, inserts) -> None:
                 stack.append((ov, nv))
 
 
+def rewrite(src: sourcelib.Source, parsed: list, edits, intents: list) -> sourcelib.Source:
+    """`src` with `edits` applied, verified to mean exactly `intents`; raises VerifyError."""
+    new_text = apply_edits(src.text, sorted(edits, key=lambda e: (e.start, e.end)))
+    new_src = sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
+    verify(parsed, new_src, intents)
+    return new_src
+
+
 def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, unsafe: bool = False,
         write: bool = True) -> RunResult:
     files, missing = engine.discover(paths)
@@ -141,12 +149,10 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
                 continue
             report = result.reports[path]
             src = report.source
-            edits = sorted({e for f in chosen for e in f.fix.edits}, key=lambda e: (e.start, e.end))
+            edits = {e for f in chosen for e in f.fix.edits}
             intents = [i for f in chosen for i in f.fix.intents]
-            new_text = apply_edits(src.text, edits)
-            new_src = sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
             try:
-                verify(report.parsed, new_src, intents)
+                new_src = rewrite(src, report.parsed, edits, intents)
             except VerifyError as exc:
                 internal.append(f"{path}: a fix was not applied, the file is left unchanged: {exc}")
                 frozen.add(path)
@@ -179,14 +185,20 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Replace `path` with `data`: a temporary file in the same folder, then a rename; mode kept."""
+    """Replace (or create) `path` with `data`: a temporary file in the same folder, then a rename; mode kept.
+    A reader sees the old file or the new one, never a part; an interrupted write leaves no temporary file."""
     real = os.path.realpath(path)
     folder = os.path.dirname(real) or "."
-    mode = os.stat(real).st_mode & 0o7777
-    if not mode & 0o222:  # read-only: respected even by root, who could replace it
-        raise PermissionError(13, "file is read-only")
-    if not os.access(real, os.W_OK):
-        raise PermissionError(13, "Permission denied")
+    if os.path.exists(real):
+        mode = os.stat(real).st_mode & 0o7777
+        if not mode & 0o222:  # read-only: respected even by root, who could replace it
+            raise PermissionError(13, "file is read-only")
+        if not os.access(real, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    else:  # a new file: the mode open() would give it
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=".pipelint-tmp")
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -28,6 +28,7 @@ class Option:
     help: str
     type: type | tuple = str
     choices: tuple | None = None
+    path: bool = False  # a file path: taken relative to the configuration file that sets it
 
     def validate(self, value: Any) -> str | None:
         """None when `value` is allowed, else what is allowed."""

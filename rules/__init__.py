@@ -6,6 +6,7 @@ from pipelint.rules.con003_image_connector_wrong_type import ImageConnectorWrong
 from pipelint.rules.img001_untagged_image import UntaggedImage
 from pipelint.rules.img002_latest_tag import LatestTag
 from pipelint.rules.img003_unpinned_image import UnpinnedImage
+from pipelint.rules.img004_digest_mismatch import DigestMismatch
 from pipelint.rules.reg001_retired_harness_registry import RetiredHarnessRegistry
 from pipelint.rules.reg002_registry_provider_mismatch import RegistryProviderMismatch
 from pipelint.rules.reg003_anonymous_docker_hub import AnonymousDockerHub
@@ -26,6 +27,7 @@ RULES = (
     UntaggedImage,
     LatestTag,
     UnpinnedImage,
+    DigestMismatch,
 )
 
 BY_CODE = {r.code: r for r in RULES}

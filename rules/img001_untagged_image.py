@@ -23,7 +23,8 @@ class UntaggedImage(Rule):
     Use instead: `alpine:3.20`, or pinned: `alpine:3.20@sha256:...`.
 
     ## Fix
-    None here; `pipelint pin` resolves tags to digests.
+    Tag it. Or `pipelint pin --allow-latest` (not `fix`: it needs a registry or the lockfile) resolves today's
+    `latest` and rewrites the value as `name:latest@sha256:...`, recording it in `pipelint.lock`.
     """
 
     code = "IMG001"
@@ -34,5 +35,6 @@ class UntaggedImage(Rule):
         for img in doc.sites.images:
             ref = parse_image(img.value)
             if ref is not None and ref.tag is None and ref.digest is None:
-                yield self.finding(doc, img.node, f'image "{ref}" has no tag or digest (it means "latest")',
+                yield self.finding(doc, img.node, f'image "{ref}" has no tag or digest (it means "latest"); '
+                                   "`pipelint pin --allow-latest` pins today's latest",
                                    yaml_path=img.yaml_path, value=str(ref))

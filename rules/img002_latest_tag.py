@@ -19,7 +19,8 @@ class LatestTag(Rule):
     ```
 
     ## Fix
-    None here; choose a version tag, or pin with `pipelint pin`.
+    Choose a version tag; or `pipelint pin` (not `fix`: it needs a registry or the lockfile) pins it as
+    `name:latest@sha256:...`, recording the digest in `pipelint.lock`.
     """
 
     code = "IMG002"
@@ -30,5 +31,5 @@ class LatestTag(Rule):
         for img in doc.sites.images:
             ref = parse_image(img.value)
             if ref is not None and ref.tag == "latest" and ref.digest is None:
-                yield self.finding(doc, img.node, f'image "{ref}" uses the "latest" tag',
+                yield self.finding(doc, img.node, f'image "{ref}" uses the "latest" tag; `pipelint pin` pins it to a digest',
                                    yaml_path=img.yaml_path, value=str(ref))

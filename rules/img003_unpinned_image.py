@@ -20,7 +20,8 @@ class UnpinnedImage(Rule):
     Use instead: `golang:1.22@sha256:<digest>` (the tag stays for readers; the digest wins).
 
     ## Fix
-    None here; `pipelint pin` resolves tags to digests.
+    `pipelint pin` (not `fix`: it needs a registry or the lockfile) resolves the tag to a digest and rewrites
+    the value as `name:tag@sha256:...`, recording it in `pipelint.lock`.
     """
 
     code = "IMG003"
@@ -32,5 +33,5 @@ class UnpinnedImage(Rule):
         for img in doc.sites.images:
             ref = parse_image(img.value)
             if ref is not None and ref.digest is None:
-                yield self.finding(doc, img.node, f'image "{ref}" is not pinned to a digest',
+                yield self.finding(doc, img.node, f'image "{ref}" is not pinned to a digest; `pipelint pin` pins it',
                                    yaml_path=img.yaml_path, value=str(ref))

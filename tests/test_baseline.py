@@ -92,7 +92,8 @@ def test_a_changed_value_resurfaces(in_tmp):
     result = _check()
     assert result.exit_code == 1
     assert [(f["code"], f["message"]) for f in result.json()["findings"]] == [
-        ("IMG001", 'image "busybox" has no tag or digest (it means "latest")')]
+        ("IMG001", 'image "busybox" has no tag or digest (it means "latest"); '
+                   "`pipelint pin --allow-latest` pins today's latest")]
 
 
 def test_a_new_finding_fails_and_gone_ones_are_counted(in_tmp):

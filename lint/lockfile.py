@@ -1,0 +1,69 @@
+"""`pipelint.lock`: what each `registry/repository:tag` resolved to, so later runs are offline and reviewable.
+
+JSON, keys sorted, one entry per image:
+
+    {"version": 1, "images": {"docker.io/library/alpine:3.20": {"digest": "sha256:…",
+                                                                  "resolved_at": "2026-11-28T04:00:00Z"}}}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from pipelint.images import ImageRef
+
+VERSION = 1
+DEFAULT = "pipelint.lock"
+
+
+class LockfileError(Exception):
+    pass
+
+
+def key(ref: ImageRef, tag: str | None = None) -> str:
+    registry, repo = ref.canonical_repository()
+    return f"{registry}/{repo}:{tag or ref.tag or 'latest'}"
+
+
+@dataclass
+class Lockfile:
+    path: str
+    images: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: str) -> "Lockfile":
+        if not os.path.exists(path):
+            return cls(path)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LockfileError(f"{path}: cannot read the lockfile: {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise LockfileError(f"{path}:{exc.lineno}:{exc.colno}: invalid lockfile JSON: {exc.msg}") from None
+        if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("images"), dict):
+            raise LockfileError(f"{path}: not a pipelint lockfile (version {VERSION})")
+        for name, entry in data["images"].items():
+            if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
+                raise LockfileError(f"{path}: entry {name!r} has no digest")
+        return cls(path, dict(data["images"]))
+
+    def get(self, ref: ImageRef) -> str | None:
+        entry = self.images.get(key(ref))
+        return entry["digest"] if entry else None
+
+    def set(self, ref: ImageRef, digest: str, now: datetime | None = None) -> None:
+        stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.images[key(ref)] = {"digest": digest, "resolved_at": stamp}
+
+    def text(self) -> str:
+        data = {"version": VERSION, "images": {k: self.images[k] for k in sorted(self.images)}}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    def save(self) -> None:
+        from pipelint.fixer import write_atomic
+
+        write_atomic(self.path, self.text().encode())

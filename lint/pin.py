@@ -1,0 +1,139 @@
+"""`pipelint pin`: rewrite `name:tag` as `name:tag@sha256:…` through the same span edits as `fix`.
+
+Digests come from `pipelint.lock` first (unless `--update`), then from the registries (unless
+`--offline`); the lockfile records every digest resolved. Expressions, already pinned images, images on
+the retired registry (run `pipelint fix` first) and, unless `--allow-latest`, untagged images are left alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelint import fixer, registries
+from pipelint.engine import Engine, documents
+from pipelint.finding import Edit, Span
+from pipelint.images import ImageRef, parse_image
+from pipelint.lockfile import Lockfile, key
+from pipelint.registry import Client, Options, RegistryError
+from pipelint.yamltext import SetScalar, edit_for
+
+
+@dataclass
+class Site:
+    path: str
+    span: Span
+    ref: ImageRef
+    intent: SetScalar | None = None
+
+
+@dataclass
+class PinResult:
+    changed: dict = field(default_factory=dict)  # path -> (original Source, new text)
+    pinned: list[Site] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped_untagged: int = 0
+    from_lockfile: int = 0
+    resolved: int = 0
+    files_checked: int = 0
+
+
+def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = False, update: bool = False,
+        allow_latest: bool = False, write: bool = True, options: Options | None = None) -> PinResult:
+    result = PinResult()
+    files, missing = engine.discover(paths)
+    sources, errors = engine.read([f for f in files if f != "-"])
+    result.errors += [f"{p}: no such file or directory" for p in missing] + errors
+    result.files_checked = len(sources)
+    per_file = []
+    for src in sources:
+        if src.text is None or not src.looks_like_harness():
+            continue
+        parsed, hdocs, error = documents(src)
+        if error is not None:
+            result.errors.append(f"{src.path}:{error.line}:{error.column}: invalid YAML: {error.message}")
+            continue
+        sites = []
+        for hdoc in hdocs:
+            for img in hdoc.sites.images:
+                ref = parse_image(img.value)
+                if ref is None or ref.pinned or registries.retired_image_prefix(img.value.strip()):
+                    continue
+                if ref.tag is None:
+                    if not allow_latest:
+                        result.skipped_untagged += 1
+                        continue
+                    ref = ImageRef(ref.registry, ref.path, "latest", None)
+                sites.append((Site(src.path, Span.of(img.node, src.text), ref), img.node))
+        if sites:
+            per_file.append((src, parsed, sites))
+
+    wanted = {key(site.ref): site.ref for _, _, sites in per_file for site, _ in sites}
+    digests: dict[str, str] = {}
+    failures: dict[str, str] = {}
+    to_resolve = []
+    for k, ref in wanted.items():
+        cached = None if update else lock.get(ref)
+        if cached:
+            digests[k] = cached
+            result.from_lockfile += 1
+        elif offline:
+            failures[k] = f"{ref}: not in {lock.path} (and --offline forbids asking the registry)"
+        else:
+            to_resolve.append(ref)
+    if to_resolve:
+        try:
+            client = Client(options)
+        except RegistryError as exc:
+            client = None
+            for ref in to_resolve:
+                failures[key(ref)] = str(exc)
+        if client is not None:
+            for ref, answer in client.digests(to_resolve).items():
+                if isinstance(answer, RegistryError):
+                    failures[key(ref)] = str(answer)
+                else:
+                    digests[key(ref)] = answer
+                    lock.set(ref, answer)
+                    result.resolved += 1
+
+    for src, parsed, sites in per_file:
+        intents, edits, done = [], [], []
+        for site, node in sites:
+            k = key(site.ref)
+            if k in failures:
+                result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {failures[k]}")
+                continue
+            new = f"{site.ref.name}:{site.ref.tag}@{digests[k]}"
+            intent = SetScalar(node, new)
+            edit = edit_for(src.text, intent, src.newline)
+            if edit is None:
+                result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {site.ref}: "
+                                     "a block scalar: pin it by hand")
+                continue
+            intents.append(intent)
+            edits.append(Edit(*edit))
+            done.append(site)
+        if not intents:
+            continue
+        try:
+            new_src = fixer.rewrite(src, parsed, edits, intents)
+        except fixer.VerifyError as exc:
+            result.errors.append(f"{src.path}: not pinned, the file is left unchanged: {exc}")
+            continue
+        result.changed[src.path] = (src, new_src.text)
+        result.pinned += done
+
+    if write:
+        for path, (src, text) in list(result.changed.items()):
+            try:
+                fixer.write_atomic(path, src.encode(text))
+            except OSError as exc:
+                result.errors.append(f"{path}: cannot write: {exc.strerror or exc}")
+                del result.changed[path]
+                result.pinned = [s for s in result.pinned if s.path != path]
+        if result.resolved:
+            try:
+                lock.save()
+            except OSError as exc:
+                result.errors.append(f"{lock.path}: cannot write the lockfile: {exc.strerror or exc}")
+    return result
