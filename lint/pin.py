@@ -2,7 +2,8 @@
 
 Digests come from `pipelint.lock` first (unless `--update`), then from the registries (unless
 `--offline`); the lockfile records every digest resolved. Expressions, already pinned images, images on
-the retired registry (run `pipelint fix` first) and, unless `--allow-latest`, untagged images are left alone.
+the retired registry (run `pipelint fix` first) and, unless `--allow-latest`, untagged images are left alone;
+`--update` also re-resolves images pinned as `name:tag@sha256:…` and rewrites their digest when it moved.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
         for hdoc in hdocs:
             for img in hdoc.sites.images:
                 ref = parse_image(img.value)
-                if ref is None or ref.pinned or registries.retired_image_prefix(img.value.strip()):
+                if ref is None or registries.retired_image_prefix(img.value.strip()):
                     continue
+                if ref.pinned and not (update and ref.tag):
+                    continue  # pinned already; --update re-resolves those that name their tag
                 if ref.tag is None:
                     if not allow_latest:
                         result.skipped_untagged += 1
@@ -104,6 +107,8 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                 result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {failures[k]}")
                 continue
             new = f"{site.ref.name}:{site.ref.tag}@{digests[k]}"
+            if new == str(site.ref):
+                continue  # --update found the same digest
             intent = SetScalar(node, new)
             edit = edit_for(src.text, intent, src.newline)
             if edit is None:
