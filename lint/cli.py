@@ -76,6 +76,44 @@ def _color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+class Progress:
+    """A one-line progress bar on standard error, for runs over a second, only on a terminal."""
+
+    DELAY = 1.0
+
+    def __init__(self, enabled: bool = True):
+        import time
+
+        self.enabled = enabled and sys.stderr.isatty() and "PIPELINT_NO_PROGRESS" not in os.environ
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int, found: int) -> None:
+        if not self.enabled:
+            return
+        import time
+
+        now = time.monotonic()
+        if now - self.start < self.DELAY or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\r[{bar}] {done}/{total} files, {found} problem{'s' if found != 1 else ''} so far")
+        sys.stderr.flush()
+        self.shown = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
 class Report:
     """How a run's result reaches the user: the report, the summary, the baseline."""
 
@@ -163,12 +201,21 @@ def main():
 @common_options
 @click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
               help="Record the current problems in FILE (for --baseline) and exit 0.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .pipelint_cache/.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Processes to check files with (default: one per core).")
 def check(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
-          baseline_file, exit_zero, force_exclude, stdin_filename, target, write_baseline):
+          baseline_file, exit_zero, force_exclude, stdin_filename, target, write_baseline, no_cache, jobs):
     """Check Harness YAML files and report problems."""
     engine = _engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
     report = Report(output_format, output_file, statistics, baseline_file)
-    result = engine.check(list(paths) or ["."], stdin_filename)
+    cache = None
+    if not no_cache:
+        from pipelint.cache import Cache, config_key
+
+        root = engine.settings.root if engine.settings.path else "."
+        cache = Cache(root, config_key(engine.rules))
+    with Progress(enabled=output_format == "text" and output_file is None) as progress:
+        result = engine.check(list(paths) or ["."], stdin_filename, cache=cache, jobs=jobs, progress=progress)
     if write_baseline:
         from pipelint import baseline
 

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 
 from pipelint import document, harness, source as sourcelib, suppression
+from pipelint.cache import Cache
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
 from pipelint.finding import Finding, Span
 from pipelint.rule import HarnessDoc, Rule, RunIndex
@@ -103,15 +104,22 @@ class Engine:
 
     # --- checking -----------------------------------------------------------------------------------
     def check_file(self, src: sourcelib.Source, keep: bool = False) -> FileReport:
-        """Check one file. Unless `keep` (fixing needs the node graphs), only what cross-file rules need
-        is kept of its documents, so a run's memory does not grow with the size of the tree."""
+        """Check one file. Unless `keep` (fixing needs the node graphs and texts), the report is made
+        compact: only what cross-file rules read is kept of its documents, fixes keep their edits but not
+        the nodes they were computed from, and the text is dropped unless a kept document needs it. A
+        run's memory then does not grow with the tree, and reports travel cheaply between processes and
+        into the cache."""
         report = self._check_file(src)
-        if not keep:
-            report.parsed = []
-            report.docs = [_light(d) for d in report.docs
-                           if d.sites.connectors or d.sites.refs or d.sites.cloud_stages]
-            if src.text is not None:
-                src.raw = b""
+        if keep:
+            return report
+        docs = [d for d in report.docs if d.sites.connectors or d.sites.refs or d.sites.cloud_stages]
+        slim = sourcelib.Source(src.path, src.text if docs else None, src.bom, src.newline, src.error,
+                                src.error_line, src.error_column)
+        report.source = slim
+        report.parsed = []
+        report.docs = [_light(d, slim) for d in docs]
+        report.findings = [dataclasses.replace(f, fix=dataclasses.replace(f.fix, intents=())) if f.fix else f
+                           for f in report.findings]
         return report
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
@@ -143,7 +151,11 @@ class Engine:
 
     def check_sources(self, sources: list[sourcelib.Source], errors: list[str] | None = None,
                       keep: bool = False) -> RunResult:
-        reports = {src.path: self.check_file(src, keep) for src in sources}
+        """Check sources already read (fixing works on texts in memory)."""
+        return self.finish({src.path: self.check_file(src, keep) for src in sources}, errors)
+
+    def finish(self, reports: dict[str, FileReport], errors: list[str] | None = None) -> RunResult:
+        """Cross-file rules over every file's sites, then suppressions and per-file ignores, sorted."""
         findings = [f for r in reports.values() for f in r.findings]
         if self.run_rules:
             index = RunIndex([d for r in reports.values() for d in r.docs])
@@ -153,7 +165,7 @@ class Engine:
                     findings.append(f)
         findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
         findings.sort(key=Finding.sort_key)
-        return RunResult(findings, len(sources), list(errors or []), reports)
+        return RunResult(findings, len(reports), list(errors or []), reports)
 
     def _suppressed(self, f: Finding, report: FileReport) -> bool:
         if report.suppressions and report.suppressions.covers(f.code, f.name, f.span.line):
@@ -166,10 +178,66 @@ class Engine:
             cache[path] = self.settings.ignored_codes(path) if self.settings.per_file_ignores else set()
         return cache[path]
 
-    def check(self, paths: list[str], stdin_filename: str | None = None) -> RunResult:
+    def check(self, paths: list[str], stdin_filename: str | None = None, *, cache: Cache | None = None,
+              jobs: int | None = None, progress=None) -> RunResult:
+        """Check files: from the cache where it knows them, the rest in parallel when there are many."""
         files, missing = self.discover(paths)
-        sources, errors = self.read(files, stdin_filename)
-        return self.check_sources(sources, [f"{p}: no such file or directory" for p in missing] + errors)
+        errors = [f"{p}: no such file or directory" for p in missing]
+        reports: dict[str, FileReport] = {}
+        todo: list[tuple[str, str | None]] = []  # (path, cache key)
+        done = 0
+        for path in files:
+            if path == STDIN:
+                src = sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read())
+                reports[src.path] = self.check_file(src)
+                continue
+            key = None
+            if cache is not None:
+                try:
+                    key = cache.key(path, sourcelib.read_bytes(path))
+                except sourcelib.ReadError as exc:
+                    errors.append(f"{path}: {exc}")
+                    continue
+                else:
+                    hit = cache.get(key)
+                    if hit is not None:
+                        reports[path] = hit
+                        done += 1
+                        continue
+            todo.append((path, key))
+        found = sum(len(r.findings) for r in reports.values())
+        for path, outcome in self._map(todo, cache, jobs):
+            done += 1
+            if isinstance(outcome, str):
+                errors.append(f"{path}: {outcome}")
+            else:
+                reports[path] = outcome
+                found += len(outcome.findings)
+            if progress is not None:
+                progress(done, len(files), found)
+        ordered = {p: reports[p] for p in files if p in reports}
+        ordered.update((p, r) for p, r in reports.items() if p not in ordered)
+        return self.finish(ordered, errors)
+
+    def _map(self, todo, cache, jobs):
+        """(path, FileReport or error text) for each file to check: in this process, or in a pool."""
+        if jobs is None:
+            jobs = os.cpu_count() or 1
+        jobs = min(jobs, len(todo) // PARALLEL_MIN_FILES_PER_JOB or 1)
+        if jobs <= 1:
+            for item in todo:
+                yield _check_one(self, cache, item)
+            return
+        import multiprocessing
+
+        global _WORKER
+        _WORKER = (self, cache)
+        try:
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(jobs) as pool:
+                yield from pool.imap_unordered(_worker, todo, chunksize=8)
+        finally:
+            _WORKER = None
 
 
 def documents(src: sourcelib.Source):
@@ -178,10 +246,31 @@ def documents(src: sourcelib.Source):
     return docs, [HarnessDoc(d, harness.sites(d)) for d in docs if d.kind is not None], error
 
 
-def _light(hdoc: HarnessDoc) -> HarnessDoc:
+PARALLEL_MIN_FILES_PER_JOB = 32  # below this many files per process, a pool costs more than it saves
+_WORKER: tuple | None = None  # (engine, cache), inherited by forked workers
+
+
+def _check_one(engine: Engine, cache, item):
+    path, key = item
+    try:
+        src = sourcelib.read(path)
+    except sourcelib.ReadError as exc:
+        return path, str(exc)
+    report = engine.check_file(src)
+    if cache is not None:
+        cache.put(key or cache.key(path, src.raw), report)
+    return path, report
+
+
+def _worker(item):
+    engine, cache = _WORKER
+    return _check_one(engine, cache, item)
+
+
+def _light(hdoc: HarnessDoc, source: sourcelib.Source) -> HarnessDoc:
     """The part of a checked document that cross-file rules read: no node graph, no per-document sites."""
     d = hdoc.doc
-    doc = document.Document(d.source, d.number, None, d.kind, None, d.path_prefix)
+    doc = document.Document(source, d.number, None, d.kind, None, d.path_prefix)
     sites = harness.Sites(refs=hdoc.sites.refs, cloud_stages=hdoc.sites.cloud_stages,
                           connectors=[dataclasses.replace(c, doc=doc) for c in hdoc.sites.connectors])
     return HarnessDoc(doc, sites)

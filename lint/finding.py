@@ -25,7 +25,7 @@ class Span:
         start_mark, end_mark = node.start_mark, node.end_mark
         start = start_mark.index
         line, col = start_mark.line + 1, start_mark.column + 1
-        if isinstance(node, ScalarNode):
+        if isinstance(node, ScalarNode) and text is not None:
             vstart = scalar_value_start(node, text)
             if vstart != start:
                 line, col = _line_col(text, vstart)

@@ -109,6 +109,10 @@ class Rule:
     def check(self, doc: HarnessDoc) -> Iterable[Finding]:
         return ()
 
+    def cache_key(self) -> str:
+        """Anything besides the file and the options that this rule's findings depend on (cache keys)."""
+        return ""
+
     def check_run(self, run: RunIndex) -> Iterable[Finding]:
         return ()
 

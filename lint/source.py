@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat as _stat
 from dataclasses import dataclass
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -100,23 +101,25 @@ class ReadError(Exception):
 
 
 def read(path: str) -> Source:
+    return decode(path, read_bytes(path))
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of a regular file; ReadError for anything else (a FIFO is never opened: it would block)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         raise ReadError("no such file") from None
     except OSError as exc:
         raise ReadError(exc.strerror or str(exc)) from None
-    import stat as _stat
-
     if _stat.S_ISDIR(st.st_mode):
         raise ReadError("is a directory")
     if not _stat.S_ISREG(st.st_mode):
         raise ReadError("not a regular file")
     try:
         with open(path, "rb") as fh:
-            raw = fh.read()
+            return fh.read()
     except FileNotFoundError:
         raise ReadError("no such file") from None
     except OSError as exc:
         raise ReadError(exc.strerror or str(exc)) from None
-    return decode(path, raw)

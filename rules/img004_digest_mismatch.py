@@ -1,3 +1,4 @@
+import hashlib
 import os
 
 from pipelint.images import parse_image
@@ -38,6 +39,13 @@ class DigestMismatch(Rule):
         super().__init__(severity, **options)
         self._lock: Lockfile | None = None
         self._error: str | None = None
+
+    def cache_key(self) -> str:
+        try:
+            with open(self.opts["lockfile"], "rb") as fh:
+                return hashlib.sha256(fh.read()).hexdigest()
+        except OSError:
+            return "no lockfile"
 
     def _lockfile(self) -> Lockfile | None:
         if self._lock is None and self._error is None:
