@@ -85,6 +85,7 @@ class Progress:
         import time
 
         self.enabled = enabled and sys.stderr.isatty() and "PIPELINT_NO_PROGRESS" not in os.environ
+        self.delay = float(os.environ.get("PIPELINT_PROGRESS_DELAY", self.DELAY))
         self.start = time.monotonic()
         self.last = 0.0
         self.shown = False
@@ -95,7 +96,7 @@ class Progress:
         import time
 
         now = time.monotonic()
-        if now - self.start < self.DELAY or (now - self.last < 0.1 and done < total):
+        if now - self.start < self.delay or (now - self.last < 0.1 and done < total):
             return
         self.last = now
         width = 30

@@ -1,0 +1,97 @@
+"""Large runs: the process pool gives the same answer as one process, the cache is invalidated by what
+should invalidate it, and progress shows on a terminal only."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from conftest import ROOT, pipelint, pipelint_process
+
+sys.path.insert(0, str(ROOT / "bench"))
+from generate import generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("generated")
+    generate(str(root), 120, seed=7)
+    return root
+
+
+def _entries(root):
+    return sorted(p.name for p in (root / ".pipelint_cache").rglob("*") if p.is_file() and p.name != ".gitignore")
+
+
+def test_pool_equals_one_process(corpus):
+    args = ["check", ".", "--isolated", "--no-cache", "--format", "json", "--extend-select", "IMG003"]
+    serial = pipelint_process(*args, "--jobs", "1", cwd=corpus)
+    pooled = pipelint_process(*args, "--jobs", "2", cwd=corpus)
+    assert serial.returncode == pooled.returncode == 1
+    assert json.loads(serial.stdout) == json.loads(pooled.stdout)
+    assert len(json.loads(serial.stdout)["findings"]) > 500
+    assert not (corpus / ".pipelint_cache").exists()
+
+
+def test_cache_hits_and_invalidation(corpus, tmp_path, monkeypatch):
+    import shutil
+
+    work = tmp_path / "tree"
+    shutil.copytree(corpus, work)
+    monkeypatch.chdir(work)
+    first = pipelint("check", ".", "--isolated", "--format", "json")
+    entries = _entries(work)
+    assert len(entries) == 120 and (work / ".pipelint_cache" / ".gitignore").read_text().endswith("*\n")
+    again = pipelint("check", ".", "--isolated", "--format", "json")
+    assert again.stdout == first.stdout and _entries(work) == entries  # all hits, nothing new
+
+    # a content change: one new entry, and the new finding
+    target = next(work.rglob("p_2.yaml"))
+    target.write_text(target.read_text() + "# edited\n")
+    changed = pipelint("check", ".", "--isolated", "--format", "json")
+    assert len(_entries(work)) == 121
+    assert changed.stdout == first.stdout  # same findings: the edit was a comment
+
+    target.write_text(target.read_text().replace("golang:1.22", "golang"))
+    after = pipelint("check", ".", "--isolated", "--format", "json")
+    assert len(_entries(work)) == 122 and after.stdout != first.stdout
+
+    # a configuration change: every file is checked again under a new key
+    pipelint("check", ".", "--isolated", "--format", "json", "--extend-select", "IMG003")
+    assert len(_entries(work)) == 122 + 120
+
+    # another pipelint version: another folder
+    import pipelint.cache as cachelib
+
+    monkeypatch.setattr(cachelib, "__version__", "99.0.0")
+    pipelint("check", ".", "--isolated")
+    assert len(list((work / ".pipelint_cache" / "99.0.0").rglob("*"))) > 120
+
+
+def test_cache_follows_the_lockfile_for_img004(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    digest = "sha256:" + "1" * 64
+    (tmp_path / "p.yaml").write_text("template:\n  name: t\n  identifier: t\n  versionLabel: v1\n  type: Step\n"
+                                     f"  spec:\n    type: Run\n    spec:\n      image: alpine:3.20@{digest}\n")
+    lock = {"version": 1, "images": {"docker.io/library/alpine:3.20": {"digest": digest, "resolved_at": "x"}}}
+    (tmp_path / "pipelint.lock").write_text(json.dumps(lock))
+    assert pipelint("check", ".", "--isolated", "--select", "IMG004").exit_code == 0
+    lock["images"]["docker.io/library/alpine:3.20"]["digest"] = "sha256:" + "2" * 64
+    (tmp_path / "pipelint.lock").write_text(json.dumps(lock))
+    assert pipelint("check", ".", "--isolated", "--select", "IMG004").exit_code == 1
+
+
+def test_progress_only_on_a_terminal(corpus):
+    from test_cli import _on_a_terminal
+
+    env = dict(os.environ, PIPELINT_PROGRESS_DELAY="0")
+    env.pop("NO_COLOR", None)
+    shown = _on_a_terminal(["check", str(corpus), "--isolated", "--no-cache", "--jobs", "1"], env)
+    assert "] 120/120 files, " in shown and "problems so far" in shown
+    as_json = _on_a_terminal(["check", str(corpus), "--isolated", "--no-cache", "--format", "json"], env)
+    assert "files, " not in as_json
+    piped = pipelint_process("check", ".", "--isolated", "--no-cache", cwd=corpus, env={"PIPELINT_PROGRESS_DELAY": "0"})
+    assert b"so far" not in piped.stdout + piped.stderr
