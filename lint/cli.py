@@ -322,6 +322,62 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
     sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--config", "config_file", type=click.Path(), help="Configuration file (pyproject.toml or .pipelint.toml).")
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
+@click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write the inventory to FILE.")
+def images(paths, config_file, isolated, force_exclude, output_format, output_file):
+    """List every container image the files reference: the list to mirror into a private registry."""
+    from pipelint import inventory
+
+    engine = _engine(config_file, isolated, (), (), (), force_exclude, None)
+    inv = inventory.collect(engine, list(paths) or ["."])
+    for error in inv.errors:
+        click.echo(f"pipelint: error: {error}", err=True)
+    text = inventory.render_images(inv, output_format)
+    if output_file:
+        try:
+            with open(output_file, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except OSError as exc:
+            _fail(f"{output_file}: cannot write: {exc.strerror or exc}")
+        click.echo(f"Wrote {len(inv.images)} images to {output_file}.")
+    else:
+        click.echo(text, nl=False)
+    sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--config", "config_file", type=click.Path(), help="Configuration file (pyproject.toml or .pipelint.toml).")
+@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
+@click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too.")
+@click.option("--target", help="Registry the fixes would move to (as for `fix`).")
+@click.option("--output", "output_file", required=True, type=click.Path(dir_okay=False),
+              help="report.html, or report.md for Markdown.")
+def report(paths, config_file, isolated, force_exclude, target, output_file):
+    """Write a migration report (HTML or Markdown) of what needs doing across the files."""
+    from pipelint import report as reportlib
+
+    engine = _engine(config_file, isolated, (), (), (), force_exclude, target)
+    data = reportlib.build(engine, list(paths) or ["."])
+    for error in data.result.errors + data.inv.errors:
+        click.echo(f"pipelint: error: {error}", err=True)
+    markdown = output_file.lower().endswith((".md", ".markdown"))
+    text = reportlib.render_markdown(data) if markdown else reportlib.render_html(data)
+    try:
+        with open(output_file, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        _fail(f"{output_file}: cannot write: {exc.strerror or exc}")
+    n = len(data.findings)
+    click.echo(f"Wrote {output_file}: {n} problem{'s' if n != 1 else ''} in {data.result.files_checked} files checked.")
+    sys.exit(EXIT_ERROR if data.result.errors else EXIT_OK)
+
+
 @main.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_cmd(output_format):

@@ -1,0 +1,159 @@
+"""What the checked files contain, as rows a person or a spreadsheet reads: every container image and every
+place Harness pulls its own images through a connector. Used by `pipelint images` and `pipelint report`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelint import registries
+from pipelint.engine import Engine, documents
+from pipelint.finding import Span
+from pipelint.harness import IMAGE_CONNECTOR_KEY, InfraSite
+from pipelint.images import parse_image
+
+DEFAULT_IMAGE_CONNECTOR = "account.harnessImage"
+_PLACES = {"A": "Kubernetes", "B": "VM pool", "C": "Docker runtime", "D": "step group (Kubernetes)",
+           "F": "step group (ECS)", "G": "Container step"}
+
+
+@dataclass
+class ImageUse:
+    path: str
+    line: int
+    column: int
+    stage: str
+    step: str
+
+
+@dataclass
+class Image:
+    reference: str
+    registry: str
+    repository: str
+    tag: str | None
+    digest: str | None
+    uses: list[ImageUse] = field(default_factory=list)
+
+    @property
+    def pinned(self) -> bool:
+        return self.digest is not None
+
+    @property
+    def retired(self) -> bool:
+        return bool(registries.retired_image_prefix(self.reference))
+
+
+@dataclass
+class ImagePuller:
+    """A build stage, containerized step group or Container step: who pulls the Harness images, from where."""
+
+    path: str
+    line: int
+    entity: str  # the pipeline or template identifier
+    owner: str
+    kind: str
+    override: str | None  # harnessImageConnectorRef, if set
+    connector: str  # the connector that pulls: the override, else account.harnessImage
+    registry: str | None = None  # the connector's dockerRegistryUrl, when its file was checked
+
+
+@dataclass
+class Inventory:
+    images: dict[str, Image] = field(default_factory=dict)
+    pullers: list[ImagePuller] = field(default_factory=list)
+    connectors: dict[str, str] = field(default_factory=dict)  # ref -> dockerRegistryUrl
+    errors: list[str] = field(default_factory=list)
+    files_checked: int = 0
+
+
+def _stage(yaml_path: tuple) -> str:
+    for part in yaml_path:
+        if part.startswith("stages["):
+            return part[len("stages["):-1]
+    return ""
+
+
+def collect(engine: Engine, paths: list[str]) -> Inventory:
+    inv = Inventory()
+    files, missing = engine.discover(paths)
+    sources, errors = engine.read([f for f in files if f != "-"])
+    inv.errors = [f"{p}: no such file or directory" for p in missing] + errors
+    inv.files_checked = len(sources)
+    for src in sources:
+        if src.text is None or not src.looks_like_harness():
+            continue
+        _, hdocs, _ = documents(src)
+        for hdoc in hdocs:
+            body = hdoc.doc.body
+            entity = ""
+            for k, v in getattr(body, "value", []) or []:
+                if getattr(k, "value", None) == "identifier":
+                    entity = getattr(v, "value", "") or ""
+            for img in hdoc.sites.images:
+                ref = parse_image(img.value)
+                if ref is None:
+                    continue
+                span = Span.of(img.node, src.text)
+                registry, repository = ref.canonical_repository()
+                entry = inv.images.setdefault(str(ref), Image(str(ref), registry, repository, ref.tag, ref.digest))
+                entry.uses.append(ImageUse(src.path, span.line, span.column, _stage(img.yaml_path), img.owner))
+            for site in hdoc.sites.infra:
+                inv.pullers.append(_puller(src.path, src.text, entity, site))
+            for c in hdoc.sites.connectors:
+                if c.ref and c.type == "DockerRegistry" and c.url is not None:
+                    inv.connectors[c.ref] = c.url.value
+    for puller in inv.pullers:
+        puller.registry = inv.connectors.get(puller.connector)
+    return inv
+
+
+def _puller(path: str, text: str, entity: str, site: InfraSite) -> ImagePuller:
+    override = site.ref.value if site.ref is not None else None
+    return ImagePuller(path, Span.of(site.key, text).line, entity, site.owner, _PLACES[site.place], override,
+                       override or DEFAULT_IMAGE_CONNECTOR)
+
+
+def image_rows(inv: Inventory) -> list[dict]:
+    rows = []
+    for ref in sorted(inv.images):
+        img = inv.images[ref]
+        rows.append({
+            "image": img.reference, "registry": img.registry, "repository": img.repository,
+            "tag": img.tag, "digest": img.digest, "pinned": img.pinned, "retired_registry": img.retired,
+            "uses": len(img.uses),
+            "files": sorted({u.path for u in img.uses}),
+            "stages": sorted({f"{u.path}:{u.stage}" if u.stage else u.path for u in img.uses}),
+            "locations": [f"{u.path}:{u.line}:{u.column}" for u in img.uses],
+        })
+    return rows
+
+
+def render_images(inv: Inventory, fmt: str) -> str:
+    rows = image_rows(inv)
+    if fmt == "json":
+        import json
+
+        return json.dumps({"version": 1, "images": rows, "files_checked": inv.files_checked}, indent=2) + "\n"
+    if fmt == "csv":
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["image", "registry", "repository", "tag", "digest", "pinned", "uses", "files", "stages"])
+        for r in rows:
+            writer.writerow([r["image"], r["registry"], r["repository"], r["tag"] or "", r["digest"] or "",
+                             "yes" if r["pinned"] else "no", r["uses"], ";".join(r["files"]), ";".join(r["stages"])])
+        return out.getvalue()
+    if not rows:
+        return "No images found.\n"
+    width = max(len(r["image"]) for r in rows)
+    lines = [f"{'image':<{width}}  {'pinned':<6}  {'uses':>4}  files"]
+    for r in rows:
+        files = ", ".join(r["files"][:3]) + (f" (+{len(r['files']) - 3} more)" if len(r["files"]) > 3 else "")
+        lines.append(f"{r['image']:<{width}}  {'yes' if r['pinned'] else 'no':<6}  {r['uses']:>4}  {files}")
+    pinned = sum(r["pinned"] for r in rows)
+    nfiles = len({f for r in rows for f in r["files"]})
+    lines.append(f"{len(rows)} image{'s' if len(rows) != 1 else ''} ({pinned} pinned) in {nfiles} "
+                 f"file{'s' if nfiles != 1 else ''}.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,206 @@
+"""`pipelint report`: a migration report people would rather look at than read (HTML, or Markdown).
+
+Self-contained: inline CSS and an inline SVG chart, no scripts, no network assets.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from pipelint import fixer, inventory, registries
+from pipelint.engine import Engine, RunResult
+from pipelint.rules import BY_CODE
+
+
+@dataclass
+class ReportData:
+    paths: list[str]
+    generated: str
+    result: RunResult
+    inv: inventory.Inventory
+    would_fix: dict[str, Counter] = field(default_factory=dict)  # path -> rule code -> fixes
+    lines_changed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def findings(self):
+        return self.result.findings
+
+
+def build(engine: Engine, paths: list[str]) -> ReportData:
+    result = engine.check(paths)
+    dry = fixer.fix(engine, paths, write=False)
+    would: dict[str, Counter] = defaultdict(Counter)
+    for path, f in dry.fixed:
+        would[path][f.code] += 1
+    lines = {}
+    for path, (original, text) in dry.changed.items():
+        old, new = original.text.splitlines(), text.splitlines()
+        import difflib
+
+        lines[path] = sum(1 for line in difflib.unified_diff(old, new, n=0, lineterm="")
+                          if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    inv = inventory.collect(engine, paths)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return ReportData(paths, stamp, result, inv, dict(would), lines)
+
+
+# --- the content, format-neutral: (title, intro, headers, rows) -------------------------------------------
+def sections(data: ReportData) -> list[tuple[str, str, list[str], list[list[str]]]]:
+    findings = data.findings
+    out = []
+    per_rule = Counter(f.code for f in findings)
+    fixable = Counter(f.code for f in findings if f.fixable)
+    out.append(("Problems by rule", "Each rule's findings; `[*]` ones `pipelint fix` repairs.",
+                ["code", "rule", "severity", "problems", "fixable"],
+                [[c, BY_CODE[c].name, BY_CODE[c].severity, str(n), str(fixable[c])]
+                 for c, n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))]))
+    per_file = Counter(f.path for f in findings)
+    out.append(("Files most affected", "The 15 files with the most problems.",
+                ["file", "problems", "errors", "fixable"],
+                [[p, str(n), str(sum(1 for f in findings if f.path == p and f.severity == "error")),
+                  str(sum(1 for f in findings if f.path == p and f.fixable))]
+                 for p, n in per_file.most_common(15)]))
+    reg_connectors = [f for f in findings if f.code == "REG001" and f.yaml_path[:1] == ("connector",)]
+    out.append(("Retired registry: connectors", f"DockerRegistry connectors still on {registries.RETIRED}.",
+                ["file", "line", "connector", "dockerRegistryUrl"],
+                [[f.path, str(f.line), f.message.split('"')[1], f.value] for f in reg_connectors]))
+    retired = [img for img in data.inv.images.values() if img.retired]
+    out.append(("Retired registry: images", f"Step images pulled from {registries.RETIRED}.",
+                ["image", "uses", "files"],
+                [[img.reference, str(len(img.uses)), ", ".join(sorted({u.path for u in img.uses}))]
+                 for img in sorted(retired, key=lambda i: i.reference)]))
+    missing = defaultdict(list)
+    for p in data.inv.pullers:
+        if p.override is None:
+            missing[(p.path, p.entity)].append(f"{p.owner} ({p.kind})")
+    out.append(("Missing an image connector, by pipeline",
+                "Build stages and containerized step groups without harnessImageConnectorRef.",
+                ["file", "pipeline / template", "stages and groups"],
+                [[path, entity or "-", ", ".join(owners)] for (path, entity), owners in sorted(missing.items())]))
+    rows = []
+    for p in data.inv.pullers:
+        registry = p.registry or "(connector not among the checked files)"
+        if p.registry and registries.is_retired_url(p.registry):
+            registry += "  RETIRED"
+        rows.append([p.path, p.entity or "-", p.owner, p.kind, p.override or "-", p.connector, registry])
+    out.append(("Who pulls the Harness images",
+                "For every build stage and containerized step group: the connector Harness pulls its own images "
+                "through (the stage's override, else account.harnessImage) and, where that connector's file was "
+                "checked, the registry it points at.",
+                ["file", "pipeline", "stage / group", "infrastructure", "override", "connector", "registry"], rows))
+    out.append(("What `pipelint fix` would change", "Fixes per file (safe fixes only) and lines changed.",
+                ["file", "fixes", "lines changed", "by rule"],
+                [[path, str(sum(c.values())), str(data.lines_changed.get(path, 0)),
+                  ", ".join(f"{code} x{n}" for code, n in sorted(c.items()))]
+                 for path, c in sorted(data.would_fix.items())]))
+    return out
+
+
+def totals(data: ReportData) -> list[tuple[str, str]]:
+    findings = data.findings
+    sev = Counter(f.severity for f in findings)
+    return [
+        ("files checked", str(data.result.files_checked)),
+        ("problems", str(len(findings))),
+        ("errors", str(sev["error"])),
+        ("warnings", str(sev["warning"])),
+        ("fixable", str(sum(1 for f in findings if f.fixable))),
+        ("not fixable", str(sum(1 for f in findings if not f.fixable))),
+        ("files fix would change", str(len(data.would_fix))),
+        ("images", str(len(data.inv.images))),
+    ]
+
+
+# --- HTML ---------------------------------------------------------------------------------------------------
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2433;background:#f5f7fa}
+header{background:#1d2433;color:#fff;padding:20px 32px}header h1{margin:0 0 4px;font-size:22px}
+header p{margin:0;color:#b8c1d3}main{padding:16px 32px 40px;max-width:1280px}
+.cards{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0 20px}
+.card{background:#fff;border-radius:8px;padding:12px 16px;min-width:120px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.card b{display:block;font-size:24px}.card span{color:#5b6478;font-size:12px;text-transform:uppercase}
+section{background:#fff;border-radius:8px;padding:14px 18px;margin:14px 0;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+h2{font-size:17px;margin:0 0 4px}section p{margin:0 0 10px;color:#5b6478}
+table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 8px;
+border-bottom:1px solid #e6e9ef;vertical-align:top}th{color:#5b6478;font-weight:600}
+td{word-break:break-word}.empty{color:#5b6478;font-style:italic}.retired{color:#b42318;font-weight:600}
+"""
+
+
+def _chart(data: ReportData) -> str:
+    per_rule = Counter(f.code for f in data.findings)
+    fixable = Counter(f.code for f in data.findings if f.fixable)
+    if not per_rule:
+        return '<p class="empty">No problems: nothing to chart.</p>'
+    rows = sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+    top = max(per_rule.values())
+    bar_h, gap, label_w, width = 22, 8, 250, 760
+    height = len(rows) * (bar_h + gap) + 24
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="Problems per rule">']
+    for i, (code, n) in enumerate(rows):
+        y = i * (bar_h + gap)
+        w = max(2, int((width - label_w - 60) * n / top))
+        wf = int(w * fixable[code] / n)
+        name = html.escape(f"{code} {BY_CODE[code].name}")
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12" fill="#1d2433">{name}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" rx="3" fill="#f97066"/>')
+        if wf:
+            parts.append(f'<rect x="{label_w}" y="{y}" width="{wf}" height="{bar_h}" rx="3" fill="#32d583"/>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 15}" font-size="12" fill="#1d2433">{n}</text>')
+    y = len(rows) * (bar_h + gap) + 14
+    parts.append(f'<rect x="{label_w}" y="{y - 10}" width="12" height="12" fill="#32d583"/>'
+                 f'<text x="{label_w + 18}" y="{y}" font-size="12">fixable by pipelint fix</text>'
+                 f'<rect x="{label_w + 180}" y="{y - 10}" width="12" height="12" fill="#f97066"/>'
+                 f'<text x="{label_w + 198}" y="{y}" font-size="12">needs a person</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _cell(value: str) -> str:
+    text = html.escape(value)
+    return text.replace("  RETIRED", ' <span class="retired">retired registry</span>')
+
+
+def render_html(data: ReportData) -> str:
+    e = html.escape
+    cards = "".join(f'<div class="card"><b>{e(v)}</b><span>{e(k)}</span></div>' for k, v in totals(data))
+    body = [f'<section><h2>Problems per rule</h2><p>Green: what <code>pipelint fix</code> repairs.</p>{_chart(data)}</section>']
+    for title, intro, headers, rows in sections(data):
+        if rows:
+            head = "".join(f"<th>{e(h)}</th>" for h in headers)
+            table = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
+            content = f"<table><thead><tr>{head}</tr></thead><tbody>{table}</tbody></table>"
+        else:
+            content = '<p class="empty">None.</p>'
+        body.append(f"<section><h2>{e(title)}</h2><p>{e(intro)}</p>{content}</section>")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>pipelint migration report</title><style>{CSS}</style></head><body>"
+            f"<header><h1>Harness registry migration report</h1><p>{e(', '.join(data.paths))} &middot; "
+            f"generated {e(data.generated)} by pipelint</p></header><main>"
+            f'<div class="cards">{cards}</div>{"".join(body)}</main></body></html>\n')
+
+
+def render_markdown(data: ReportData) -> str:
+    def esc(v: str) -> str:
+        return v.replace("|", "\\|").replace("  RETIRED", " **(retired registry)**")
+
+    lines = ["# Harness registry migration report", "",
+             f"{', '.join(data.paths)} - generated {data.generated} by pipelint", "",
+             "| " + " | ".join(k for k, _ in totals(data)) + " |",
+             "|" + "---|" * len(totals(data)),
+             "| " + " | ".join(v for _, v in totals(data)) + " |", ""]
+    for title, intro, headers, rows in sections(data):
+        lines += [f"## {title}", "", intro, ""]
+        if rows:
+            lines.append("| " + " | ".join(headers) + " |")
+            lines.append("|" + "---|" * len(headers))
+            lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+        else:
+            lines.append("None.")
+        lines.append("")
+    return "\n".join(lines)
