@@ -73,23 +73,118 @@ def main() -> None:
     t_yl, m_yl = best([yamllint, "-f", "parsable", *yaml_files], root, 1)
     rows.append(("yamllint (default config)", t_yl, m_yl))
 
-    small = next(f for f in yaml_files if "/pipelines/" in f)
-    t_pl1, _ = _median([pipelint, "check", small, "--isolated", "--exit-zero"], root, 10)
-    t_yl1, _ = _median([yamllint, small], root, 10)
+    # the pre-commit case: one file, whole process; a 2.8 KB pipeline (the issue's reference size) and a
+    # typical generated one
+    tiny = os.path.join(root, "tiny.yaml")
+    with open(tiny, "w") as fh:
+        fh.write(TINY)
+    singles = []
+    for f in (tiny, os.path.join(root, next(f for f in yaml_files if "/pipelines/" in f))):
+        t_p, _ = _median([pipelint, "check", f, "--isolated", "--exit-zero"], root, 15)
+        t_y, _ = _median([yamllint, f], root, 15)
+        singles.append((os.path.getsize(f), t_p, t_y))
 
     print(f"\n{'command':<30}{'seconds':>9}{'files/s':>10}{'MB/s':>8}{'peak MB':>9}")
     for name, t, m in rows:
         print(f"{name:<30}{t:>9.2f}{files / t:>10.0f}{mb / t:>8.2f}{m:>9}")
-    print(f"\none small file ({os.path.getsize(os.path.join(root, small))} bytes), median of 10, whole process:")
-    print(f"  pipelint {t_pl1 * 1000:.0f} ms, yamllint {t_yl1 * 1000:.0f} ms")
+    print("\none file, whole process with start-up, median of 15:")
+    for size, t_p, t_y in singles:
+        print(f"  {size:>6} bytes: pipelint {t_p * 1000:.0f} ms, yamllint {t_y * 1000:.0f} ms, ratio {t_p / t_y:.2f}")
     print("\nratios (same run):")
     print(f"  cold check: pipelint is {t_yl / t_pl:.1f}x faster than yamllint (target >= 10x)")
     if len(rows) == 3:
         print(f"  warm check: {t_pl / rows[1][1]:.1f}x faster than cold (target >= 10x)")
-    print(f"  one small file: pipelint/yamllint = {t_pl1 / t_yl1:.2f} (target <= 0.8)")
+    print(f"  one small file: pipelint/yamllint = {singles[0][1] / singles[0][2]:.2f} at {singles[0][0]} bytes, "
+          f"{singles[1][1] / singles[1][2]:.2f} at {singles[1][0]} bytes (target <= 0.8)")
     print(f"  peak memory, whole corpus: {m_pl} MB (target < 200 MB)")
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
+
+
+TINY = """\
+pipeline:
+  name: build and test
+  identifier: build_and_test
+  projectIdentifier: platform
+  orgIdentifier: default
+  tags: {}
+  properties:
+    ci:
+      codebase:
+        connectorRef: account.github
+        repoName: service
+        build: <+input>
+  stages:
+    - stage:
+        name: test
+        identifier: test
+        description: ""
+        type: CI
+        spec:
+          cloneCodebase: true
+          infrastructure:
+            type: KubernetesDirect
+            spec:
+              connectorRef: account.k8s_builds
+              namespace: ci
+              automountServiceAccountToken: true
+              nodeSelector: {}
+              os: Linux
+          execution:
+            steps:
+              - step:
+                  type: Run
+                  name: unit tests
+                  identifier: unit_tests
+                  spec:
+                    connectorRef: account.dockerhub
+                    image: golang:1.22
+                    shell: Sh
+                    command: |-
+                      go vet ./...
+                      go test -race -count=1 ./...
+                    resources:
+                      limits:
+                        memory: 2Gi
+                        cpu: "1"
+              - step:
+                  type: Run
+                  name: lint
+                  identifier: lint
+                  spec:
+                    connectorRef: account.dockerhub
+                    image: golangci/golangci-lint:v1.59
+                    shell: Sh
+                    command: golangci-lint run --timeout 5m
+              - step:
+                  type: Plugin
+                  name: git addon
+                  identifier: git_addon
+                  spec:
+                    connectorRef: account.harnessImage
+                    image: app.harness.io/registry/harness/drone-git:1.6.0
+              - step:
+                  type: BuildAndPushDockerRegistry
+                  name: push
+                  identifier: push
+                  spec:
+                    connectorRef: account.dockerhub
+                    repo: example/service
+                    tags:
+                      - <+pipeline.sequenceId>
+                    dockerfile: Dockerfile
+          serviceDependencies:
+            - identifier: db
+              name: db
+              type: Service
+              spec:
+                connectorRef: account.dockerhub
+                image: postgres:16
+        variables:
+          - name: GOFLAGS
+            type: String
+            value: -mod=readonly
+"""
 
 
 def _median(cmd, cwd, n):

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import tempfile
 
 from pipelint import __version__
 
@@ -34,17 +32,25 @@ class Cache:
         h.update(data)
         return h.hexdigest()
 
+    def run_key(self, keys, errors) -> str:
+        return run_key(self.config_key, keys, errors)
+
     def _path(self, key: str) -> str:
         return os.path.join(self.dir, key[:2], key)
 
     def get(self, key: str):
+        import pickle
+
         try:
             with open(self._path(key), "rb") as fh:
-                return pickle.load(fh)
+                return _decode(pickle.load(fh))
         except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError, ValueError):
             return None
 
     def put(self, key: str, value) -> None:
+        import pickle
+        import tempfile
+
         folder = os.path.dirname(self._path(key))
         try:
             if not self._ready:
@@ -58,10 +64,28 @@ class Cache:
             os.makedirs(folder, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(_encode(value), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self._path(key))
         except OSError:
             pass  # a cache that cannot be written is only slower
+
+
+def run_key(config: str, keys: list[tuple[str, str]], errors: list[str]) -> str:
+    """The key of a whole run: every file's key (so every byte), the configuration, the read errors."""
+    h = hashlib.sha256(config.encode())
+    for path, key in keys:
+        h.update(f"{path}\0{key}\n".encode())
+    for error in errors:
+        h.update(f"!{error}\n".encode())
+    return "run-" + h.hexdigest()
+
+
+def encode_findings(findings):
+    return [_encode_finding(f) for f in findings]
+
+
+def decode_findings(rows):
+    return [_decode_finding(r) for r in rows]
 
 
 def config_key(rules) -> str:
@@ -70,3 +94,36 @@ def config_key(rules) -> str:
         options = sorted((k, repr(v)) for k, v in rule.opts.items())
         parts.append(f"{rule.code}|{rule.effective_severity}|{options}|{rule.cache_key()}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+# Findings dominate an entry: stored as plain tuples they load several times faster than as objects.
+def _encode_finding(f):
+    s = f.span
+    fix = (f.fix.description, tuple((e.start, e.end, e.text) for e in f.fix.edits), f.fix.safe) if f.fix else None
+    return (f.code, f.name, f.severity, f.message, f.path,
+            (s.start, s.end, s.line, s.column, s.end_line, s.end_column), fix, f.yaml_path, f.value)
+
+
+def _decode_finding(row):
+    from pipelint.finding import Edit, Finding, Fix, Span
+
+    code, name, severity, message, path, span, fix, yaml_path, value = row
+    if fix is not None:
+        fix = Fix(fix[0], tuple(Edit(*e) for e in fix[1]), fix[2])
+    return Finding(code, name, severity, message, path, Span(*span), fix, yaml_path, value)
+
+
+def _encode(report):
+    if isinstance(report, dict):  # a run entry
+        return report
+    findings = [_encode_finding(f) for f in report.findings]
+    return (report.source, report.docs, report.suppressions, report.harness, findings)
+
+
+def _decode(data):
+    if isinstance(data, dict):
+        return data
+    from pipelint.engine import FileReport
+
+    source, docs, suppressions, harness, findings = data
+    return FileReport(source, docs, [], [_decode_finding(r) for r in findings], suppressions, harness)

@@ -76,6 +76,13 @@ def _color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+FEW_FILES = 8  # a handful of files named on the command line (pre-commit) is checked without the cache
+
+
+def _few_files(paths: list[str]) -> bool:
+    return len(paths) < FEW_FILES and all(p == "-" or os.path.isfile(p) for p in paths)
+
+
 class Progress:
     """A one-line progress bar on standard error, for runs over a second, only on a terminal."""
 
@@ -210,13 +217,14 @@ def check(paths, config_file, isolated, select, extend_select, ignore, output_fo
     engine = _engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
     report = Report(output_format, output_file, statistics, baseline_file)
     cache = None
-    if not no_cache:
+    paths = list(paths) or ["."]
+    if not no_cache and not _few_files(paths):
         from pipelint.cache import Cache, config_key
 
         root = engine.settings.root if engine.settings.path else "."
         cache = Cache(root, config_key(engine.rules))
     with Progress(enabled=output_format == "text" and output_file is None) as progress:
-        result = engine.check(list(paths) or ["."], stdin_filename, cache=cache, jobs=jobs, progress=progress)
+        result = engine.check(paths, stdin_filename, cache=cache, jobs=jobs, progress=progress)
     if write_baseline:
         from pipelint import baseline
 

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass, field
 
 from pipelint import document, harness, source as sourcelib, suppression
+from pipelint import cache as cachelib
 from pipelint.cache import Cache
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
 from pipelint.finding import Finding, Span
@@ -113,7 +114,9 @@ class Engine:
         if keep:
             return report
         docs = [d for d in report.docs if d.sites.connectors or d.sites.refs or d.sites.cloud_stages]
-        slim = sourcelib.Source(src.path, src.text if docs else None, src.bom, src.newline, src.error,
+        # connectors' texts stay (cross-file fixes edit them; connector files are small); others go
+        keep_text = any(d.sites.connectors for d in docs)
+        slim = sourcelib.Source(src.path, src.text if keep_text else None, src.bom, src.newline, src.error,
                                 src.error_line, src.error_column)
         report.source = slim
         report.parsed = []
@@ -163,7 +166,8 @@ class Engine:
                 for f in rule.check_run(index):
                     reports[f.path].findings.append(f)
                     findings.append(f)
-        findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
+        if self.settings.per_file_ignores or any(r.suppressions for r in reports.values()):
+            findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
         findings.sort(key=Finding.sort_key)
         return RunResult(findings, len(reports), list(errors or []), reports)
 
@@ -185,25 +189,32 @@ class Engine:
         errors = [f"{p}: no such file or directory" for p in missing]
         reports: dict[str, FileReport] = {}
         todo: list[tuple[str, str | None]] = []  # (path, cache key)
+        keys: list[tuple[str, str]] = []
+        if cache is not None and STDIN not in files:
+            for path in files:
+                try:
+                    keys.append((path, cache.key(path, sourcelib.read_bytes(path))))
+                except sourcelib.ReadError as exc:
+                    errors.append(f"{path}: {exc}")
+            whole = cache.get(cache.run_key(keys, errors))
+            if whole is not None:  # nothing changed since a run like this one: its answer stands
+                return RunResult(cachelib.decode_findings(whole["findings"]), whole["files_checked"], errors)
         done = 0
+        known = dict(keys)
         for path in files:
             if path == STDIN:
                 src = sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read())
                 reports[src.path] = self.check_file(src)
                 continue
-            key = None
+            key = known.get(path)
             if cache is not None:
-                try:
-                    key = cache.key(path, sourcelib.read_bytes(path))
-                except sourcelib.ReadError as exc:
-                    errors.append(f"{path}: {exc}")
+                if key is None:
+                    continue  # could not be read: reported above
+                hit = cache.get(key)
+                if hit is not None:
+                    reports[path] = hit
+                    done += 1
                     continue
-                else:
-                    hit = cache.get(key)
-                    if hit is not None:
-                        reports[path] = hit
-                        done += 1
-                        continue
             todo.append((path, key))
         found = sum(len(r.findings) for r in reports.values())
         for path, outcome in self._map(todo, cache, jobs):
@@ -217,7 +228,11 @@ class Engine:
                 progress(done, len(files), found)
         ordered = {p: reports[p] for p in files if p in reports}
         ordered.update((p, r) for p, r in reports.items() if p not in ordered)
-        return self.finish(ordered, errors)
+        result = self.finish(ordered, errors)
+        if keys:
+            cache.put(cache.run_key(keys, errors),
+                      {"findings": cachelib.encode_findings(result.findings), "files_checked": result.files_checked})
+        return result
 
     def _map(self, todo, cache, jobs):
         """(path, FileReport or error text) for each file to check: in this process, or in a pool."""
@@ -271,7 +286,11 @@ def _light(hdoc: HarnessDoc, source: sourcelib.Source) -> HarnessDoc:
     """The part of a checked document that cross-file rules read: no node graph, no per-document sites."""
     d = hdoc.doc
     doc = document.Document(source, d.number, None, d.kind, None, d.path_prefix)
-    sites = harness.Sites(refs=hdoc.sites.refs, cloud_stages=hdoc.sites.cloud_stages,
+    text = d.source.text
+    # references and Cloud stages travel as spans, not nodes: they are most of what is kept
+    refs = [dataclasses.replace(r, node=Span.of(r.node, text)) for r in hdoc.sites.refs]
+    clouds = [dataclasses.replace(c, key=None) for c in hdoc.sites.cloud_stages]
+    sites = harness.Sites(refs=refs, cloud_stages=clouds,
                           connectors=[dataclasses.replace(c, doc=doc) for c in hdoc.sites.connectors])
     return HarnessDoc(doc, sites)
 

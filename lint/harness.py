@@ -41,7 +41,7 @@ def is_expression(value: str | None) -> bool:
 
 @dataclass
 class RefSite:
-    node: ScalarNode  # the value of harnessImageConnectorRef
+    node: ScalarNode  # the value of harnessImageConnectorRef (a Span, once the file's nodes are dropped)
     value: str
     yaml_path: YamlPath
 
@@ -89,7 +89,7 @@ class ConnectorSite:
 
 @dataclass
 class CloudStageSite:
-    key: ScalarNode
+    key: ScalarNode | None  # the `runtime` key (None once the file's nodes are dropped)
     yaml_path: YamlPath
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from pipelint.images import ImageRef
 
@@ -55,7 +54,9 @@ class Lockfile:
         entry = self.images.get(key(ref))
         return entry["digest"] if entry else None
 
-    def set(self, ref: ImageRef, digest: str, now: datetime | None = None) -> None:
+    def set(self, ref: ImageRef, digest: str, now=None) -> None:
+        from datetime import datetime, timezone
+
         stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.images[key(ref)] = {"digest": digest, "resolved_at": stamp}
 

@@ -11,7 +11,6 @@ Two kinds of check:
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any, ClassVar, Iterable
 
@@ -119,6 +118,8 @@ class Rule:
     # --- helpers ---
     @classmethod
     def doc(cls) -> str:
+        import inspect
+
         return inspect.cleandoc(cls.__doc__ or "")
 
     @classmethod

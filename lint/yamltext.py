@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pipelint.document import MappingNode, Node, ScalarNode, SequenceNode, scalar_value_start
 
 _PLAIN_FIRST_FORBIDDEN = set("-?:,[]{}#&*!|>'\"%@`")
-_NOT_STRINGS = re.compile(
+_NOT_STRINGS_PATTERN = (
     r"""~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF
     |[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
-    |0x[0-9a-fA-F_]+|0o?[0-7_]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[0-9][0-9_]*(?::[0-5]?[0-9])+""",
-    re.VERBOSE,
+    |0x[0-9a-fA-F_]+|0o?[0-7_]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[0-9][0-9_]*(?::[0-5]?[0-9])+"""
 )
 
 
@@ -48,7 +47,7 @@ def plain_ok(value: str, flow: bool = False) -> bool:
         return False
     if flow and any(c in value for c in ",[]{}"):
         return False
-    if _NOT_STRINGS.fullmatch(value):
+    if re.fullmatch(_NOT_STRINGS_PATTERN, value, re.VERBOSE):  # compiled on first use (start-up time)
         return False
     return all(c.isprintable() for c in value)
 

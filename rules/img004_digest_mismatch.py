@@ -2,7 +2,6 @@ import hashlib
 import os
 
 from pipelint.images import parse_image
-from pipelint.lockfile import Lockfile, LockfileError, key
 from pipelint.rule import Option, Rule
 
 
@@ -37,17 +36,19 @@ class DigestMismatch(Rule):
 
     def __init__(self, severity=None, **options):
         super().__init__(severity, **options)
-        self._lock: Lockfile | None = None
+        self._lock = None  # pipelint.lockfile.Lockfile, read on first use
         self._error: str | None = None
 
-    def cache_key(self) -> str:
+    def cache_key(self) -> str:  # the findings depend on the lockfile's content
         try:
             with open(self.opts["lockfile"], "rb") as fh:
                 return hashlib.sha256(fh.read()).hexdigest()
         except OSError:
             return "no lockfile"
 
-    def _lockfile(self) -> Lockfile | None:
+    def _lockfile(self):
+        from pipelint.lockfile import Lockfile, LockfileError
+
         if self._lock is None and self._error is None:
             try:
                 self._lock = Lockfile.load(self.opts["lockfile"])
@@ -56,6 +57,8 @@ class DigestMismatch(Rule):
         return self._lock
 
     def check(self, doc):
+        from pipelint.lockfile import key
+
         for img in doc.sites.images:
             ref = parse_image(img.value)
             if ref is None or not ref.pinned or ref.tag is None:

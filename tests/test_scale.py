@@ -22,8 +22,10 @@ def corpus(tmp_path_factory):
     return root
 
 
-def _entries(root):
-    return sorted(p.name for p in (root / ".pipelint_cache").rglob("*") if p.is_file() and p.name != ".gitignore")
+def _entries(root, kind="file"):
+    """Cache entries: one per file checked ("file"), or one per whole run ("run")."""
+    names = [p.name for p in (root / ".pipelint_cache").rglob("*") if p.is_file() and p.name != ".gitignore"]
+    return sorted(n for n in names if n.startswith("run-") == (kind == "run"))
 
 
 def test_pool_equals_one_process(corpus):
@@ -45,8 +47,10 @@ def test_cache_hits_and_invalidation(corpus, tmp_path, monkeypatch):
     first = pipelint("check", ".", "--isolated", "--format", "json")
     entries = _entries(work)
     assert len(entries) == 120 and (work / ".pipelint_cache" / ".gitignore").read_text().endswith("*\n")
+    assert len(_entries(work, "run")) == 1
     again = pipelint("check", ".", "--isolated", "--format", "json")
     assert again.stdout == first.stdout and _entries(work) == entries  # all hits, nothing new
+    assert len(_entries(work, "run")) == 1  # the whole run was known
 
     # a content change: one new entry, and the new finding
     target = next(work.rglob("p_2.yaml"))
