@@ -38,7 +38,8 @@ def _lines(text: str) -> list[str]:
 def assert_minimal_change(old: str, new: str, inserted_keys: set[str]) -> None:
     """Every line is kept, except value replacements on the same line and new `key: value` lines."""
     if not old.endswith("\n"):  # an insertion after a last line without newline ends that line
-        old, new = old + "\n", new + "\n"
+        nl = "\r\n" if "\r\n" in old else "\n"
+        old, new = old + nl, new + nl
     ops = difflib.SequenceMatcher(a=_lines(old), b=_lines(new), autojunk=False).get_opcodes()
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
