@@ -16,6 +16,7 @@ import os
 from pipelint import __version__
 
 DIRNAME = ".pipelint_cache"
+FORMAT = "2"  # bumped whenever what an entry holds changes
 
 
 class Cache:
@@ -23,14 +24,68 @@ class Cache:
         self.dir = os.path.join(root, DIRNAME, __version__)
         self.config_key = config_key
         self._ready = False
+        self._index: dict | None = None
+        self._index_time = 0
+        self._seen: dict = {}
 
     def key(self, path: str, data: bytes) -> str:
         h = hashlib.sha256()
-        for part in (__version__, self.config_key, path):
+        for part in (__version__, FORMAT, self.config_key, path):
             h.update(part.encode())
             h.update(b"\0")
         h.update(data)
         return h.hexdigest()
+
+    # --- a stat index, as git's: (size, mtime, ctime, inode) unchanged means the content hash is known ---
+    RACY_NS = 2_000_000_000  # an mtime this close to the index's own is not trusted (it may change again)
+
+    def _index_path(self) -> str:
+        return os.path.join(self.dir, "stat-index")
+
+    def file_key(self, path: str) -> str:
+        """The key of `path`: from the stat index when the file is unchanged, else by hashing its bytes."""
+        from pipelint import source as sourcelib
+
+        st = sourcelib.stat_regular(path)
+        if self._index is None:
+            self._index = self._load_index()
+        sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+        known = self._index.get(path)
+        if known is not None and known[0] == sig and st.st_mtime_ns < self._index_time - self.RACY_NS:
+            key = known[1]
+        else:
+            key = self.key(path, sourcelib.read_bytes(path))
+        self._seen[path] = (sig, key)
+        return key
+
+    def _load_index(self) -> dict:
+        import pickle
+
+        try:
+            with open(self._index_path(), "rb") as fh:
+                stamp, index = pickle.load(fh)
+            self._index_time = stamp
+            return index
+        except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
+            return {}
+
+    def save_index(self) -> None:
+        import pickle
+        import tempfile
+        import time
+
+        if not self._seen:
+            return
+        index = dict(self._index or {})
+        index.update(self._seen)
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump((time.time_ns(), index), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self._index_path())
+        except OSError:
+            pass
 
     def run_key(self, keys, errors) -> str:
         return run_key(self.config_key, keys, errors)
@@ -72,7 +127,7 @@ class Cache:
 
 def run_key(config: str, keys: list[tuple[str, str]], errors: list[str]) -> str:
     """The key of a whole run: every file's key (so every byte), the configuration, the read errors."""
-    h = hashlib.sha256(config.encode())
+    h = hashlib.sha256((FORMAT + config).encode())
     for path, key in keys:
         h.update(f"{path}\0{key}\n".encode())
     for error in errors:
@@ -98,18 +153,20 @@ def config_key(rules) -> str:
 
 # Findings dominate an entry: stored as plain tuples they load several times faster than as objects.
 def _encode_finding(f):
+    # only `check` reads the cache; it reports whether a finding is fixable, never the edits, which `fix`
+    # computes afresh from the file
     s = f.span
-    fix = (f.fix.description, tuple((e.start, e.end, e.text) for e in f.fix.edits), f.fix.safe) if f.fix else None
+    fix = (f.fix.description, f.fix.safe) if f.fix else None
     return (f.code, f.name, f.severity, f.message, f.path,
             (s.start, s.end, s.line, s.column, s.end_line, s.end_column), fix, f.yaml_path, f.value)
 
 
 def _decode_finding(row):
-    from pipelint.finding import Edit, Finding, Fix, Span
+    from pipelint.finding import Finding, Fix, Span
 
     code, name, severity, message, path, span, fix, yaml_path, value = row
     if fix is not None:
-        fix = Fix(fix[0], tuple(Edit(*e) for e in fix[1]), fix[2])
+        fix = Fix(fix[0], (), fix[1])
     return Finding(code, name, severity, message, path, Span(*span), fix, yaml_path, value)
 
 

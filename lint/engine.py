@@ -193,9 +193,10 @@ class Engine:
         if cache is not None and STDIN not in files:
             for path in files:
                 try:
-                    keys.append((path, cache.key(path, sourcelib.read_bytes(path))))
+                    keys.append((path, cache.file_key(path)))
                 except sourcelib.ReadError as exc:
                     errors.append(f"{path}: {exc}")
+            cache.save_index()
             whole = cache.get(cache.run_key(keys, errors))
             if whole is not None:  # nothing changed since a run like this one: its answer stands
                 return RunResult(cachelib.decode_findings(whole["findings"]), whole["files_checked"], errors)

@@ -104,8 +104,8 @@ def read(path: str) -> Source:
     return decode(path, read_bytes(path))
 
 
-def read_bytes(path: str) -> bytes:
-    """The bytes of a regular file; ReadError for anything else (a FIFO is never opened: it would block)."""
+def stat_regular(path: str) -> os.stat_result:
+    """os.stat of a regular file; ReadError for anything else."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -116,6 +116,12 @@ def read_bytes(path: str) -> bytes:
         raise ReadError("is a directory")
     if not _stat.S_ISREG(st.st_mode):
         raise ReadError("not a regular file")
+    return st
+
+
+def read_bytes(path: str) -> bytes:
+    """The bytes of a regular file; ReadError for anything else (a FIFO is never opened: it would block)."""
+    stat_regular(path)
     try:
         with open(path, "rb") as fh:
             return fh.read()

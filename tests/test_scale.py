@@ -24,7 +24,8 @@ def corpus(tmp_path_factory):
 
 def _entries(root, kind="file"):
     """Cache entries: one per file checked ("file"), or one per whole run ("run")."""
-    names = [p.name for p in (root / ".pipelint_cache").rglob("*") if p.is_file() and p.name != ".gitignore"]
+    names = [p.name for p in (root / ".pipelint_cache").rglob("*")
+             if p.is_file() and p.name not in (".gitignore", "stat-index")]
     return sorted(n for n in names if n.startswith("run-") == (kind == "run"))
 
 
@@ -99,3 +100,21 @@ def test_progress_only_on_a_terminal(corpus):
     assert "files, " not in as_json
     piped = pipelint_process("check", ".", "--isolated", "--no-cache", cwd=corpus, env={"PIPELINT_PROGRESS_DELAY": "0"})
     assert b"so far" not in piped.stdout + piped.stderr
+
+
+def test_a_same_size_edit_with_the_old_mtime_is_seen(tmp_path, monkeypatch):
+    """The stat index trusts (size, mtime, ctime, inode); ctime cannot be set back, so an edit is seen."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "p.yaml"
+    path.write_text("template:\n  name: t\n  identifier: t\n  versionLabel: v1\n  type: Step\n"
+                    "  spec:\n    type: Run\n    spec:\n      image: alpine:3.20\n")
+    old = os.stat(path)
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns - 10_000_000_000))  # long ago: trusted by the index
+    args = ("check", ".", "--isolated", "--format", "json", "--no-cache")  # [:-1]: with the cache
+    assert pipelint(*args[:-1]).json()["findings"] == []
+    assert pipelint(*args[:-1]).json()["findings"] == []  # from the cache
+    before = os.stat(path)
+    path.write_text(path.read_text().replace("alpine:3.20", "alpine     "))  # same size, now untagged
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(path).st_size == before.st_size and os.stat(path).st_mtime_ns == before.st_mtime_ns
+    assert [f["code"] for f in pipelint(*args[:-1]).json()["findings"]] == ["IMG001"]

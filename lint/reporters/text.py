@@ -10,14 +10,14 @@ def _plural(n: int, word: str) -> str:
 
 
 def render(result, color: bool = False, fix_mode: bool = False, **_) -> str:
-    style = click.style if color else (lambda s, **kw: s)
-    lines = []
-    for f in result.findings:
-        loc = style(f.path, bold=True) + f":{f.line}:{f.column}:"
-        code = style(f.code, fg="red" if f.severity == "error" else "yellow", bold=True)
-        mark = " [*]" if f.fixable else ""
-        lines.append(f"{loc} {code}{mark} {f.message}")
-    return "".join(line + "\n" for line in lines) + summary(result, color, fix_mode)
+    if color:
+        lines = [f"{click.style(f.path, bold=True)}:{f.span.line}:{f.span.column}: "
+                 f"{click.style(f.code, fg='red' if f.severity == 'error' else 'yellow', bold=True)}"
+                 f"{' [*]' if f.fixable else ''} {f.message}\n" for f in result.findings]
+    else:
+        lines = [f"{f.path}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fix and f.fix.safe else ''} "
+                 f"{f.message}\n" for f in result.findings]
+    return "".join(lines) + summary(result, color, fix_mode)
 
 
 def summary(result, color: bool = False, fix_mode: bool = False) -> str:
