@@ -53,7 +53,7 @@ def sections(data: ReportData) -> list[tuple[str, str, list[str], list[list[str]
     out = []
     per_rule = Counter(f.code for f in findings)
     fixable = Counter(f.code for f in findings if f.fixable)
-    out.append(("Problems by rule", "Each rule's findings; `[*]` ones `pipelint fix` repairs.",
+    out.append(("Problems by rule", "Each rule's findings, and how many of them pipelint fix repairs.",
                 ["code", "rule", "severity", "problems", "fixable"],
                 [[c, BY_CODE[c].name, BY_CODE[c].severity, str(n), str(fixable[c])]
                  for c, n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))]))
@@ -91,7 +91,7 @@ def sections(data: ReportData) -> list[tuple[str, str, list[str], list[list[str]
                 "through (the stage's override, else account.harnessImage) and, where that connector's file was "
                 "checked, the registry it points at.",
                 ["file", "pipeline", "stage / group", "infrastructure", "override", "connector", "registry"], rows))
-    out.append(("What `pipelint fix` would change", "Fixes per file (safe fixes only) and lines changed.",
+    out.append(("What pipelint fix would change", "Fixes per file (safe fixes only) and lines changed.",
                 ["file", "fixes", "lines changed", "by rule"],
                 [[path, str(sum(c.values())), str(data.lines_changed.get(path, 0)),
                   ", ".join(f"{code} x{n}" for code, n in sorted(c.items()))]

@@ -73,7 +73,7 @@ def test_html_report_is_self_contained_and_complete(examples):
     assert "svg" in page.tags
     assert page.h2 == ["Problems per rule", "Problems by rule", "Files most affected", "Retired registry: connectors",
                        "Retired registry: images", "Missing an image connector, by pipeline",
-                       "Who pulls the Harness images", "What `pipelint fix` would change"]
+                       "Who pulls the Harness images", "What pipelint fix would change"]
     tables = dict(page.tables)
     assert tables["Problems by rule"][1:] == [["REG001", "retired-harness-registry", "error", "2", "2"],
                                               ["CON001", "missing-image-connector", "warning", "1", "0"],
@@ -83,7 +83,7 @@ def test_html_report_is_self_contained_and_complete(examples):
     assert pullers[1] == ["examples/.harness/orgs/default/projects/ci/pipelines/build.yaml", "build", "test",
                           "Kubernetes", "-", "account.harnessImage",
                           "https://app.harness.io/registry retired registry"]
-    changes = tables["What `pipelint fix` would change"]
+    changes = tables["What pipelint fix would change"]
     assert [row[:3] for row in changes[1:]] == [["examples/.harness/connectors/harnessImage.yaml", "1", "4"],
                                                 ["examples/.harness/orgs/default/projects/ci/pipelines/build.yaml",
                                                  "1", "2"]]
