@@ -42,11 +42,11 @@ class Cache:
     def _index_path(self) -> str:
         return os.path.join(self.dir, "stat-index")
 
-    def file_key(self, path: str) -> str:
+    def file_key(self, path: str, limit: int | None = None) -> str:
         """The key of `path`: from the stat index when the file is unchanged, else by hashing its bytes."""
         from pipelint import source as sourcelib
 
-        st = sourcelib.stat_regular(path)
+        st = sourcelib.stat_regular(path, limit)
         if self._index is None:
             self._index = self._load_index()
         sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
@@ -54,7 +54,7 @@ class Cache:
         if known is not None and known[0] == sig and st.st_mtime_ns < self._index_time - self.RACY_NS:
             key = known[1]
         else:
-            key = self.key(path, sourcelib.read_bytes(path))
+            key = self.key(path, sourcelib.read_bytes(path, limit))
         self._seen[path] = (sig, key)
         return key
 

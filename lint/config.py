@@ -15,7 +15,8 @@ from typing import Any
 from pipelint import registries
 from pipelint.rule import SEVERITY_OPTION, Rule
 
-TOP_KEYS = ("select", "extend-select", "ignore", "exclude", "per-file-ignores", "rules")
+TOP_KEYS = ("select", "extend-select", "ignore", "exclude", "per-file-ignores", "max-file-size", "rules")
+DEFAULT_MAX_FILE_MB = 8  # a node graph costs ~100 bytes of memory per byte of YAML
 DEFAULT_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", ".pipelint_cache",
                                    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"})
 
@@ -34,6 +35,11 @@ class Settings:
     exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> options
+    max_file_mb: float = DEFAULT_MAX_FILE_MB
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)
 
     def is_excluded(self, path: str) -> bool:
         return _matches(path, self.exclude, self.root)
@@ -123,6 +129,11 @@ def from_dict(data: dict, path: str | None, prefix: str = "") -> Settings:
             raise ConfigError(f"{where}: '{prefix}per-file-ignores.{pattern}' must be a list of codes")
         resolve(codes, f"{prefix}per-file-ignores.{pattern}", path)
     settings.per_file_ignores = pfi
+    if "max-file-size" in data:
+        size = data["max-file-size"]
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or size <= 0:
+            raise ConfigError(f"{where}: '{prefix}max-file-size' must be a positive number of megabytes")
+        settings.max_file_mb = size
     rules = data.get("rules", {})
     if not isinstance(rules, dict):
         raise ConfigError(f"{where}: '{prefix}rules' must be a table")

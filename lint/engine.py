@@ -10,6 +10,7 @@ left to fix (a bounded number of passes); see `fix`.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import sys
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ class Engine:
                 sources.append(sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read()))
                 continue
             try:
-                sources.append(sourcelib.read(path))
+                sources.append(sourcelib.read(path, self.settings.max_file_bytes))
             except sourcelib.ReadError as exc:
                 errors.append(f"{path}: {exc}")
         return sources, errors
@@ -110,7 +111,13 @@ class Engine:
         the nodes they were computed from, and the text is dropped unless a kept document needs it. A
         run's memory then does not grow with the tree, and reports travel cheaply between processes and
         into the cache."""
-        report = self._check_file(src)
+        collecting = gc.isenabled()
+        gc.disable()  # a file's node graph is acyclic: see document.parse
+        try:
+            report = self._check_file(src)
+        finally:
+            if collecting:
+                gc.enable()
         if keep:
             return report
         docs = [d for d in report.docs if d.sites.connectors or d.sites.refs or d.sites.cloud_stages]
@@ -193,7 +200,7 @@ class Engine:
         if cache is not None and STDIN not in files:
             for path in files:
                 try:
-                    keys.append((path, cache.file_key(path)))
+                    keys.append((path, cache.file_key(path, self.settings.max_file_bytes)))
                 except sourcelib.ReadError as exc:
                     errors.append(f"{path}: {exc}")
             cache.save_index()
@@ -269,7 +276,7 @@ _WORKER: tuple | None = None  # (engine, cache), inherited by forked workers
 def _check_one(engine: Engine, cache, item):
     path, key = item
     try:
-        src = sourcelib.read(path)
+        src = sourcelib.read(path, engine.settings.max_file_bytes)
     except sourcelib.ReadError as exc:
         return path, str(exc)
     report = engine.check_file(src)

@@ -100,12 +100,12 @@ class ReadError(Exception):
     """A file that cannot be read at all (vanished, permission, not a regular file)."""
 
 
-def read(path: str) -> Source:
-    return decode(path, read_bytes(path))
+def read(path: str, limit: int | None = None) -> Source:
+    return decode(path, read_bytes(path, limit))
 
 
-def stat_regular(path: str) -> os.stat_result:
-    """os.stat of a regular file; ReadError for anything else."""
+def stat_regular(path: str, limit: int | None = None) -> os.stat_result:
+    """os.stat of a regular file of at most `limit` bytes; ReadError for anything else."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -116,12 +116,14 @@ def stat_regular(path: str) -> os.stat_result:
         raise ReadError("is a directory")
     if not _stat.S_ISREG(st.st_mode):
         raise ReadError("not a regular file")
+    if limit is not None and st.st_size > limit:
+        raise ReadError(f"not checked: {st.st_size / 1e6:.1f} MB is over max-file-size ({limit / 1e6:g} MB)")
     return st
 
 
-def read_bytes(path: str) -> bytes:
+def read_bytes(path: str, limit: int | None = None) -> bytes:
     """The bytes of a regular file; ReadError for anything else (a FIFO is never opened: it would block)."""
-    stat_regular(path)
+    stat_regular(path, limit)
     try:
         with open(path, "rb") as fh:
             return fh.read()
