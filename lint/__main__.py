@@ -1,3 +1,3 @@
-from pipelint.cli import main
+from pipelint.cli import run
 
-main()
+run()

@@ -199,6 +199,33 @@ def _exit_status(result, exit_zero: bool) -> int:
     return EXIT_OK
 
 
+def run() -> None:
+    """The console script: `main` with interrupts handled the way shells expect (exit 130 on ^C, 143 on
+    SIGTERM), after any file being written was either completed or left as it was (fixer.write_atomic)."""
+    import signal
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        main.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("pipelint: interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("pipelint: interrupted", err=True)
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()  # `pipelint check | head`: not an error worth a traceback
+        sys.exit(1)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="pipelint", message="%(prog)s %(version)s")
 def main():

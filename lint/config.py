@@ -107,7 +107,7 @@ def load(path: str) -> Settings:
 def from_dict(data: dict, path: str | None, prefix: str = "") -> Settings:
     where = path or "configuration"
     settings = Settings(path=path, root=os.path.dirname(os.path.abspath(path)) if path else ".")
-    for key, value in data.items():
+    for key in data:
         if key not in TOP_KEYS:
             raise ConfigError(f"{where}: unknown key '{prefix}{key}' (allowed: {', '.join(TOP_KEYS)})")
     for key in ("select", "extend-select", "ignore", "exclude"):

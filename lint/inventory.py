@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pipelint import registries
 from pipelint.engine import Engine, documents
 from pipelint.finding import Span
-from pipelint.harness import IMAGE_CONNECTOR_KEY, InfraSite
+from pipelint.harness import InfraSite
 from pipelint.images import parse_image
 
 DEFAULT_IMAGE_CONNECTOR = "account.harnessImage"

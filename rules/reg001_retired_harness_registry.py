@@ -1,5 +1,4 @@
 from pipelint import registries
-from pipelint.document import get, get_pair
 from pipelint.rule import Option, Rule
 from pipelint.yamltext import InsertPair, SetScalar
 

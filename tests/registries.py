@@ -76,7 +76,7 @@ class Registry:
                 break  # 401: up, and asking for credentials
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("docker-registry did not start: " + (root / "registry.log").read_text())
+                    raise RuntimeError("docker-registry did not start: " + (root / "registry.log").read_text()) from None
                 time.sleep(0.1)
 
     def stop(self) -> None:

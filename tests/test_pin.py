@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -300,3 +299,48 @@ def test_docker_hub_naming():
     assert key(ref) == "docker.io/library/alpine:3.20"
     assert key(parse_image("docker.io/library/alpine:3.20")) == key(ref)
     assert parse_image("bitnami/kubectl:1").canonical_repository() == ("docker.io", "bitnami/kubectl")
+
+
+def test_secrets_never_leak(token_registry, auth_registry, in_tmp):
+    """A canary password, its base64 form and every token issued appear in no output, file or error text."""
+    import base64
+
+    token_registry.add("team/app", "1.0", b"{}")
+    secrets = [CANARY.encode(), base64.b64encode(f"bot:{CANARY}".encode()),
+               base64.b64encode(f"bot:wrong-{CANARY}".encode())]
+    seen = b""
+    for mode, password in [("ok", CANARY), ("forbidden", CANARY), ("ok", "wrong-" + CANARY), ("ratelimit", CANARY)]:
+        token_registry.mode = mode
+        _one_image(in_tmp, f"{token_registry.host}/team/app:1.0")
+        config = in_tmp / "docker"
+        auths = {token_registry.host: {"auth": base64.b64encode(f"bot:{password}".encode()).decode()},
+                 auth_registry.host: {"auth": base64.b64encode(f"bot:{password}".encode()).decode()}}
+        config.mkdir(exist_ok=True)
+        (config / "config.json").write_text(json.dumps({"auths": auths}))
+        for image in (f"{token_registry.host}/team/app:1.0", f"{auth_registry.host}/private/app:1.0",
+                      f"{auth_registry.host}/private/missing:1.0"):
+            _one_image(in_tmp, image)
+            result = pipelint_process("pin", "p.yaml", "--isolated", "--timeout", "0.5", "--update", cwd=in_tmp,
+                                      env={"DOCKER_CONFIG": str(config)})
+            seen += result.stdout + result.stderr
+    for args in (("check", ".", "--isolated", "--format", "sarif"), ("images", ".", "--isolated"),
+                 ("report", ".", "--isolated", "--output", "r.html")):
+        result = pipelint_process(*args, cwd=in_tmp, env={"DOCKER_CONFIG": str(in_tmp / "docker")})
+        seen += result.stdout + result.stderr
+    for path in (in_tmp / "pipelint.lock", in_tmp / "p.yaml", in_tmp / "r.html"):
+        seen += path.read_bytes()
+    tokens = [t.encode() for t in token_registry.tokens]
+    assert tokens, "the token flow ran"
+    for secret in secrets + tokens:
+        assert secret not in seen, secret
+    # and in the client's exceptions themselves
+    from pipelint.images import parse_image
+    from pipelint.registry import Client, Options, RegistryError
+
+    token_registry.mode = "forbidden"
+    client = Client(Options(timeout=0.5, auth_file=str(in_tmp / "docker" / "config.json")))
+    with pytest.raises(RegistryError) as err:
+        client.digest(parse_image(f"{token_registry.host}/team/app:1.0"))
+    text = str(err.value) + repr(err.value)
+    for secret in secrets + [t.encode() for t in token_registry.tokens]:
+        assert secret.decode() not in text
