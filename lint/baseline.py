@@ -13,6 +13,7 @@ import os
 from collections import Counter
 
 from pipelint.finding import Finding
+from pipelint.source import read_json
 
 VERSION = 1
 
@@ -44,15 +45,12 @@ def write(baseline_path: str, findings: list[Finding]) -> None:
 
 
 def load(baseline_path: str) -> Counter:
+    if not os.path.exists(baseline_path):
+        raise BaselineError(f"{baseline_path}: baseline file not found (create it with --write-baseline)")
     try:
-        with open(baseline_path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except FileNotFoundError:
-        raise BaselineError(f"{baseline_path}: baseline file not found (create it with --write-baseline)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"{baseline_path}: cannot read baseline: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"{baseline_path}:{exc.lineno}:{exc.colno}: invalid baseline JSON: {exc.msg}") from None
+        data = read_json(baseline_path, "baseline")
+    except ValueError as exc:
+        raise BaselineError(str(exc)) from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("findings"), list):
         raise BaselineError(f"{baseline_path}: not a pipelint baseline (version {VERSION})")
     try:

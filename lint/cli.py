@@ -21,11 +21,25 @@ def _fail(message: str) -> None:
     sys.exit(EXIT_ERROR)
 
 
-def common_options(func):
-    decorators = [
+def _apply(func, decorators):
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def path_options(func):
+    """PATHS, --config, --isolated, --force-exclude: every command that reads a tree."""
+    return _apply(func, [
         click.argument("paths", nargs=-1, type=click.Path()),
         click.option("--config", "config_file", type=click.Path(), help="Configuration file (pyproject.toml or .pipelint.toml)."),
         click.option("--isolated", is_flag=True, help="Ignore all configuration files."),
+        click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too."),
+    ])
+
+
+def common_options(func):
+    decorators = [
+        path_options,
         click.option("--select", multiple=True, help="Rules to enable (codes, prefixes, names; comma-separated). Replaces the default set."),
         click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection."),
         click.option("--ignore", multiple=True, help="Rules to disable."),
@@ -35,13 +49,10 @@ def common_options(func):
         click.option("--statistics", is_flag=True, help="Counts per rule instead of one line per problem."),
         click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Report only problems not recorded in this baseline."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found."),
-        click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too."),
         click.option("--stdin-filename", help="The name of standard input (`-`) in reports and for .harness/ detection."),
         click.option("--target", help='Registry for REG001 fixes: dockerhub, gar, gcr, ecr or a URL (overrides the rule option).'),
     ]
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+    return _apply(func, decorators)
 
 
 def _engine(config_file, isolated, select, extend_select, ignore, force_exclude, target):
@@ -311,10 +322,7 @@ def fix(paths, config_file, isolated, select, extend_select, ignore, output_form
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--config", "config_file", type=click.Path(), help="Configuration file (pyproject.toml or .pipelint.toml).")
-@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
-@click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too.")
+@path_options
 @click.option("--lockfile", default="pipelint.lock", show_default=True, type=click.Path(dir_okay=False),
               help="Where resolved digests are recorded and looked up.")
 @click.option("--offline", is_flag=True, help="Resolve only from the lockfile; never ask a registry.")
@@ -358,10 +366,7 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--config", "config_file", type=click.Path(), help="Configuration file (pyproject.toml or .pipelint.toml).")
-@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
-@click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too.")
+@path_options
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
 @click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write the inventory to FILE.")
 def images(paths, config_file, isolated, force_exclude, output_format, output_file):
@@ -386,10 +391,7 @@ def images(paths, config_file, isolated, force_exclude, output_format, output_fi
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--config", "config_file", type=click.Path(), help="Configuration file (pyproject.toml or .pipelint.toml).")
-@click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
-@click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too.")
+@path_options
 @click.option("--target", help="Registry the fixes would move to (as for `fix`).")
 @click.option("--output", "output_file", required=True, type=click.Path(dir_okay=False),
               help="report.html, or report.md for Markdown.")

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 
 from pipelint.images import ImageRef
+from pipelint.source import read_json
 
 VERSION = 1
 DEFAULT = "pipelint.lock"
@@ -37,12 +38,9 @@ class Lockfile:
         if not os.path.exists(path):
             return cls(path)
         try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LockfileError(f"{path}: cannot read the lockfile: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise LockfileError(f"{path}:{exc.lineno}:{exc.colno}: invalid lockfile JSON: {exc.msg}") from None
+            data = read_json(path, "lockfile")
+        except ValueError as exc:
+            raise LockfileError(str(exc)) from None
         if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("images"), dict):
             raise LockfileError(f"{path}: not a pipelint lockfile (version {VERSION})")
         for name, entry in data["images"].items():

@@ -271,15 +271,8 @@ class Client:
                     delay *= 2
                     continue
                 return status, resp_headers, b""
-            except (TimeoutError, socket.timeout):
-                if attempt < self.options.retries:
-                    time.sleep(delay)
-                    delay *= 2
-                    continue
-                raise RegistryError(f"{image}: {where} did not answer within {self.options.timeout:g} s "
-                                    f"({self.options.retries + 1} attempts)") from None
-            except urllib.error.URLError as exc:
-                reason = exc.reason
+            except (TimeoutError, socket.timeout, urllib.error.URLError) as exc:
+                reason = getattr(exc, "reason", exc)
                 if isinstance(reason, (TimeoutError, socket.timeout)):
                     if attempt < self.options.retries:
                         time.sleep(delay)

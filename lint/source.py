@@ -131,3 +131,18 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
         raise ReadError("no such file") from None
     except OSError as exc:
         raise ReadError(exc.strerror or str(exc)) from None
+
+
+def read_json(path: str, what: str):
+    """The JSON document in `path`; ValueError with a one-line message naming the file (and position)."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the {what}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: invalid {what} JSON: {exc.msg}") from None
