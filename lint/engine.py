@@ -16,8 +16,6 @@ import sys
 from dataclasses import dataclass, field
 
 from pipelint import document, harness, source as sourcelib, suppression
-from pipelint import cache as cachelib
-from pipelint.cache import Cache
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
 from pipelint.finding import Finding, Span
 from pipelint.rule import HarnessDoc, Rule, RunIndex
@@ -189,7 +187,7 @@ class Engine:
             cache[path] = self.settings.ignored_codes(path) if self.settings.per_file_ignores else set()
         return cache[path]
 
-    def check(self, paths: list[str], stdin_filename: str | None = None, *, cache: Cache | None = None,
+    def check(self, paths: list[str], stdin_filename: str | None = None, *, cache=None,
               jobs: int | None = None, progress=None) -> RunResult:
         """Check files: from the cache where it knows them, the rest in parallel when there are many."""
         files, missing = self.discover(paths)
@@ -206,7 +204,9 @@ class Engine:
             cache.save_index()
             whole = cache.get(cache.run_key(keys, errors))
             if whole is not None:  # nothing changed since a run like this one: its answer stands
-                return RunResult(cachelib.decode_findings(whole["findings"]), whole["files_checked"], errors)
+                from pipelint.cache import decode_findings
+
+                return RunResult(decode_findings(whole["findings"]), whole["files_checked"], errors)
         done = 0
         known = dict(keys)
         for path in files:
@@ -238,8 +238,10 @@ class Engine:
         ordered.update((p, r) for p, r in reports.items() if p not in ordered)
         result = self.finish(ordered, errors)
         if keys:
+            from pipelint.cache import encode_findings
+
             cache.put(cache.run_key(keys, errors),
-                      {"findings": cachelib.encode_findings(result.findings), "files_checked": result.files_checked})
+                      {"findings": encode_findings(result.findings), "files_checked": result.files_checked})
         return result
 
     def _map(self, todo, cache, jobs):

@@ -85,7 +85,7 @@ def line_start(text: str, index: int) -> int:
     return text.rfind("\n", 0, index) + 1
 
 
-_ALIAS_AFTER_KEY = re.compile(r"[ \t]*:[ \t]*\*[^\s,\[\]{}]+")
+_ALIAS_AFTER_KEY = r"[ \t]*:[ \t]*\*[^\s,\[\]{}]+"  # compiled on first use (start-up time)
 
 
 def _last_content_end(text: str, key: ScalarNode | None, node: Node) -> int | None:
@@ -93,7 +93,7 @@ def _last_content_end(text: str, key: ScalarNode | None, node: Node) -> int | No
     its last leaf (its end mark lies at the next token, after any comments); for a block scalar the end
     of its last non-blank line; for an alias (whose node sits at its anchor) the `*name` token."""
     if key is not None and node.start_mark.index < key.end_mark.index:
-        m = _ALIAS_AFTER_KEY.match(text, key.end_mark.index)
+        m = re.compile(_ALIAS_AFTER_KEY).match(text, key.end_mark.index)
         return m.end() if m else None
     if isinstance(node, MappingNode) and not node.flow_style and node.value:
         k, v = node.value[-1]
