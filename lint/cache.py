@@ -143,8 +143,10 @@ def decode_findings(rows):
     return [_decode_finding(r) for r in rows]
 
 
-def config_key(rules) -> str:
-    parts = []
+def config_key(rules, settings=None) -> str:
+    """Everything besides the files that a run's answer depends on: rules, severities, options, and the
+    per-file ignores (applied after each file is checked, so part of the whole-run entry's meaning)."""
+    parts = [repr(sorted((k, sorted(v)) for k, v in settings.per_file_ignores.items())) if settings else ""]
     for rule in rules:
         options = sorted((k, repr(v)) for k, v in rule.opts.items())
         parts.append(f"{rule.code}|{rule.effective_severity}|{options}|{rule.cache_key()}")

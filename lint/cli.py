@@ -260,7 +260,7 @@ def check(paths, config_file, isolated, select, extend_select, ignore, output_fo
         from pipelint.cache import Cache, config_key
 
         root = engine.settings.root if engine.settings.path else "."
-        cache = Cache(root, config_key(engine.rules))
+        cache = Cache(root, config_key(engine.rules, engine.settings))
     with Progress(enabled=output_format == "text" and output_file is None) as progress:
         result = engine.check(paths, stdin_filename, cache=cache, jobs=jobs, progress=progress)
     if write_baseline:

@@ -118,3 +118,16 @@ def test_a_same_size_edit_with_the_old_mtime_is_seen(tmp_path, monkeypatch):
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert os.stat(path).st_size == before.st_size and os.stat(path).st_mtime_ns == before.st_mtime_ns
     assert [f["code"] for f in pipelint(*args[:-1]).json()["findings"]] == ["IMG001"]
+
+
+def test_whole_run_cache_follows_per_file_ignores(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.yaml").write_text("template:\n  name: t\n  identifier: t\n  versionLabel: v1\n  type: Step\n"
+                                     "  spec:\n    type: Run\n    spec:\n      image: alpine\n")
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "q.yaml").write_text((tmp_path / "p.yaml").read_text())
+    assert pipelint("check", ".").exit_code == 1
+    assert pipelint("check", ".").exit_code == 1  # answered whole from the cache
+    (tmp_path / ".pipelint.toml").write_text('per-file-ignores = { "*.yaml" = ["IMG001"] }\n')
+    result = pipelint("check", ".")
+    assert (result.exit_code, result.stdout) == (0, "All checks passed.\n")
