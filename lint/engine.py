@@ -45,6 +45,7 @@ class RunResult:
     fixed: list[tuple[str, Finding]] = field(default_factory=list)  # (path, finding) fixes applied
     changed: dict[str, tuple[sourcelib.Source, str]] = field(default_factory=dict)  # path -> (source, new text)
     internal_errors: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)  # every file read, in order (JUnit lists them all)
 
 
 class Engine:
@@ -174,7 +175,7 @@ class Engine:
         if self.settings.per_file_ignores or any(r.suppressions for r in reports.values()):
             findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
         findings.sort(key=Finding.sort_key)
-        return RunResult(findings, len(reports), list(errors or []), reports)
+        return RunResult(findings, len(reports), list(errors or []), reports, checked=list(reports))
 
     def _suppressed(self, f: Finding, report: FileReport) -> bool:
         if report.suppressions and report.suppressions.covers(f.code, f.name, f.span.line):
@@ -206,7 +207,8 @@ class Engine:
             if whole is not None:  # nothing changed since a run like this one: its answer stands
                 from pipelint.cache import decode_findings
 
-                return RunResult(decode_findings(whole["findings"]), whole["files_checked"], errors)
+                return RunResult(decode_findings(whole["findings"]), whole["files_checked"], errors,
+                                 checked=whole["checked"])
         done = 0
         known = dict(keys)
         for path in files:
@@ -240,8 +242,8 @@ class Engine:
         if keys:
             from pipelint.cache import encode_findings
 
-            cache.put(cache.run_key(keys, errors),
-                      {"findings": encode_findings(result.findings), "files_checked": result.files_checked})
+            cache.put(cache.run_key(keys, errors), {"findings": encode_findings(result.findings),
+                                                    "files_checked": result.files_checked, "checked": result.checked})
         return result
 
     def _map(self, todo, cache, jobs):

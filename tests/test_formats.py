@@ -57,7 +57,10 @@ def test_github_escaping():
     assert _prop("a:b,c") == "a%3Ab%2Cc"
 
 
-def test_junit_read_by_junitparser(tree):
+@pytest.mark.parametrize("cache", ["cold", "warm"])
+def test_junit_read_by_junitparser(tree, cache):
+    if cache == "warm":  # the same answer from the whole-run cache entry
+        pipelint("check", "examples", "--isolated")
     result = pipelint("check", "examples", "--isolated", "--format", "junit", "--output", "report.xml")
     assert result.exit_code == 1
     assert result.stdout.startswith("Found 6 problems in 3 files")  # the summary, not the report

@@ -6,7 +6,7 @@ from xml.etree import ElementTree as ET
 
 
 def render(result, **_) -> str:
-    by_path: dict[str, list] = {path: [] for path in sorted(result.reports)}
+    by_path: dict[str, list] = {path: [] for path in sorted(result.checked)}
     for f in result.findings:
         by_path.setdefault(f.path, []).append(f)
     failures = sum(1 for fs in by_path.values() if fs)
