@@ -77,3 +77,19 @@ def test_readme_precommit_config_runs(tmp_path):
                          capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 1, run.stdout + run.stderr
     assert '.harness/p.yaml:11:64: IMG001 image "alpine" has no tag or digest' in run.stdout
+
+
+def test_json_example_is_real_output():
+    import json
+
+    example = json.loads(blocks("json")[0])
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        real = pipelint("check", "examples", "--isolated", "--no-cache", "--format", "json").json()
+    finally:
+        os.chdir(cwd)
+    assert example["files_checked"] == real["files_checked"] and example["version"] == real["version"]
+    assert example["findings"][0] in real["findings"]
