@@ -275,6 +275,8 @@ def check(paths, config_file, isolated, select, extend_select, ignore, output_fo
         n = len(result.findings)
         click.echo(f"Wrote a baseline of {n} finding{'s' if n != 1 else ''} to {write_baseline}.")
         sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
+    if result.files_checked == 0 and not result.errors:
+        click.echo(f"pipelint: warning: no YAML files found in {', '.join(paths)}", err=True)
     report.emit(result)
     sys.exit(_exit_status(result, exit_zero))
 

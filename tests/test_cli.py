@@ -257,3 +257,10 @@ def test_invalid_target_option(in_tmp):
     result = pipelint("check", "p.yaml", "--isolated", "--target", "https://app.harness.io/registry")
     assert result.exit_code == 2
     assert result.stderr == "pipelint: error: --target 'https://app.harness.io/registry': the target cannot be the retired registry\n"
+
+
+def test_no_yaml_files_is_said(in_tmp):
+    (in_tmp / "notes.txt").write_text("x")
+    result = pipelint("check", ".", "--isolated")
+    assert (result.exit_code, result.stdout) == (0, "All checks passed.\n")
+    assert result.stderr == "pipelint: warning: no YAML files found in .\n"
