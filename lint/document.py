@@ -54,7 +54,7 @@ def implicit_tag(node: ScalarNode) -> str:
 
 __all__ = [
     "Document", "ParseError", "Node", "MappingNode", "ScalarNode", "SequenceNode", "parse",
-    "get", "get_pair", "scalar", "is_map", "is_seq", "is_scalar", "ROOT_KEYS",
+    "get", "get_pair", "scalar", "is_map", "ROOT_KEYS",
 ]
 
 ROOT_KEYS = ("pipeline", "template", "inputSet", "overlayInputSet", "trigger", "connector")
@@ -148,14 +148,6 @@ def is_map(node: Node | None) -> bool:
     return isinstance(node, MappingNode)
 
 
-def is_seq(node: Node | None) -> bool:
-    return isinstance(node, SequenceNode)
-
-
-def is_scalar(node: Node | None) -> bool:
-    return isinstance(node, ScalarNode)
-
-
 def scalar(node: Node | None) -> str | None:
     """The scalar's text as written (no YAML 1.1 resolution), or None for a non-scalar or missing node."""
     if isinstance(node, ScalarNode):
@@ -183,14 +175,6 @@ def get_pair(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
 def get(node: Node | None, key: str) -> Node | None:
     pair = get_pair(node, key)
     return pair[1] if pair else None
-
-
-def get_path(node: Node | None, *keys: str) -> Node | None:
-    for key in keys:
-        node = get(node, key)
-        if node is None:
-            return None
-    return node
 
 
 def items(node: Node | None) -> Iterator[Node]:

@@ -21,7 +21,7 @@ class Span:
     end_column: int
 
     @classmethod
-    def of(cls, node: Node, text: str) -> "Span":
+    def of(cls, node: Node, text: str) -> Span:
         start_mark, end_mark = node.start_mark, node.end_mark
         start = start_mark.index
         line, col = start_mark.line + 1, start_mark.column + 1
@@ -33,7 +33,7 @@ class Span:
         return cls(start, end_mark.index, line, col, end_mark.line + 1, end_mark.column + 1)
 
     @classmethod
-    def point(cls, text: str, index: int) -> "Span":
+    def point(cls, text: str, index: int) -> Span:
         line, col = _line_col(text, index)
         return cls(index, index, line, col, line, col)
 

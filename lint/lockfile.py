@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pipelint.images import ImageRef
 from pipelint.source import read_json
+from datetime import UTC
 
 VERSION = 1
 DEFAULT = "pipelint.lock"
@@ -34,7 +35,7 @@ class Lockfile:
     images: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str) -> "Lockfile":
+    def load(cls, path: str) -> Lockfile:
         if not os.path.exists(path):
             return cls(path)
         try:
@@ -53,9 +54,9 @@ class Lockfile:
         return entry["digest"] if entry else None
 
     def set(self, ref: ImageRef, digest: str, now=None) -> None:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        stamp = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.images[key(ref)] = {"digest": digest, "resolved_at": stamp}
 
     def text(self) -> str:

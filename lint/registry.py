@@ -271,7 +271,7 @@ class Client:
                     delay *= 2
                     continue
                 return status, resp_headers, b""
-            except (TimeoutError, socket.timeout, urllib.error.URLError) as exc:
+            except (TimeoutError, urllib.error.URLError) as exc:
                 reason = getattr(exc, "reason", exc)
                 if isinstance(reason, (TimeoutError, socket.timeout)):
                     if attempt < self.options.retries:

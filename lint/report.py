@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from pipelint import fixer, inventory, registries
 from pipelint.engine import Engine, RunResult
@@ -43,7 +43,7 @@ def build(engine: Engine, paths: list[str]) -> ReportData:
         lines[path] = sum(1 for line in difflib.unified_diff(old, new, n=0, lineterm="")
                           if line[:1] in "+-" and not line.startswith(("+++", "---")))
     inv = inventory.collect(engine, paths)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return ReportData(paths, stamp, result, inv, dict(would), lines)
 
 
