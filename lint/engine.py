@@ -261,7 +261,7 @@ class Engine:
         _WORKER = (self, cache)
         try:
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(jobs) as pool:
+            with ctx.Pool(jobs, initializer=_worker_init) as pool:
                 yield from pool.imap_unordered(_worker, todo, chunksize=8)
         finally:
             _WORKER = None
@@ -287,6 +287,13 @@ def _check_one(engine: Engine, cache, item):
     if cache is not None:
         cache.put(key or cache.key(path, src.raw), report)
     return path, report
+
+
+def _worker_init():
+    """^C is the parent's to handle (it ends the pool): a worker printing its own traceback helps nobody."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _worker(item):

@@ -131,3 +131,17 @@ def test_whole_run_cache_follows_per_file_ignores(tmp_path, monkeypatch):
     (tmp_path / ".pipelint.toml").write_text('per-file-ignores = { "*.yaml" = ["IMG001"] }\n')
     result = pipelint("check", ".")
     assert (result.exit_code, result.stdout) == (0, "All checks passed.\n")
+
+
+def test_interrupting_a_pooled_check_is_quiet(corpus):
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "pipelint", "check", ".", "--isolated", "--no-cache", "--jobs", "2"],
+                            cwd=corpus, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(0.4)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err
+    assert proc.returncode in (0, 1, 130, -signal.SIGINT)  # it may have finished first on a fast machine
