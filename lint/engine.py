@@ -56,6 +56,7 @@ class Engine:
         self.run_rules = [r for r in rules if r.cross_file]
         self.force_exclude = force_exclude
         self.yml001 = next((r for r in rules if r.code == "YML001"), None)
+        self._ignored: dict[str, set[str]] = {}  # path -> codes its per-file-ignores drop
 
     # --- discovery ----------------------------------------------------------------------------------
     def discover(self, paths: list[str]) -> tuple[list[str], list[str]]:
@@ -158,20 +159,13 @@ class Engine:
         report.findings.append(Finding(self.yml001.code, self.yml001.name, self.yml001.effective_severity,
                                        message, report.source.path, span, value=message))
 
-    def check_sources(self, sources: list[sourcelib.Source], errors: list[str] | None = None,
-                      keep: bool = False) -> RunResult:
-        """Check sources already read (fixing works on texts in memory)."""
-        return self.finish({src.path: self.check_file(src, keep) for src in sources}, errors)
-
     def finish(self, reports: dict[str, FileReport], errors: list[str] | None = None) -> RunResult:
         """Cross-file rules over every file's sites, then suppressions and per-file ignores, sorted."""
         findings = [f for r in reports.values() for f in r.findings]
         if self.run_rules:
             index = RunIndex([d for r in reports.values() for d in r.docs])
             for rule in self.run_rules:
-                for f in rule.check_run(index):
-                    reports[f.path].findings.append(f)
-                    findings.append(f)
+                findings.extend(rule.check_run(index))
         if self.settings.per_file_ignores or any(r.suppressions for r in reports.values()):
             findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
         findings.sort(key=Finding.sort_key)
@@ -183,10 +177,9 @@ class Engine:
         return f.code in self._ignored_for(f.path)
 
     def _ignored_for(self, path: str) -> set[str]:
-        cache = self.__dict__.setdefault("_pfi_cache", {})
-        if path not in cache:
-            cache[path] = self.settings.ignored_codes(path) if self.settings.per_file_ignores else set()
-        return cache[path]
+        if path not in self._ignored:
+            self._ignored[path] = self.settings.ignored_codes(path) if self.settings.per_file_ignores else set()
+        return self._ignored[path]
 
     def check(self, paths: list[str], stdin_filename: str | None = None, *, cache=None,
               jobs: int | None = None, progress=None) -> RunResult:

@@ -137,7 +137,8 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     fixed: list[tuple[str, Finding]] = []
     internal: list[str] = []
     frozen: set[str] = set()  # files whose fix failed verification: left as they were
-    result = engine.check_sources(list(current.values()), errors, keep=True)
+    reports = {s.path: engine.check_file(s, keep=True) for s in sources}
+    result = engine.finish(reports, errors)
     for _ in range(MAX_PASSES):
         by_path: dict[str, list[Finding]] = {}
         for f in result.findings:
@@ -157,14 +158,14 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             except VerifyError as exc:
                 internal.append(f"{path}: a fix was not applied, the file is left unchanged: {exc}")
                 frozen.add(path)
-                current[path] = originals[path]
+                _set(engine, current, reports, originals[path])
                 continue
             fixed.extend((path, f) for f in chosen)
-            current[path] = new_src
+            _set(engine, current, reports, new_src)
             progressed = True
         if not progressed:
             break
-        result = engine.check_sources(list(current.values()), errors, keep=True)
+        result = engine.finish(reports, errors)  # only the files changed were checked again
     changed = {path: (originals[path], s.text) for path, s in current.items()
                if path not in frozen and s.text != originals[path].text}
     unwritten: set[str] = set()
@@ -176,13 +177,21 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
                 errors.append(f"{path}: cannot write: {exc.strerror or exc}")
                 unwritten.add(path)
     if frozen or unwritten:  # report those files as they are on disk
-        current.update((path, originals[path]) for path in unwritten)
-        result = engine.check_sources(list(current.values()), errors, keep=True)
+        for path in unwritten:
+            _set(engine, current, reports, originals[path])
+        result = engine.finish(reports, errors)
     result.errors = errors
     result.fixed = [(p, f) for p, f in fixed if p not in frozen and p not in unwritten]
     result.internal_errors = internal
     result.changed = {p: c for p, c in changed.items() if p not in unwritten}
     return result
+
+
+def _set(engine: Engine, current: dict, reports: dict, src: sourcelib.Source) -> None:
+    """`src` is now the text of its file: check that file again (the others keep their reports)."""
+    if current[src.path] is not src:
+        current[src.path] = src
+        reports[src.path] = engine.check_file(src, keep=True)
 
 
 def write_atomic(path: str, data: bytes) -> None:
