@@ -22,8 +22,16 @@ from pipelint.source import Source
 
 try:
     _Base = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Base = yaml.SafeLoader
+    from yaml import _yaml as _libyaml
+
+    # libyaml 0.2.6 stops at 1,000 levels of nesting while scanning, before any node is built; older
+    # versions (PyYAML 6.0.3's wheels, some distributions' builds) compose any depth, so `parse` measures it.
+    _DEPTH_CHECKED_BY_PARSER = tuple(_libyaml.get_version()) >= (0, 2, 6)
+except (AttributeError, ImportError):  # PyYAML built without libyaml: its composer recurses, and
+    _Base = yaml.SafeLoader            # Python's recursion limit stops it (RecursionError below)
+    _DEPTH_CHECKED_BY_PARSER = True
+
+MAX_DEPTH = 1000  # libyaml 0.2.6's limit; Harness files nest a few dozen levels
 
 STR_TAG = "tag:yaml.org,2002:str"
 _DEFAULT_TAGS = {ScalarNode: STR_TAG, SequenceNode: "tag:yaml.org,2002:seq", MappingNode: "tag:yaml.org,2002:map"}
@@ -96,9 +104,13 @@ def parse(source: Source) -> tuple[list[Document], ParseError | None]:
         for number, root in enumerate(yaml.compose_all(text, Loader=_Loader)):
             if root is None:
                 continue
+            if not _DEPTH_CHECKED_BY_PARSER:
+                _check_depth(root)
             kind, body = _kind(root, source)
             prefix = (f"--- {number}",) if number else ()
             docs.append(Document(source, number, root, kind, body, prefix))
+    except ParseError as exc:
+        return docs, exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "syntax error"
@@ -120,6 +132,23 @@ def parse(source: Source) -> tuple[list[Document], ParseError | None]:
         if collecting:
             gc.enable()
     return docs, None
+
+
+def _check_depth(root: Node) -> None:
+    """Raise a ParseError at the first collection nested deeper than MAX_DEPTH (iteratively: a deep tree
+    must not exhaust the Python stack on its way to being refused)."""
+    stack = [(root, 1)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if node.__class__ is ScalarNode or id(node) in seen:
+            continue
+        if depth > MAX_DEPTH:
+            mark = node.start_mark
+            raise ParseError(f"exceeded maximum nesting depth ({MAX_DEPTH} levels)", mark.line + 1, mark.column + 1)
+        seen.add(id(node))
+        children = [c for pair in node.value for c in pair] if node.__class__ is MappingNode else node.value
+        stack.extend((child, depth + 1) for child in reversed(children))
 
 
 def _clean(message: str) -> str:

@@ -140,13 +140,17 @@ class Engine:
             report.harness = True
             self._invalid(report, src.error or "unreadable", src.error_line, src.error_column)
             return report
-        report.parsed, report.docs, error = documents(src)
+        try:
+            report.parsed, report.docs, error = documents(src)
+            for hdoc in report.docs:
+                for rule in self.doc_rules:
+                    report.findings.extend(rule.check(hdoc))
+        except RecursionError:  # nesting within the parser's limit can still be too deep for a walker
+            report.parsed, report.docs, report.findings = [], [], []
+            error = document.ParseError("document is nested too deeply to check", 1, 1)
         report.harness = bool(report.docs) or error is not None
         if error is not None:
             self._invalid(report, f"invalid YAML: {error.message}", error.line, error.column)
-        for hdoc in report.docs:
-            for rule in self.doc_rules:
-                report.findings.extend(rule.check(hdoc))
         report.suppressions = suppression.find(src.text, report.parsed)
         return report
 

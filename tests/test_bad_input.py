@@ -79,6 +79,45 @@ def test_deep_nesting(in_tmp):
     assert "YML001 invalid YAML: exceeded maximum nesting depth" in result.stdout
 
 
+def _nested_step_groups(levels: int) -> str:
+    lines = ["pipeline:", "  identifier: p", "  stages:", "    - stage:", "        identifier: s", "        type: CI",
+             "        spec:", "          execution:", "            steps:"]
+    indent = 14
+    for i in range(levels):
+        lines += [" " * indent + "- stepGroup:", " " * (indent + 4) + f"identifier: g{i}", " " * (indent + 4) + "steps:"]
+        indent += 6
+    return "\n".join(lines + [" " * indent + "- step: {identifier: x, type: Run, spec: {image: alpine}}", ""])
+
+
+def test_nesting_limit(in_tmp):
+    """Step groups nested 325 deep (~990 levels) are checked; 340 deep (over 1,000 levels) are refused."""
+    (in_tmp / ".harness").mkdir()
+    (in_tmp / ".harness" / "ok.yaml").write_text(_nested_step_groups(325))
+    (in_tmp / ".harness" / "deep.yaml").write_text(_nested_step_groups(340))
+    result = pipelint("check", ".", "--isolated", "--no-cache")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(".harness/deep.yaml:") and "YML001 invalid YAML: exceeded maximum nesting depth" in lines[0]
+    assert lines[1].startswith(".harness/ok.yaml:985:2014: IMG001")
+
+
+def test_own_depth_check_where_libyaml_counts_none(in_tmp, monkeypatch):
+    """libyaml before 0.2.6 (PyYAML 6.0.3's wheels) composes any depth: pipelint then measures it itself,
+    without recursion. Exercised here under a lower limit than the parser's, so it is the one that fires."""
+    from pipelint import document
+
+    monkeypatch.setattr(document, "_DEPTH_CHECKED_BY_PARSER", False)
+    monkeypatch.setattr(document, "MAX_DEPTH", 500)
+    (in_tmp / ".harness").mkdir()
+    (in_tmp / ".harness" / "ok.yaml").write_text(_nested_step_groups(160))
+    (in_tmp / ".harness" / "deep.yaml").write_text(_nested_step_groups(170))
+    result = pipelint("check", ".", "--isolated", "--no-cache")
+    lines = result.stdout.splitlines()
+    assert [lines[0], lines[1][:len(".harness/ok.yaml:490:1024: IMG001")]] == [
+        ".harness/deep.yaml:502:1001: YML001 invalid YAML: exceeded maximum nesting depth (500 levels)",  # group 165
+        ".harness/ok.yaml:490:1024: IMG001",
+    ]
+
+
 def test_several_megabytes(in_tmp):
     step = ("              - step:\n                  type: Run\n                  identifier: s{i}\n"
             "                  spec:\n                    image: golang:1.{i}\n                    command: go test\n")
