@@ -1,3 +1,3 @@
-from pipelint.cli import run
+from pipelint.console import run
 
 run()

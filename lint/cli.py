@@ -1,24 +1,14 @@
-"""The command line: parses options and calls the engine. No linting logic lives here."""
+"""The command line (click): parses options and calls the engine. No linting logic lives here; what the
+commands share is in `console`, which runs the pre-commit path without importing click."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
-from pipelint import __version__
-
-EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def _split(values: tuple[str, ...]) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
-
-
-def _fail(message: str) -> None:
-    click.echo(f"pipelint: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
+from pipelint import __version__, console
+from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Report, echo, exit_status, fail, make_engine
 
 
 def _apply(func, decorators):
@@ -55,186 +45,18 @@ def common_options(func):
     return _apply(func, decorators)
 
 
-def _engine(config_file, isolated, select, extend_select, ignore, force_exclude, target):
-    from pipelint import config as configlib, registries
-    from pipelint.engine import Engine
-
-    if isolated and config_file:
-        _fail("--config and --isolated cannot be used together")
-    try:
-        if isolated:
-            settings = configlib.Settings()
-        else:
-            path = config_file or configlib.find(".")
-            if config_file and not os.path.isfile(config_file):
-                _fail(f"{config_file}: configuration file not found")
-            settings = configlib.load(path) if path else configlib.Settings()
-        overrides = {}
-        if target is not None:
-            problem = registries.target_error(target)
-            if problem:
-                _fail(f"--target {target!r}: {problem}")
-            overrides["REG001"] = {"target": target}
-        rules = configlib.enabled_rules(
-            settings, _split(select) if select else None, _split(extend_select), _split(ignore), overrides,
-        )
-    except configlib.ConfigError as exc:
-        _fail(str(exc))
-    return Engine(settings, rules, force_exclude=force_exclude)
-
-
-def _color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-FEW_FILES = 8  # a handful of files named on the command line (pre-commit) is checked without the cache
-
-
-def _few_files(paths: list[str]) -> bool:
-    return len(paths) < FEW_FILES and all(p == "-" or os.path.isfile(p) for p in paths)
-
-
-class Progress:
-    """A one-line progress bar on standard error, for runs over a second, only on a terminal."""
-
-    DELAY = 1.0
-
-    def __init__(self, enabled: bool = True):
-        import time
-
-        self.enabled = enabled and sys.stderr.isatty() and "PIPELINT_NO_PROGRESS" not in os.environ
-        self.delay = float(os.environ.get("PIPELINT_PROGRESS_DELAY", self.DELAY))
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.shown = False
-
-    def __call__(self, done: int, total: int, found: int) -> None:
-        if not self.enabled:
-            return
-        import time
-
-        now = time.monotonic()
-        if now - self.start < self.delay or (now - self.last < 0.1 and done < total):
-            return
-        self.last = now
-        width = 30
-        filled = width * done // max(total, 1)
-        bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\r[{bar}] {done}/{total} files, {found} problem{'s' if found != 1 else ''} so far")
-        sys.stderr.flush()
-        self.shown = True
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
-class Report:
-    """How a run's result reaches the user: the report, the summary, the baseline."""
-
-    def __init__(self, output_format, output_file, statistics, baseline_file):
-        self.format = output_format
-        self.output_file = output_file
-        self.statistics = statistics
-        self.baseline_file = baseline_file
-        self.known = None
-        if baseline_file:
-            from pipelint import baseline
-
-            try:
-                self.known = baseline.load(baseline_file)
-            except baseline.BaselineError as exc:
-                _fail(str(exc))
-
-    def emit(self, result, fix_mode: bool = False, stream=None) -> None:
-        from pipelint import reporters
-
-        for error in result.errors:
-            click.echo(f"pipelint: error: {error}", err=True)
-        for error in result.internal_errors:
-            click.echo(f"pipelint: internal error: {error}", err=True)
-        notes = []
-        if self.known is not None:
-            from pipelint import baseline
-
-            result.findings, gone = baseline.apply(self.baseline_file, self.known, result.findings)
-            if gone:
-                notes.append(f"{gone} baselined finding{'s are' if gone != 1 else ' is'} gone; "
-                             f"rewrite the baseline with --write-baseline {self.baseline_file}")
-        to_file = self.output_file is not None
-        color = self.format == "text" and stream is None and not to_file and _color()
-        if self.statistics:
-            text = statistics(result, self.format)
-        else:
-            text = reporters.get(self.format).render(result, color=color, fix_mode=fix_mode)
-        if to_file:
-            try:
-                with open(self.output_file, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            except OSError as exc:
-                _fail(f"{self.output_file}: cannot write the report: {exc.strerror or exc}")
-            click.echo(reporters.get("text").summary(result, fix_mode=fix_mode), nl=False, file=stream)
-        else:
-            click.echo(text, nl=False, file=stream, color=color)
-        for note in notes:
-            click.echo(note, err=self.format != "text" or to_file or stream is not None)
-
-
-def statistics(result, output_format: str) -> str:
-    rows: dict[str, list] = {}
-    for f in result.findings:
-        row = rows.setdefault(f.code, [f.code, f.name, 0, 0])
-        row[2] += 1
-        row[3] += f.fixable
-    ordered = sorted(rows.values(), key=lambda r: (-r[2], r[0]))
-    if output_format == "text":
-        if not ordered:
-            return "All checks passed.\n"
-        width = max(len(str(r[2])) for r in ordered)
-        return "".join(f"{r[2]:>{width}}  {r[0]}  {r[1]:<34}{f'[*] {r[3]} fixable' if r[3] else ''}".rstrip() + "\n"
-                       for r in ordered)
-    import json
-
-    return json.dumps([{"code": c, "name": n, "count": k, "fixable": x} for c, n, k, x in ordered], indent=2) + "\n"
-
-
-def _exit_status(result, exit_zero: bool) -> int:
-    if result.errors or result.internal_errors:
-        return EXIT_ERROR
-    if result.findings and not exit_zero:
-        return EXIT_FINDINGS
-    return EXIT_OK
-
-
-def run() -> None:
-    """The console script: `main` with interrupts handled the way shells expect (exit 130 on ^C, 143 on
-    SIGTERM), after any file being written was either completed or left as it was (fixer.write_atomic)."""
-    import signal
-
-    def terminated(signum, frame):
-        raise SystemExit(128 + signum)
-
-    signal.signal(signal.SIGTERM, terminated)
+def main_with_click() -> None:
+    """The full command line (console.run sends here everything but the pre-commit path)."""
     try:
         main.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("pipelint: interrupted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("pipelint: interrupted", err=True)
+        echo("pipelint: interrupted", err=True)
         sys.exit(130)
     except click.exceptions.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except BrokenPipeError:
-        sys.stderr.close()  # `pipelint check | head`: not an error worth a traceback
-        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -252,33 +74,8 @@ def main():
 def check(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
           baseline_file, exit_zero, force_exclude, stdin_filename, target, write_baseline, no_cache, jobs):
     """Check Harness YAML files and report problems."""
-    engine = _engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
-    report = Report(output_format, output_file, statistics, baseline_file)
-    cache = None
-    paths = list(paths) or ["."]
-    if not no_cache and not _few_files(paths):
-        from pipelint.cache import Cache, config_key
-
-        root = engine.settings.root if engine.settings.path else "."
-        cache = Cache(root, config_key(engine.rules, engine.settings))
-    with Progress(enabled=output_format == "text" and output_file is None) as progress:
-        result = engine.check(paths, stdin_filename, cache=cache, jobs=jobs, progress=progress)
-    if write_baseline:
-        from pipelint import baseline
-
-        for error in result.errors:
-            click.echo(f"pipelint: error: {error}", err=True)
-        try:
-            baseline.write(write_baseline, result.findings)
-        except OSError as exc:
-            _fail(f"{write_baseline}: cannot write the baseline: {exc.strerror or exc}")
-        n = len(result.findings)
-        click.echo(f"Wrote a baseline of {n} finding{'s' if n != 1 else ''} to {write_baseline}.")
-        sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
-    if result.files_checked == 0 and not result.errors:
-        click.echo(f"pipelint: warning: no YAML files found in {', '.join(paths)}", err=True)
-    report.emit(result)
-    sys.exit(_exit_status(result, exit_zero))
+    console.check(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
+                  baseline_file, exit_zero, force_exclude, stdin_filename, target, write_baseline, no_cache, jobs)
 
 
 @main.command()
@@ -291,17 +88,17 @@ def fix(paths, config_file, isolated, select, extend_select, ignore, output_form
     """Apply fixes in place, changing only the bytes that must change; report what is left."""
     from pipelint import fixer
 
-    engine = _engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
+    engine = make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
     report = Report(output_format, output_file, statistics, baseline_file)
     paths = list(paths) or ["."]
     result = fixer.fix(engine, paths, stdin_filename, unsafe=unsafe_fixes, write=not show_diff and paths != ["-"])
     if show_diff:
         diff = fixer.unified_diff(result)
         for error in result.errors:
-            click.echo(f"pipelint: error: {error}", err=True)
+            echo(f"pipelint: error: {error}", err=True)
         for error in result.internal_errors:
-            click.echo(f"pipelint: internal error: {error}", err=True)
-        click.echo(diff, nl=False)
+            echo(f"pipelint: internal error: {error}", err=True)
+        echo(diff, nl=False)
         if result.errors or result.internal_errors:
             sys.exit(EXIT_ERROR)
         sys.exit(EXIT_FINDINGS if result.changed else EXIT_OK)
@@ -316,11 +113,11 @@ def fix(paths, config_file, isolated, select, extend_select, ignore, output_form
                 sys.stdout.buffer.write(src.source.encode(new))
             sys.stdout.flush()
         report.emit(result, fix_mode=True, stream=sys.stderr)
-        sys.exit(_exit_status(result, exit_zero))
+        sys.exit(exit_status(result, exit_zero))
     if show_fixes and result.fixed:
-        click.echo(fixer.describe_fixes(result), nl=False)
+        echo(fixer.describe_fixes(result), nl=False)
     report.emit(result, fix_mode=True)
-    sys.exit(_exit_status(result, exit_zero))
+    sys.exit(exit_status(result, exit_zero))
 
 
 @main.command()
@@ -341,28 +138,28 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
     from pipelint.registry import Options
 
     if offline and update:
-        _fail("--offline and --update cannot be used together")
-    engine = _engine(config_file, isolated, (), (), (), force_exclude, None)
+        fail("--offline and --update cannot be used together")
+    engine = make_engine(config_file, isolated, (), (), (), force_exclude, None)
     try:
         lock = locklib.Lockfile.load(lockfile)
     except locklib.LockfileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     options = Options(timeout=timeout, jobs=jobs, insecure=tuple(insecure_registry))
     result = pinlib.pin(engine, list(paths) or ["."], lock, offline=offline, update=update,
                         allow_latest=allow_latest, write=not show_diff, options=options)
     for error in result.errors:
-        click.echo(f"pipelint: error: {error}", err=True)
+        echo(f"pipelint: error: {error}", err=True)
     if show_diff:
         from pipelint.engine import RunResult
 
-        click.echo(fixer.unified_diff(RunResult([], 0, [], changed=result.changed)), nl=False)
+        echo(fixer.unified_diff(RunResult([], 0, [], changed=result.changed)), nl=False)
         sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if result.changed else EXIT_OK)
     n, files = len(result.pinned), len({s.path for s in result.pinned})
     line = f"Pinned {n} image{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}"
     line += f" ({result.from_lockfile} from {lockfile}, {result.resolved} resolved)." if n else "."
-    click.echo(line)
+    echo(line)
     if result.skipped_untagged:
-        click.echo(f"Left {result.skipped_untagged} untagged image{'s' if result.skipped_untagged != 1 else ''} "
+        echo(f"Left {result.skipped_untagged} untagged image{'s' if result.skipped_untagged != 1 else ''} "
                    "alone: tag them, or pin them as :latest with --allow-latest.")
     sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
 
@@ -375,20 +172,20 @@ def images(paths, config_file, isolated, force_exclude, output_format, output_fi
     """List every container image the files reference: the list to mirror into a private registry."""
     from pipelint import inventory
 
-    engine = _engine(config_file, isolated, (), (), (), force_exclude, None)
+    engine = make_engine(config_file, isolated, (), (), (), force_exclude, None)
     inv = inventory.collect(engine, list(paths) or ["."])
     for error in inv.errors:
-        click.echo(f"pipelint: error: {error}", err=True)
+        echo(f"pipelint: error: {error}", err=True)
     text = inventory.render_images(inv, output_format)
     if output_file:
         try:
             with open(output_file, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
         except OSError as exc:
-            _fail(f"{output_file}: cannot write: {exc.strerror or exc}")
-        click.echo(f"Wrote {len(inv.images)} images to {output_file}.")
+            fail(f"{output_file}: cannot write: {exc.strerror or exc}")
+        echo(f"Wrote {len(inv.images)} images to {output_file}.")
     else:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
     sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
 
 
@@ -401,19 +198,19 @@ def report(paths, config_file, isolated, force_exclude, target, output_file):
     """Write a migration report (HTML or Markdown) of what needs doing across the files."""
     from pipelint import report as reportlib
 
-    engine = _engine(config_file, isolated, (), (), (), force_exclude, target)
+    engine = make_engine(config_file, isolated, (), (), (), force_exclude, target)
     data = reportlib.build(engine, list(paths) or ["."])
     for error in data.result.errors + data.inv.errors:
-        click.echo(f"pipelint: error: {error}", err=True)
+        echo(f"pipelint: error: {error}", err=True)
     markdown = output_file.lower().endswith((".md", ".markdown"))
     text = reportlib.render_markdown(data) if markdown else reportlib.render_html(data)
     try:
         with open(output_file, "w", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:
-        _fail(f"{output_file}: cannot write: {exc.strerror or exc}")
+        fail(f"{output_file}: cannot write: {exc.strerror or exc}")
     n = len(data.findings)
-    click.echo(f"Wrote {output_file}: {n} problem{'s' if n != 1 else ''} in {data.result.files_checked} files checked.")
+    echo(f"Wrote {output_file}: {n} problem{'s' if n != 1 else ''} in {data.result.files_checked} files checked.")
     sys.exit(EXIT_ERROR if data.result.errors else EXIT_OK)
 
 
@@ -428,11 +225,11 @@ def rules_cmd(output_format):
 
         data = [{"code": r.code, "name": r.name, "severity": r.severity, "enabled_by_default": r.enabled_by_default,
                  "fix": r.fix_safety, "summary": r.summary()} for r in RULES]
-        click.echo(json.dumps(data, indent=2))
+        echo(json.dumps(data, indent=2))
         return
-    click.echo(f"{'code':<8}{'name':<36}{'severity':<10}{'default':<9}{'fix':<8}")
+    echo(f"{'code':<8}{'name':<36}{'severity':<10}{'default':<9}{'fix':<8}")
     for r in RULES:
-        click.echo(f"{r.code:<8}{r.name:<36}{r.severity:<10}{'on' if r.enabled_by_default else 'off':<9}"
+        echo(f"{r.code:<8}{r.name:<36}{r.severity:<10}{'on' if r.enabled_by_default else 'off':<9}"
                    f"{r.fix_safety or '-':<8}")
 
 
@@ -444,11 +241,11 @@ def rule_cmd(rule):
 
     cls = rule_class(rule)
     if cls is None:
-        _fail(f"unknown rule {rule!r} (see `pipelint rules`)")
+        fail(f"unknown rule {rule!r} (see `pipelint rules`)")
     head = f"# {cls.name} ({cls.code})\n\nDefault severity: {cls.severity}. "
     head += "Enabled by default. " if cls.enabled_by_default else "Off by default. "
     head += {"safe": "Fix: safe.", "unsafe": "Fix: unsafe (with --unsafe-fixes)."}.get(cls.fix_safety, "No fix.")
     options = "".join(f"\n- `{o.name}` (default {o.default!r}): {o.help}" for o in cls.options)
     if options:
         head += f"\n\nOptions, in [tool.pipelint.rules.{cls.code}]:{options}"
-    click.echo(f"{head}\n\n{cls.doc()}")
+    echo(f"{head}\n\n{cls.doc()}")

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import tomllib
 from dataclasses import dataclass, field
-from typing import Any
 
 from pipelint import registries
 from pipelint.rule import SEVERITY_OPTION, Rule
@@ -27,6 +25,8 @@ class ConfigError(Exception):
 
 @dataclass
 class Settings:
+    """The effective configuration: a configuration file's values, or the defaults."""
+
     path: str | None = None  # the configuration file, if any
     root: str = "."  # globs are relative to this folder
     select: list[str] | None = None
@@ -34,7 +34,7 @@ class Settings:
     ignore: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> options
+    rule_options: dict[str, dict[str, object]] = field(default_factory=dict)  # code -> options
     max_file_mb: float = DEFAULT_MAX_FILE_MB
 
     @property
@@ -79,9 +79,12 @@ def find(start: str = ".") -> str | None:
         if os.path.isfile(candidate):
             try:
                 with open(candidate, "rb") as fh:
-                    if "pipelint" in tomllib.load(fh).get("tool", {}):
-                        return candidate
-            except (OSError, tomllib.TOMLDecodeError):
+                    data = fh.read()
+                # most projects' pyproject.toml never names pipelint: no TOML parser to import (the
+                # pre-commit path's start-up counts), no parse
+                if b"pipelint" in data and "pipelint" in _toml(data).get("tool", {}):
+                    return candidate
+            except (OSError, ValueError):  # tomllib.TOMLDecodeError is a ValueError; so is bad UTF-8
                 pass
         parent = os.path.dirname(here)
         if parent == here:
@@ -89,13 +92,21 @@ def find(start: str = ".") -> str | None:
         here = parent
 
 
+def _toml(data: bytes) -> dict:
+    import tomllib
+
+    return tomllib.loads(data.decode("utf-8"))
+
+
 def load(path: str) -> Settings:
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            data = _toml(fh.read())
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     prefix = ""
     if os.path.basename(path) == "pyproject.toml":

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass, field
-from typing import Iterator
+from collections.abc import Iterator
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -80,6 +80,8 @@ class ParseError(Exception):
 
 @dataclass
 class Document:
+    """One YAML document of a file: its root node and, when it is Harness's, its kind and entity body."""
+
     source: Source
     number: int  # 0-based index of the document in its file
     root: Node

@@ -38,6 +38,8 @@ class FileReport:
 
 @dataclass
 class RunResult:
+    """What a run found (and, for `fix`, changed), for the reporters."""
+
     findings: list[Finding]
     files_checked: int
     errors: list[str]  # one line each: files that could not be read or written

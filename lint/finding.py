@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 from pipelint.document import Node, ScalarNode, scalar_value_start
 
-Severity = Literal["error", "warning", "info"]
+Severity = str  # "error", "warning" or "info" (SEVERITIES); typing.Literal would cost 4 ms of start-up
 SEVERITIES = ("error", "warning", "info")
 
 
 @dataclass(slots=True)  # not frozen: frozen dataclasses are four times slower to build (cache loads)
 class Span:
+    """A stretch of the source text: character indexes and 1-based line/column at both ends."""
+
     start: int  # character index into the source text (BOM excluded)
     end: int
     line: int  # 1-based
@@ -54,6 +55,8 @@ class Edit:
 
 @dataclass(slots=True)
 class Fix:
+    """Text edits that repair a finding, safe or unsafe."""
+
     description: str
     edits: tuple[Edit, ...]
     safe: bool = True
@@ -62,6 +65,8 @@ class Fix:
 
 @dataclass(slots=True)
 class Finding:
+    """One problem a rule reports, where it is, and the fix for it, if any."""
+
     code: str
     name: str
     severity: Severity

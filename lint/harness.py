@@ -41,6 +41,8 @@ def is_expression(value: str | None) -> bool:
 
 @dataclass
 class RefSite:
+    """A harnessImageConnectorRef value."""
+
     node: ScalarNode  # the value of harnessImageConnectorRef (a Span, once the file's nodes are dropped)
     value: str
     yaml_path: YamlPath
@@ -48,6 +50,8 @@ class RefSite:
 
 @dataclass
 class InfraSite:
+    """A build stage's or containerized step group's infrastructure: a place Harness pulls its own images to."""
+
     place: str  # A, B, C, D, F or G (harness-yaml.md § 2)
     key: ScalarNode  # the `infrastructure` / `runtime` / `stepGroupInfra` key
     holder: Node | None  # the mapping that holds (or should hold) harnessImageConnectorRef
@@ -58,6 +62,8 @@ class InfraSite:
 
 @dataclass
 class ImageSite:
+    """A step's container image."""
+
     node: ScalarNode
     value: str
     step_type: str | None
@@ -67,6 +73,8 @@ class ImageSite:
 
 @dataclass
 class ConnectorSite:
+    """A connector document: its identifier, type, scope, and the spec that says which registry it reaches."""
+
     doc: Document
     identifier: str | None
     type: str | None
@@ -89,12 +97,16 @@ class ConnectorSite:
 
 @dataclass
 class CloudStageSite:
+    """A build stage on Harness Cloud (`runtime: Cloud`): it pulls Harness images itself."""
+
     key: ScalarNode | None  # the `runtime` key (None once the file's nodes are dropped)
     yaml_path: YamlPath
 
 
 @dataclass
 class Sites:
+    """Everything the walker found in one document, for the rules to read."""
+
     infra: list[InfraSite] = field(default_factory=list)
     refs: list[RefSite] = field(default_factory=list)
     images: list[ImageSite] = field(default_factory=list)

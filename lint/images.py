@@ -21,6 +21,8 @@ DOCKER_HUB = "docker.io"
 
 @dataclass(frozen=True)
 class ImageRef:
+    """An image reference split into registry, repository path, tag and digest."""
+
     registry: str | None  # None: Docker Hub, implicitly
     path: str  # repository path, e.g. "library/alpine" is written "alpine"
     tag: str | None

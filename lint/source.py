@@ -30,6 +30,8 @@ ROOT_KEY_LINE_BYTES = re.compile(ROOT_KEY_LINE.pattern.encode(), re.MULTILINE)
 
 @dataclass
 class Source:
+    """A file's text as decoded, and how to write it back (BOM, newline), or why it is not text."""
+
     path: str  # as shown in reports
     text: str | None  # decoded, BOM removed; None when the bytes are not UTF-8 text
     bom: bool = False

@@ -17,6 +17,8 @@ ALL = "*"
 
 @dataclass
 class Suppressions:
+    """The `# pipelint: ignore` comments of a file, by line and for the whole file."""
+
     lines: dict[int, set[str]] = field(default_factory=dict)  # 1-based line -> codes (or ALL)
     file: set[str] = field(default_factory=set)
 

@@ -23,6 +23,8 @@ _NOT_STRINGS_PATTERN = (
 
 @dataclass(frozen=True)
 class SetScalar:
+    """Intent: this scalar's value becomes `value`."""
+
     node: ScalarNode
     value: str
     verbatim: bool = False  # write `value` as a plain scalar as it is (`false` the boolean, not a string)
@@ -30,6 +32,8 @@ class SetScalar:
 
 @dataclass(frozen=True)
 class InsertPair:
+    """Intent: `key: value` is added to this mapping."""
+
     mapping: MappingNode
     key: str
     value: str

@@ -1,4 +1,3 @@
-import hashlib
 import os
 
 from pipelint.images import parse_image
@@ -40,6 +39,8 @@ class DigestMismatch(Rule):
         self._error: str | None = None
 
     def cache_key(self) -> str:  # the findings depend on the lockfile's content
+        import hashlib  # here, not at the top: a cache key is only made where a cache is used
+
         try:
             with open(self.opts["lockfile"], "rb") as fh:
                 return hashlib.sha256(fh.read()).hexdigest()

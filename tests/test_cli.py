@@ -200,6 +200,14 @@ def test_pyproject_errors_name_the_table(in_tmp):
     assert "pyproject.toml: unknown key 'tool.pipelint.ignored'" in result.stderr
 
 
+def test_configuration_not_utf8(in_tmp):
+    (in_tmp / ".pipelint.toml").write_bytes(b'select = ["IMG\xe9"]\n')
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    result = pipelint("check", "p.yaml")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"pipelint: error: {in_tmp / '.pipelint.toml'}: invalid TOML: not UTF-8 (invalid continuation byte at byte 14)\n"
+
+
 def test_config_and_isolated_conflict(in_tmp):
     write(in_tmp / ".pipelint.toml", "")
     assert pipelint("check", "--config", ".pipelint.toml", "--isolated").exit_code == 2
@@ -264,3 +272,72 @@ def test_no_yaml_files_is_said(in_tmp):
     result = pipelint("check", ".", "--isolated")
     assert (result.exit_code, result.stdout) == (0, "All checks passed.\n")
     assert result.stderr == "pipelint: warning: no YAML files found in .\n"
+
+
+# --- the pre-commit path: `check` with paths and plain flags runs without click (console.py) ------------
+
+FAST_ARGS = [
+    ["check", "p.yaml"],
+    ["check", "--isolated", "p.yaml", "ok.yaml"],
+    ["check", "--force-exclude", "--no-cache", "p.yaml", "vendor/p.yaml"],
+    ["check", "--exit-zero", "--statistics", "."],
+    ["check", "missing.yaml", "p.yaml"],
+    ["check"],
+    ["check", "ok.yaml"],
+    ["check", "--isolated", "broken.toml.d"],
+]
+
+
+def _tree(root):
+    write(root / "p.yaml", BAD_IMAGES)
+    write(root / "vendor" / "p.yaml", BAD_IMAGES)
+    write(root / "ok.yaml", "pipeline:\n  identifier: p\n  stages: []\n")
+    write(root / "pyproject.toml", '[project]\nname = "x"\n\n[tool.pipelint]\nexclude = ["vendor"]\n')
+    (root / "broken.toml.d").mkdir()
+
+
+@pytest.mark.parametrize("args", FAST_ARGS, ids=" ".join)
+def test_pre_commit_path_answers_as_click_does(args, in_tmp):
+    """The same arguments give the same output, errors and exit status with or without click."""
+    from pipelint.console import fast_check_args
+
+    _tree(in_tmp)
+    assert fast_check_args(args) is not None
+    fast = pipelint_process(*args, cwd=in_tmp)
+    slow = pipelint(*args)  # click's command line, in-process
+    assert (fast.returncode, fast.stdout.decode(), fast.stderr.decode()) == (slow.exit_code, slow.stdout, slow.stderr)
+
+
+@pytest.mark.parametrize("args", [["check", "--format", "json", "p.yaml"], ["check", "--help"], ["check", "--", "-p.yaml"],
+                                  ["check", "-x"], ["fix", "p.yaml"], ["--version"], []])
+def test_anything_else_goes_to_click(args):
+    from pipelint.console import fast_check_args
+
+    assert fast_check_args(args) is None
+
+
+def test_fast_flags_are_clicks_flags_off_by_default():
+    from pipelint.cli import check
+    from pipelint.console import FAST_FLAGS
+
+    params = {opt: p for p in check.params for opt in p.opts}
+    defaults = check.make_context("check", []).params
+    for flag, name in FAST_FLAGS.items():
+        assert params[flag].is_flag and params[flag].name == name and defaults[name] is False
+        assert check.make_context("check", [flag]).params[name] is True
+
+
+def test_pre_commit_path_imports_little(in_tmp):
+    """What makes start-up slow stays out of the pre-commit path (bench/bench.py measures the time):
+    click, the TOML parser where no configuration names pipelint, typing, hashlib."""
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    write(in_tmp / "pyproject.toml", '[project]\nname = "x"\n')
+    code = ("import sys\nsys.argv = ['pipelint', 'check', 'p.yaml']\nfrom pipelint.console import run\n"
+            "try:\n    run()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('click', 'tomllib', 'typing', 'hashlib') if m in sys.modules), file=sys.stderr)")
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", code], cwd=in_tmp, capture_output=True, text=True, timeout=60)
+    assert "IMG001" in proc.stdout
+    assert proc.stderr.strip() == "[]"

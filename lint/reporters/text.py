@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-import click
+_FG = {"red": 31, "green": 32, "yellow": 33}
+
+
+def _style(text: str, fg: str | None = None, bold: bool = False) -> str:
+    """ANSI colour and weight, as click.style writes them (the pre-commit path runs without click)."""
+    codes = ([f"\x1b[{_FG[fg]}m"] if fg else []) + (["\x1b[1m"] if bold else [])
+    return "".join(codes) + text + "\x1b[0m"
+
+
+def _plain(text: str, **_) -> str:
+    return text
 
 
 def _plural(n: int, word: str) -> str:
@@ -11,8 +21,8 @@ def _plural(n: int, word: str) -> str:
 
 def render(result, color: bool = False, fix_mode: bool = False, **_) -> str:
     if color:
-        lines = [f"{click.style(f.path, bold=True)}:{f.span.line}:{f.span.column}: "
-                 f"{click.style(f.code, fg='red' if f.severity == 'error' else 'yellow', bold=True)}"
+        lines = [f"{_style(f.path, bold=True)}:{f.span.line}:{f.span.column}: "
+                 f"{_style(f.code, fg='red' if f.severity == 'error' else 'yellow', bold=True)}"
                  f"{' [*]' if f.fixable else ''} {f.message}\n" for f in result.findings]
     else:
         lines = [f"{f.path}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fix and f.fix.safe else ''} "
@@ -23,7 +33,7 @@ def render(result, color: bool = False, fix_mode: bool = False, **_) -> str:
 def summary(result, color: bool = False, fix_mode: bool = False) -> str:
     """The closing lines: what was fixed, how many problems, how many `fix` repairs."""
     lines = []
-    style = click.style if color else (lambda s, **kw: s)
+    style = _style if color else _plain
     if fix_mode and result.fixed:
         files = len({p for p, _ in result.fixed})
         lines.append(f"Fixed {_plural(len(result.fixed), 'problem')} in {_plural(files, 'file')}.")

@@ -1,0 +1,265 @@
+"""What the commands share, without click; and `check`'s body, which the pre-commit path runs without it.
+
+Importing click costs about 30 ms, a third of yamllint's whole run on one file (bench/bench.py). The
+pre-commit hook runs `pipelint check --force-exclude FILE...`: when the arguments are only paths and a few
+flags that are off by default (FAST_FLAGS), `run` calls `check` directly; anything else (any other option, a
+value, `--help`, a path starting with `-`) goes to click (`pipelint.cli`), which calls the same `check`.
+tests/test_cli.py checks that both ways give the same output for the same arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def split_values(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+
+def echo(message: str = "", err: bool = False, nl: bool = True, file=None) -> None:
+    """Write a line to standard output (or error, or `file`), as click.echo does for text."""
+    stream = file if file is not None else sys.stderr if err else sys.stdout
+    stream.write(message + "\n" if nl else message)
+    stream.flush()
+
+
+def fail(message: str) -> None:
+    echo(f"pipelint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target):
+    from pipelint import config as configlib, registries
+    from pipelint.engine import Engine
+
+    if isolated and config_file:
+        fail("--config and --isolated cannot be used together")
+    try:
+        if isolated:
+            settings = configlib.Settings()
+        else:
+            path = config_file or configlib.find(".")
+            if config_file and not os.path.isfile(config_file):
+                fail(f"{config_file}: configuration file not found")
+            settings = configlib.load(path) if path else configlib.Settings()
+        overrides = {}
+        if target is not None:
+            problem = registries.target_error(target)
+            if problem:
+                fail(f"--target {target!r}: {problem}")
+            overrides["REG001"] = {"target": target}
+        rules = configlib.enabled_rules(
+            settings, split_values(select) if select else None, split_values(extend_select), split_values(ignore), overrides,
+        )
+    except configlib.ConfigError as exc:
+        fail(str(exc))
+    return Engine(settings, rules, force_exclude=force_exclude)
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+FEW_FILES = 8  # a handful of files named on the command line (pre-commit) is checked without the cache
+
+
+def few_files(paths: list[str]) -> bool:
+    return len(paths) < FEW_FILES and all(p == "-" or os.path.isfile(p) for p in paths)
+
+
+class Progress:
+    """A one-line progress bar on standard error, for runs over a second, only on a terminal."""
+
+    DELAY = 1.0
+
+    def __init__(self, enabled: bool = True):
+        import time
+
+        self.enabled = enabled and sys.stderr.isatty() and "PIPELINT_NO_PROGRESS" not in os.environ
+        self.delay = float(os.environ.get("PIPELINT_PROGRESS_DELAY", self.DELAY))
+        self.start = time.monotonic()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, done: int, total: int, found: int) -> None:
+        if not self.enabled:
+            return
+        import time
+
+        now = time.monotonic()
+        if now - self.start < self.delay or (now - self.last < 0.1 and done < total):
+            return
+        self.last = now
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\r[{bar}] {done}/{total} files, {found} problem{'s' if found != 1 else ''} so far")
+        sys.stderr.flush()
+        self.shown = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+
+class Report:
+    """How a run's result reaches the user: the report, the summary, the baseline."""
+
+    def __init__(self, output_format, output_file, statistics, baseline_file):
+        self.format = output_format
+        self.output_file = output_file
+        self.statistics = statistics
+        self.baseline_file = baseline_file
+        self.known = None
+        if baseline_file:
+            from pipelint import baseline
+
+            try:
+                self.known = baseline.load(baseline_file)
+            except baseline.BaselineError as exc:
+                fail(str(exc))
+
+    def emit(self, result, fix_mode: bool = False, stream=None) -> None:
+        from pipelint import reporters
+
+        for error in result.errors:
+            echo(f"pipelint: error: {error}", err=True)
+        for error in result.internal_errors:
+            echo(f"pipelint: internal error: {error}", err=True)
+        notes = []
+        if self.known is not None:
+            from pipelint import baseline
+
+            result.findings, gone = baseline.apply(self.baseline_file, self.known, result.findings)
+            if gone:
+                notes.append(f"{gone} baselined finding{'s are' if gone != 1 else ' is'} gone; "
+                             f"rewrite the baseline with --write-baseline {self.baseline_file}")
+        to_file = self.output_file is not None
+        color = self.format == "text" and stream is None and not to_file and use_color()
+        if self.statistics:
+            text = statistics_text(result, self.format)
+        else:
+            text = reporters.get(self.format).render(result, color=color, fix_mode=fix_mode)
+        if to_file:
+            try:
+                with open(self.output_file, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            except OSError as exc:
+                fail(f"{self.output_file}: cannot write the report: {exc.strerror or exc}")
+            echo(reporters.get("text").summary(result, fix_mode=fix_mode), nl=False, file=stream)
+        else:
+            echo(text, nl=False, file=stream)
+        for note in notes:
+            echo(note, err=self.format != "text" or to_file or stream is not None)
+
+
+def statistics_text(result, output_format: str) -> str:
+    rows: dict[str, list] = {}
+    for f in result.findings:
+        row = rows.setdefault(f.code, [f.code, f.name, 0, 0])
+        row[2] += 1
+        row[3] += f.fixable
+    ordered = sorted(rows.values(), key=lambda r: (-r[2], r[0]))
+    if output_format == "text":
+        if not ordered:
+            return "All checks passed.\n"
+        width = max(len(str(r[2])) for r in ordered)
+        return "".join(f"{r[2]:>{width}}  {r[0]}  {r[1]:<34}{f'[*] {r[3]} fixable' if r[3] else ''}".rstrip() + "\n"
+                       for r in ordered)
+    import json
+
+    return json.dumps([{"code": c, "name": n, "count": k, "fixable": x} for c, n, k, x in ordered], indent=2) + "\n"
+
+
+def exit_status(result, exit_zero: bool) -> int:
+    if result.errors or result.internal_errors:
+        return EXIT_ERROR
+    if result.findings and not exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def check(paths=(), config_file=None, isolated=False, select=(), extend_select=(), ignore=(), output_format="text",
+          output_file=None, statistics=False, baseline_file=None, exit_zero=False, force_exclude=False,
+          stdin_filename=None, target=None, write_baseline=None, no_cache=False, jobs=None):
+    """Check Harness YAML files and report problems."""
+    engine = make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
+    report = Report(output_format, output_file, statistics, baseline_file)
+    cache = None
+    paths = list(paths) or ["."]
+    if not no_cache and not few_files(paths):
+        from pipelint.cache import Cache, config_key
+
+        root = engine.settings.root if engine.settings.path else "."
+        cache = Cache(root, config_key(engine.rules, engine.settings))
+    with Progress(enabled=output_format == "text" and output_file is None) as progress:
+        result = engine.check(paths, stdin_filename, cache=cache, jobs=jobs, progress=progress)
+    if write_baseline:
+        from pipelint import baseline
+
+        for error in result.errors:
+            echo(f"pipelint: error: {error}", err=True)
+        try:
+            baseline.write(write_baseline, result.findings)
+        except OSError as exc:
+            fail(f"{write_baseline}: cannot write the baseline: {exc.strerror or exc}")
+        n = len(result.findings)
+        echo(f"Wrote a baseline of {n} finding{'s' if n != 1 else ''} to {write_baseline}.")
+        sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
+    if result.files_checked == 0 and not result.errors:
+        echo(f"pipelint: warning: no YAML files found in {', '.join(paths)}", err=True)
+    report.emit(result)
+    sys.exit(exit_status(result, exit_zero))
+
+
+# Flags `run` takes without click: each is a click flag of `check` that is off by default (tested).
+FAST_FLAGS = {"--force-exclude": "force_exclude", "--isolated": "isolated", "--no-cache": "no_cache",
+              "--exit-zero": "exit_zero", "--statistics": "statistics"}
+
+
+def fast_check_args(argv: list[str]) -> dict | None:
+    """`check`'s keyword arguments when `argv` is `check` with only paths and FAST_FLAGS; else None."""
+    if not argv or argv[0] != "check":
+        return None
+    kwargs: dict = {"paths": []}
+    for arg in argv[1:]:
+        if arg in FAST_FLAGS:
+            kwargs[FAST_FLAGS[arg]] = True
+        elif arg.startswith("-") and arg != "-":
+            return None
+        else:
+            kwargs["paths"].append(arg)
+    return kwargs
+
+
+def run() -> None:
+    """The console script: `check` straight away on the pre-commit path, else click's command line; either
+    way interrupts end the way shells expect (exit 130 on ^C, 143 on SIGTERM), after any file being written
+    was either completed or left as it was (fixer.write_atomic)."""
+    import signal
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        kwargs = fast_check_args(sys.argv[1:])
+        if kwargs is not None:
+            check(**kwargs)
+        else:
+            from pipelint.cli import main_with_click
+
+            main_with_click()
+    except KeyboardInterrupt:
+        echo("pipelint: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()  # `pipelint check | head`: not an error worth a traceback
+        sys.exit(1)
