@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from dataclasses import dataclass, field
 
 from pipelint import registries
 from pipelint.rule import SEVERITY_OPTION, Rule
@@ -23,19 +22,22 @@ class ConfigError(Exception):
     pass
 
 
-@dataclass
 class Settings:
     """The effective configuration: a configuration file's values, or the defaults."""
 
-    path: str | None = None  # the configuration file, if any
-    root: str = "."  # globs are relative to this folder
-    select: list[str] | None = None
-    extend_select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    rule_options: dict[str, dict[str, object]] = field(default_factory=dict)  # code -> options
-    max_file_mb: float = DEFAULT_MAX_FILE_MB
+    def __init__(self, path: str | None = None, root: str = ".", select: list[str] | None = None,
+                 extend_select: list[str] | None = None, ignore: list[str] | None = None,
+                 exclude: list[str] | None = None, per_file_ignores: dict[str, list[str]] | None = None,
+                 rule_options: dict[str, dict[str, object]] | None = None, max_file_mb: float = DEFAULT_MAX_FILE_MB):
+        self.path = path  # the configuration file, if any
+        self.root = root  # globs are relative to this folder
+        self.select = select
+        self.extend_select = extend_select if extend_select is not None else []
+        self.ignore = ignore if ignore is not None else []
+        self.exclude = exclude if exclude is not None else []
+        self.per_file_ignores = per_file_ignores if per_file_ignores is not None else {}
+        self.rule_options = rule_options if rule_options is not None else {}  # code -> options
+        self.max_file_mb = max_file_mb
 
     @property
     def max_file_bytes(self) -> int:

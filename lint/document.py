@@ -12,7 +12,6 @@ parser can be swapped in behind this module.
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass, field
 from collections.abc import Iterator
 
 import yaml
@@ -78,16 +77,19 @@ class ParseError(Exception):
         self.column = column  # 1-based
 
 
-@dataclass
 class Document:
     """One YAML document of a file: its root node and, when it is Harness's, its kind and entity body."""
 
-    source: Source
-    number: int  # 0-based index of the document in its file
-    root: Node
-    kind: str | None  # a ROOT_KEYS entry, "headless", or None (not a Harness document)
-    body: Node | None  # the entity body: the root key's value, or the root itself when headless
-    path_prefix: tuple = field(default=())
+    __slots__ = ("source", "number", "root", "kind", "body", "path_prefix")
+
+    def __init__(self, source: Source, number: int, root: Node, kind: str | None, body: Node | None,
+                 path_prefix: tuple = ()):
+        self.source = source
+        self.number = number  # 0-based index of the document in its file
+        self.root = root
+        self.kind = kind  # a ROOT_KEYS entry, "headless", or None (not a Harness document)
+        self.body = body  # the entity body: the root key's value, or the root itself when headless
+        self.path_prefix = path_prefix
 
     @property
     def text(self) -> str:

@@ -9,11 +9,9 @@ left to fix (a bounded number of passes); see `fix`.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 import sys
-from dataclasses import dataclass, field
 
 from pipelint import document, harness, source as sourcelib, suppression
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
@@ -24,30 +22,37 @@ YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
 
 
-@dataclass
 class FileReport:
     """What checking one file produced."""
 
-    source: sourcelib.Source
-    docs: list[HarnessDoc] = field(default_factory=list)
-    parsed: list = field(default_factory=list)  # every document.Document of the file, Harness or not
-    findings: list[Finding] = field(default_factory=list)
-    suppressions: suppression.Suppressions = field(default_factory=suppression.Suppressions)
-    harness: bool = False  # did the file hold anything pipelint checks
+    __slots__ = ("source", "docs", "parsed", "findings", "suppressions", "harness")
+
+    def __init__(self, source: sourcelib.Source, docs: list[HarnessDoc] | None = None, parsed: list | None = None,
+                 findings: list[Finding] | None = None, suppressions: suppression.Suppressions | None = None,
+                 harness: bool = False):
+        self.source = source
+        self.docs = docs if docs is not None else []
+        self.parsed = parsed if parsed is not None else []  # every document.Document of the file, Harness or not
+        self.findings = findings if findings is not None else []
+        self.suppressions = suppressions if suppressions is not None else suppression.Suppressions()
+        self.harness = harness  # did the file hold anything pipelint checks
 
 
-@dataclass
 class RunResult:
     """What a run found (and, for `fix`, changed), for the reporters."""
 
-    findings: list[Finding]
-    files_checked: int
-    errors: list[str]  # one line each: files that could not be read or written
-    reports: dict[str, FileReport] = field(default_factory=dict)
-    fixed: list[tuple[str, Finding]] = field(default_factory=list)  # (path, finding) fixes applied
-    changed: dict[str, tuple[sourcelib.Source, str]] = field(default_factory=dict)  # path -> (source, new text)
-    internal_errors: list[str] = field(default_factory=list)
-    checked: list[str] = field(default_factory=list)  # every file read, in order (JUnit lists them all)
+    def __init__(self, findings: list[Finding], files_checked: int, errors: list[str],
+                 reports: dict[str, FileReport] | None = None, fixed: list[tuple[str, Finding]] | None = None,
+                 changed: dict[str, tuple[sourcelib.Source, str]] | None = None,
+                 internal_errors: list[str] | None = None, checked: list[str] | None = None):
+        self.findings = findings
+        self.files_checked = files_checked
+        self.errors = errors  # one line each: files that could not be read or written
+        self.reports = reports if reports is not None else {}
+        self.fixed = fixed if fixed is not None else []  # (path, finding) fixes applied
+        self.changed = changed if changed is not None else {}  # path -> (source, new text)
+        self.internal_errors = internal_errors if internal_errors is not None else []
+        self.checked = checked if checked is not None else []  # every file read, in order (JUnit lists them all)
 
 
 class Engine:
@@ -130,8 +135,9 @@ class Engine:
         report.source = slim
         report.parsed = []
         report.docs = [_light(d, slim) for d in docs]
-        report.findings = [dataclasses.replace(f, fix=dataclasses.replace(f.fix, intents=())) if f.fix else f
-                           for f in report.findings]
+        for f in report.findings:
+            if f.fix is not None:
+                f.fix = f.fix.without_intents()
         return report
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
@@ -306,10 +312,10 @@ def _light(hdoc: HarnessDoc, source: sourcelib.Source) -> HarnessDoc:
     doc = document.Document(source, d.number, None, d.kind, None, d.path_prefix)
     text = d.source.text
     # references and Cloud stages travel as spans, not nodes: they are most of what is kept
-    refs = [dataclasses.replace(r, node=Span.of(r.node, text)) for r in hdoc.sites.refs]
-    clouds = [dataclasses.replace(c, key=None) for c in hdoc.sites.cloud_stages]
+    refs = [harness.RefSite(Span.of(r.node, text), r.value, r.yaml_path) for r in hdoc.sites.refs]
+    clouds = [harness.CloudStageSite(None, c.yaml_path) for c in hdoc.sites.cloud_stages]
     sites = harness.Sites(refs=refs, cloud_stages=clouds,
-                          connectors=[dataclasses.replace(c, doc=doc) for c in hdoc.sites.connectors])
+                          connectors=[c.replace(doc=doc) for c in hdoc.sites.connectors])
     return HarnessDoc(doc, sites)
 
 

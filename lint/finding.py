@@ -1,8 +1,11 @@
-"""Findings, their spans, and the fixes attached to them (edits on the original text)."""
+"""Findings, their spans, and the fixes attached to them (edits on the original text).
+
+The records here and on the rest of the check path are plain classes with __slots__, not dataclasses:
+importing dataclasses (with inspect) and generating each class's methods cost 15 ms of the 56 ms that
+`pipelint check FILE` took (the pre-commit path, whose target is 80% of yamllint's time; bench/bench.py).
+Modules off that path (pin, report, inventory, registry, lockfile) use dataclasses."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from pipelint.document import Node, ScalarNode, scalar_value_start
 
@@ -10,16 +13,30 @@ Severity = str  # "error", "warning" or "info" (SEVERITIES); typing.Literal woul
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(slots=True)  # not frozen: frozen dataclasses are four times slower to build (cache loads)
 class Span:
     """A stretch of the source text: character indexes and 1-based line/column at both ends."""
 
-    start: int  # character index into the source text (BOM excluded)
-    end: int
-    line: int  # 1-based
-    column: int  # 1-based
-    end_line: int
-    end_column: int
+    __slots__ = ("start", "end", "line", "column", "end_line", "end_column")
+
+    def __init__(self, start: int, end: int, line: int, column: int, end_line: int, end_column: int):
+        self.start = start  # character index into the source text (BOM excluded)
+        self.end = end
+        self.line = line  # 1-based
+        self.column = column  # 1-based
+        self.end_line = end_line
+        self.end_column = end_column
+
+    def _key(self) -> tuple:
+        return (self.start, self.end, self.line, self.column, self.end_line, self.end_column)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Span and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Span{self._key()}"
 
     @classmethod
     def of(cls, node: Node, text: str) -> Span:
@@ -44,38 +61,61 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-@dataclass(frozen=True)
 class Edit:
-    """Replace text[start:end] with `text`. An insertion has start == end."""
+    """Replace text[start:end] with `text`. An insertion has start == end. Compared by value (fixes that
+    make the same edit are applied once)."""
 
-    start: int
-    end: int
-    text: str
+    __slots__ = ("start", "end", "text")
+
+    def __init__(self, start: int, end: int, text: str):
+        self.start = start
+        self.end = end
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Edit and (self.start, self.end, self.text) == (other.start, other.end, other.text)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.end, self.text))
+
+    def __repr__(self) -> str:
+        return f"Edit({self.start}, {self.end}, {self.text!r})"
 
 
-@dataclass(slots=True)
 class Fix:
     """Text edits that repair a finding, safe or unsafe."""
 
-    description: str
-    edits: tuple[Edit, ...]
-    safe: bool = True
-    intents: tuple = field(default=(), compare=False)  # what the edits mean (yamltext.Intent), for verifying
+    __slots__ = ("description", "edits", "safe", "intents")
+
+    def __init__(self, description: str, edits: tuple[Edit, ...], safe: bool = True, intents: tuple = ()):
+        self.description = description
+        self.edits = edits
+        self.safe = safe
+        self.intents = intents  # what the edits mean (yamltext.Intent), for verifying; dropped in compact reports
+
+    def without_intents(self) -> Fix:
+        return Fix(self.description, self.edits, self.safe)
 
 
-@dataclass(slots=True)
 class Finding:
     """One problem a rule reports, where it is, and the fix for it, if any."""
 
-    code: str
-    name: str
-    severity: Severity
-    message: str
-    path: str
-    span: Span
-    fix: Fix | None = None
-    yaml_path: tuple = field(default=(), compare=False)  # where in the document: keys and identifiers
-    value: str = field(default="", compare=False)  # the offending value (baseline fingerprints)
+    __slots__ = ("code", "name", "severity", "message", "path", "span", "fix", "yaml_path", "value")
+
+    def __init__(self, code: str, name: str, severity: Severity, message: str, path: str, span: Span,
+                 fix: Fix | None = None, yaml_path: tuple = (), value: str = ""):
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.message = message
+        self.path = path
+        self.span = span
+        self.fix = fix
+        self.yaml_path = yaml_path  # where in the document: keys and identifiers
+        self.value = value  # the offending value (baseline fingerprints)
+
+    def __repr__(self) -> str:
+        return f"Finding({self.path}:{self.span.line}:{self.span.column} {self.code} {self.message!r})"
 
     @property
     def line(self) -> int:

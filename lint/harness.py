@@ -18,8 +18,6 @@ values holding `<+` are known only at run time and are never sites; aliases are 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from pipelint.document import (
     Document, MappingNode, Node, ScalarNode, get, get_pair, is_map, is_null, items, scalar,
 )
@@ -39,53 +37,69 @@ def is_expression(value: str | None) -> bool:
     return value is not None and "<+" in value
 
 
-@dataclass
 class RefSite:
     """A harnessImageConnectorRef value."""
 
-    node: ScalarNode  # the value of harnessImageConnectorRef (a Span, once the file's nodes are dropped)
-    value: str
-    yaml_path: YamlPath
+    __slots__ = ("node", "value", "yaml_path")
+
+    def __init__(self, node: ScalarNode, value: str, yaml_path: YamlPath):
+        self.node = node  # the value of harnessImageConnectorRef (a Span, once the file's nodes are dropped)
+        self.value = value
+        self.yaml_path = yaml_path
 
 
-@dataclass
 class InfraSite:
     """A build stage's or containerized step group's infrastructure: a place Harness pulls its own images to."""
 
-    place: str  # A, B, C, D, F or G (harness-yaml.md § 2)
-    key: ScalarNode  # the `infrastructure` / `runtime` / `stepGroupInfra` key
-    holder: Node | None  # the mapping that holds (or should hold) harnessImageConnectorRef
-    ref: RefSite | None
-    owner: str  # identifier of the stage, step group or step
-    yaml_path: YamlPath
+    __slots__ = ("place", "key", "holder", "ref", "owner", "yaml_path")
+
+    def __init__(self, place: str, key: ScalarNode, holder: Node | None, ref: RefSite | None, owner: str,
+                 yaml_path: YamlPath):
+        self.place = place  # A, B, C, D, F or G (harness-yaml.md § 2)
+        self.key = key  # the `infrastructure` / `runtime` / `stepGroupInfra` key
+        self.holder = holder  # the mapping that holds (or should hold) harnessImageConnectorRef
+        self.ref = ref
+        self.owner = owner  # identifier of the stage, step group or step
+        self.yaml_path = yaml_path
 
 
-@dataclass
 class ImageSite:
     """A step's container image."""
 
-    node: ScalarNode
-    value: str
-    step_type: str | None
-    yaml_path: YamlPath
-    owner: str = ""
+    __slots__ = ("node", "value", "step_type", "yaml_path", "owner")
+
+    def __init__(self, node: ScalarNode, value: str, step_type: str | None, yaml_path: YamlPath, owner: str = ""):
+        self.node = node
+        self.value = value
+        self.step_type = step_type
+        self.yaml_path = yaml_path
+        self.owner = owner
 
 
-@dataclass
 class ConnectorSite:
     """A connector document: its identifier, type, scope, and the spec that says which registry it reaches."""
 
-    doc: Document
-    identifier: str | None
-    type: str | None
-    scope: str  # account | org | project
-    spec_key: ScalarNode | None
-    spec: Node | None
-    url: ScalarNode | None
-    provider: ScalarNode | None
-    auth_type: str | None
-    delegate: tuple[ScalarNode, Node] | None  # executeOnDelegate key and value
-    yaml_path: YamlPath = ("connector",)
+    __slots__ = ("doc", "identifier", "type", "scope", "spec_key", "spec", "url", "provider", "auth_type",
+                 "delegate", "yaml_path")
+
+    def __init__(self, doc: Document, identifier: str | None, type: str | None, scope: str,
+                 spec_key: ScalarNode | None, spec: Node | None, url: ScalarNode | None,
+                 provider: ScalarNode | None, auth_type: str | None, delegate: tuple[ScalarNode, Node] | None,
+                 yaml_path: YamlPath = ("connector",)):
+        self.doc = doc
+        self.identifier = identifier
+        self.type = type
+        self.scope = scope  # account | org | project
+        self.spec_key = spec_key
+        self.spec = spec
+        self.url = url
+        self.provider = provider
+        self.auth_type = auth_type
+        self.delegate = delegate  # executeOnDelegate key and value
+        self.yaml_path = yaml_path
+
+    def replace(self, **changes) -> ConnectorSite:
+        return ConnectorSite(**{name: changes.get(name, getattr(self, name)) for name in self.__slots__})
 
     @property
     def ref(self) -> str | None:
@@ -95,23 +109,29 @@ class ConnectorSite:
         return {"account": "account.", "org": "org.", "project": ""}[self.scope] + self.identifier
 
 
-@dataclass
 class CloudStageSite:
     """A build stage on Harness Cloud (`runtime: Cloud`): it pulls Harness images itself."""
 
-    key: ScalarNode | None  # the `runtime` key (None once the file's nodes are dropped)
-    yaml_path: YamlPath
+    __slots__ = ("key", "yaml_path")
+
+    def __init__(self, key: ScalarNode | None, yaml_path: YamlPath):
+        self.key = key  # the `runtime` key (None once the file's nodes are dropped)
+        self.yaml_path = yaml_path
 
 
-@dataclass
 class Sites:
     """Everything the walker found in one document, for the rules to read."""
 
-    infra: list[InfraSite] = field(default_factory=list)
-    refs: list[RefSite] = field(default_factory=list)
-    images: list[ImageSite] = field(default_factory=list)
-    connectors: list[ConnectorSite] = field(default_factory=list)
-    cloud_stages: list[CloudStageSite] = field(default_factory=list)
+    __slots__ = ("infra", "refs", "images", "connectors", "cloud_stages")
+
+    def __init__(self, infra: list[InfraSite] | None = None, refs: list[RefSite] | None = None,
+                 images: list[ImageSite] | None = None, connectors: list[ConnectorSite] | None = None,
+                 cloud_stages: list[CloudStageSite] | None = None):
+        self.infra = infra if infra is not None else []
+        self.refs = refs if refs is not None else []
+        self.images = images if images is not None else []
+        self.connectors = connectors if connectors is not None else []
+        self.cloud_stages = cloud_stages if cloud_stages is not None else []
 
 
 def sites(doc: Document) -> Sites:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
@@ -19,14 +18,28 @@ _DIGEST_RE = re.compile(_DIGEST)
 DOCKER_HUB = "docker.io"
 
 
-@dataclass(frozen=True)
 class ImageRef:
-    """An image reference split into registry, repository path, tag and digest."""
+    """An image reference split into registry, repository path, tag and digest. Compared by value."""
 
-    registry: str | None  # None: Docker Hub, implicitly
-    path: str  # repository path, e.g. "library/alpine" is written "alpine"
-    tag: str | None
-    digest: str | None
+    __slots__ = ("registry", "path", "tag", "digest")
+
+    def __init__(self, registry: str | None, path: str, tag: str | None, digest: str | None):
+        self.registry = registry  # None: Docker Hub, implicitly
+        self.path = path  # repository path, e.g. "library/alpine" is written "alpine"
+        self.tag = tag
+        self.digest = digest
+
+    def _key(self) -> tuple:
+        return (self.registry, self.path, self.tag, self.digest)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is ImageRef and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"ImageRef{self._key()!r}"
 
     @property
     def name(self) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 RETIRED = "app.harness.io/registry"
 EOL_NOTE = "end of life 15 May 2024"
@@ -16,13 +15,25 @@ DOCKER_HUB_HOSTS = frozenset({"registry.hub.docker.com", "index.docker.io", "doc
 MIRROR_HOSTS = frozenset({"gcr.io", "us-docker.pkg.dev", "public.ecr.aws"})
 
 
-@dataclass(frozen=True)
 class Target:
-    """Where Harness images are pulled from instead of the retired registry."""
+    """Where Harness images are pulled from instead of the retired registry. Compared by value."""
 
-    url: str  # dockerRegistryUrl
-    provider: str  # providerType
-    image_prefix: str  # what replaces `app.harness.io/registry/` in an image reference
+    __slots__ = ("url", "provider", "image_prefix")
+
+    def __init__(self, url: str, provider: str, image_prefix: str):
+        self.url = url  # dockerRegistryUrl
+        self.provider = provider  # providerType
+        self.image_prefix = image_prefix  # what replaces `app.harness.io/registry/` in an image reference
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Target and (self.url, self.provider, self.image_prefix) == (
+            other.url, other.provider, other.image_prefix)
+
+    def __hash__(self) -> int:
+        return hash((self.url, self.provider, self.image_prefix))
+
+    def __repr__(self) -> str:
+        return f"Target({self.url!r}, {self.provider!r}, {self.image_prefix!r})"
 
 
 TARGETS = {

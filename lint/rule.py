@@ -11,7 +11,6 @@ Two kinds of check:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable
 
 from pipelint.document import Document, Node
@@ -20,16 +19,19 @@ from pipelint.harness import ConnectorSite, Sites
 from pipelint.yamltext import edit_for
 
 
-@dataclass(frozen=True)
 class Option:
     """A rule option: its name, default, type and help (printed by `pipelint rule`)."""
 
-    name: str
-    default: object
-    help: str
-    type: type | tuple = str
-    choices: tuple | None = None
-    path: bool = False  # a file path: taken relative to the configuration file that sets it
+    __slots__ = ("name", "default", "help", "type", "choices", "path")
+
+    def __init__(self, name: str, default: object, help: str, type: type | tuple = str, choices: tuple | None = None,
+                 path: bool = False):
+        self.name = name
+        self.default = default
+        self.help = help
+        self.type = type
+        self.choices = choices
+        self.path = path  # a file path: taken relative to the configuration file that sets it
 
     def validate(self, value: object) -> str | None:
         """None when `value` is allowed, else what is allowed."""
@@ -52,12 +54,14 @@ def _type_name(t) -> str:
 SEVERITY_OPTION = Option("severity", None, "error | warning | info", str, SEVERITIES)
 
 
-@dataclass
 class HarnessDoc:
     """A parsed Harness document with the sites the walker found in it."""
 
-    doc: Document
-    sites: Sites
+    __slots__ = ("doc", "sites")
+
+    def __init__(self, doc: Document, sites: Sites):
+        self.doc = doc
+        self.sites = sites
 
     @property
     def path(self) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import stat as _stat
-from dataclasses import dataclass
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (
@@ -28,18 +27,21 @@ ROOT_KEY_LINE = re.compile(
 ROOT_KEY_LINE_BYTES = re.compile(ROOT_KEY_LINE.pattern.encode(), re.MULTILINE)
 
 
-@dataclass
 class Source:
     """A file's text as decoded, and how to write it back (BOM, newline), or why it is not text."""
 
-    path: str  # as shown in reports
-    text: str | None  # decoded, BOM removed; None when the bytes are not UTF-8 text
-    bom: bool = False
-    newline: str = "\n"
-    error: str | None = None  # why the bytes are not text
-    error_line: int = 1
-    error_column: int = 1
-    raw: bytes = b""
+    __slots__ = ("path", "text", "bom", "newline", "error", "error_line", "error_column", "raw")
+
+    def __init__(self, path: str, text: str | None, bom: bool = False, newline: str = "\n", error: str | None = None,
+                 error_line: int = 1, error_column: int = 1, raw: bytes = b""):
+        self.path = path  # as shown in reports
+        self.text = text  # decoded, BOM removed; None when the bytes are not UTF-8 text
+        self.bom = bom
+        self.newline = newline
+        self.error = error  # why the bytes are not text
+        self.error_line = error_line
+        self.error_column = error_column
+        self.raw = raw
 
     @property
     def under_harness_dir(self) -> bool:

@@ -7,7 +7,6 @@ and is not inside a quoted or block scalar (there it is text). Scalar spans come
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from pipelint.document import Document, ScalarNode, walk
 
@@ -15,12 +14,14 @@ _DIRECTIVE = re.compile(r"#[ \t]*pipelint:[ \t]*(ignore-file|ignore)\b(?:\[([^\]
 ALL = "*"
 
 
-@dataclass
 class Suppressions:
     """The `# pipelint: ignore` comments of a file, by line and for the whole file."""
 
-    lines: dict[int, set[str]] = field(default_factory=dict)  # 1-based line -> codes (or ALL)
-    file: set[str] = field(default_factory=set)
+    __slots__ = ("lines", "file")
+
+    def __init__(self, lines: dict[int, set[str]] | None = None, file: set[str] | None = None):
+        self.lines = lines if lines is not None else {}  # 1-based line -> codes (or ALL)
+        self.file = file if file is not None else set()
 
     def covers(self, code: str, name: str, line: int) -> bool:
         for codes in (self.file, self.lines.get(line, ())):

@@ -9,7 +9,6 @@ fixer can check the re-parsed result against exactly the intended change.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from pipelint.document import MappingNode, Node, ScalarNode, SequenceNode, scalar_value_start
 
@@ -21,23 +20,27 @@ _NOT_STRINGS_PATTERN = (
 )
 
 
-@dataclass(frozen=True)
 class SetScalar:
     """Intent: this scalar's value becomes `value`."""
 
-    node: ScalarNode
-    value: str
-    verbatim: bool = False  # write `value` as a plain scalar as it is (`false` the boolean, not a string)
+    __slots__ = ("node", "value", "verbatim")
+
+    def __init__(self, node: ScalarNode, value: str, verbatim: bool = False):
+        self.node = node
+        self.value = value
+        self.verbatim = verbatim  # write `value` as a plain scalar as it is (`false` the boolean, not a string)
 
 
-@dataclass(frozen=True)
 class InsertPair:
     """Intent: `key: value` is added to this mapping."""
 
-    mapping: MappingNode
-    key: str
-    value: str
-    verbatim: bool = False
+    __slots__ = ("mapping", "key", "value", "verbatim")
+
+    def __init__(self, mapping: MappingNode, key: str, value: str, verbatim: bool = False):
+        self.mapping = mapping
+        self.key = key
+        self.value = value
+        self.verbatim = verbatim
 
 
 Intent = SetScalar | InsertPair

@@ -329,12 +329,12 @@ def test_fast_flags_are_clicks_flags_off_by_default():
 
 def test_pre_commit_path_imports_little(in_tmp):
     """What makes start-up slow stays out of the pre-commit path (bench/bench.py measures the time):
-    click, the TOML parser where no configuration names pipelint, typing, hashlib."""
+    click, the TOML parser where no configuration names pipelint, typing, hashlib, dataclasses (and inspect)."""
     write(in_tmp / "p.yaml", BAD_IMAGES)
     write(in_tmp / "pyproject.toml", '[project]\nname = "x"\n')
     code = ("import sys\nsys.argv = ['pipelint', 'check', 'p.yaml']\nfrom pipelint.console import run\n"
             "try:\n    run()\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('click', 'tomllib', 'typing', 'hashlib') if m in sys.modules), file=sys.stderr)")
+            "print(sorted(m for m in ('click', 'tomllib', 'typing', 'hashlib', 'dataclasses', 'inspect') if m in sys.modules), file=sys.stderr)")
     import subprocess
     import sys
 
