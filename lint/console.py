@@ -263,3 +263,8 @@ def run() -> None:
     except BrokenPipeError:
         sys.stderr.close()  # `pipelint check | head`: not an error worth a traceback
         sys.exit(1)
+    finally:
+        # the work is done or abandoned and the exit status decided: a signal from here on, while the
+        # interpreter shuts down, ends the process as it would any program, not with a Python traceback
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

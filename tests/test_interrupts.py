@@ -64,3 +64,18 @@ def test_interrupted_fix_leaves_whole_files(sig, tmp_path, full_run_seconds):
         outcomes.add((sum(c == NEW for c in contents) > 0, sum(c == OLD for c in contents) > 0))
     # the signals landed before, during and after the writes at least once between them
     assert len(outcomes) >= 2, outcomes
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_a_signal_while_the_interpreter_shuts_down(sig, command, tmp_path):
+    """A ^C that lands after pipelint's work, while Python shuts down (seen in CI), ends the process by the
+    signal, without a traceback. Sent here from an atexit callback, so it lands there every time."""
+    (tmp_path / "p.yaml").write_bytes(OLD)
+    code = ("import atexit, os, sys\n"
+            f"atexit.register(lambda: os.kill(os.getpid(), {int(sig)}))\n"
+            f"sys.argv = ['pipelint', '{command}', 'p.yaml', '--isolated']\n"
+            "from pipelint.console import run\nrun()\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, timeout=60)
+    assert proc.returncode == -sig
+    assert proc.stderr == b""
