@@ -8,7 +8,7 @@ import sys
 import click
 
 from pipelint import __version__, console
-from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Report, echo, exit_status, fail, make_engine
+from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, echo, fail, make_engine
 
 
 def _apply(func, decorators):
@@ -86,38 +86,8 @@ def check(paths, config_file, isolated, select, extend_select, ignore, output_fo
 def fix(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
         baseline_file, exit_zero, force_exclude, stdin_filename, target, unsafe_fixes, show_diff, show_fixes):
     """Apply fixes in place, changing only the bytes that must change; report what is left."""
-    from pipelint import fixer
-
-    engine = make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
-    report = Report(output_format, output_file, statistics, baseline_file)
-    paths = list(paths) or ["."]
-    result = fixer.fix(engine, paths, stdin_filename, unsafe=unsafe_fixes, write=not show_diff and paths != ["-"])
-    if show_diff:
-        diff = fixer.unified_diff(result)
-        for error in result.errors:
-            echo(f"pipelint: error: {error}", err=True)
-        for error in result.internal_errors:
-            echo(f"pipelint: internal error: {error}", err=True)
-        echo(diff, nl=False)
-        if result.errors or result.internal_errors:
-            sys.exit(EXIT_ERROR)
-        sys.exit(EXIT_FINDINGS if result.changed else EXIT_OK)
-    if paths == ["-"]:
-        # the fixed text goes to standard output; the report to standard error
-        src = next(iter(result.reports.values()), None) if result.reports else None
-        if src is not None:
-            new = result.changed.get(src.source.path, (src.source, src.source.text))[1]
-            if new is None:
-                sys.stdout.buffer.write(src.source.raw)
-            else:
-                sys.stdout.buffer.write(src.source.encode(new))
-            sys.stdout.flush()
-        report.emit(result, fix_mode=True, stream=sys.stderr)
-        sys.exit(exit_status(result, exit_zero))
-    if show_fixes and result.fixed:
-        echo(fixer.describe_fixes(result), nl=False)
-    report.emit(result, fix_mode=True)
-    sys.exit(exit_status(result, exit_zero))
+    console.fix(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
+                baseline_file, exit_zero, force_exclude, stdin_filename, target, unsafe_fixes, show_diff, show_fixes)
 
 
 @main.command()

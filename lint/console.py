@@ -1,10 +1,11 @@
-"""What the commands share, without click; and `check`'s body, which the pre-commit path runs without it.
+"""What the commands share, without click; and `check` and `fix`, which the pre-commit hooks run without it.
 
 Importing click costs about 30 ms, a third of yamllint's whole run on one file (bench/bench.py). The
-pre-commit hook runs `pipelint check --force-exclude FILE...`: when the arguments are only paths and a few
-flags that are off by default (FAST_FLAGS), `run` calls `check` directly; anything else (any other option, a
-value, `--help`, a path starting with `-`) goes to click (`pipelint.cli`), which calls the same `check`.
-tests/test_cli.py checks that both ways give the same output for the same arguments.
+pre-commit hooks run `pipelint check --force-exclude FILE...` and `pipelint fix --force-exclude FILE...`: when
+the arguments are only paths and flags that are off by default (FAST_COMMANDS), `run` calls `check` or `fix`
+directly; anything else (any other option, a value, `--help`, a path starting with `-`) goes to click
+(`pipelint.cli`), which calls the same functions. tests/test_cli.py checks that both ways give the same output,
+exit status and files for the same arguments.
 """
 
 from __future__ import annotations
@@ -219,28 +220,73 @@ def check(paths=(), config_file=None, isolated=False, select=(), extend_select=(
     sys.exit(exit_status(result, exit_zero))
 
 
-# Flags `run` takes without click: each is a click flag of `check` that is off by default (tested).
-FAST_FLAGS = {"--force-exclude": "force_exclude", "--isolated": "isolated", "--no-cache": "no_cache",
-              "--exit-zero": "exit_zero", "--statistics": "statistics"}
+def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(), ignore=(), output_format="text",
+        output_file=None, statistics=False, baseline_file=None, exit_zero=False, force_exclude=False,
+        stdin_filename=None, target=None, unsafe_fixes=False, show_diff=False, show_fixes=False):
+    """Apply fixes in place, changing only the bytes that must change; report what is left."""
+    from pipelint import fixer
+
+    engine = make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
+    report = Report(output_format, output_file, statistics, baseline_file)
+    paths = list(paths) or ["."]
+    result = fixer.fix(engine, paths, stdin_filename, unsafe=unsafe_fixes, write=not show_diff and paths != ["-"])
+    if show_diff:
+        diff = fixer.unified_diff(result)
+        for error in result.errors:
+            echo(f"pipelint: error: {error}", err=True)
+        for error in result.internal_errors:
+            echo(f"pipelint: internal error: {error}", err=True)
+        echo(diff, nl=False)
+        if result.errors or result.internal_errors:
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_FINDINGS if result.changed else EXIT_OK)
+    if paths == ["-"]:
+        # the fixed text goes to standard output; the report to standard error
+        src = next(iter(result.reports.values()), None) if result.reports else None
+        if src is not None:
+            new = result.changed.get(src.source.path, (src.source, src.source.text))[1]
+            if new is None:
+                sys.stdout.buffer.write(src.source.raw)
+            else:
+                sys.stdout.buffer.write(src.source.encode(new))
+            sys.stdout.flush()
+        report.emit(result, fix_mode=True, stream=sys.stderr)
+        sys.exit(exit_status(result, exit_zero))
+    if show_fixes and result.fixed:
+        echo(fixer.describe_fixes(result), nl=False)
+    report.emit(result, fix_mode=True)
+    sys.exit(exit_status(result, exit_zero))
 
 
-def fast_check_args(argv: list[str]) -> dict | None:
-    """`check`'s keyword arguments when `argv` is `check` with only paths and FAST_FLAGS; else None."""
-    if not argv or argv[0] != "check":
+# What `run` takes without click: per command, its flags that are off by default (tested against click's).
+_COMMON_FLAGS = {"--force-exclude": "force_exclude", "--isolated": "isolated", "--exit-zero": "exit_zero",
+                 "--statistics": "statistics"}
+FAST_COMMANDS = {
+    "check": (check, {**_COMMON_FLAGS, "--no-cache": "no_cache"}),
+    "fix": (fix, {**_COMMON_FLAGS, "--unsafe-fixes": "unsafe_fixes", "--diff": "show_diff",
+                  "--show-fixes": "show_fixes"}),
+}
+
+
+def fast_args(argv: list[str]):
+    """(command function, keyword arguments) when `argv` is `check` or `fix` with only paths and the
+    command's plain flags (what the pre-commit hooks run); else None, and click parses `argv`."""
+    if not argv or argv[0] not in FAST_COMMANDS:
         return None
+    command, flags = FAST_COMMANDS[argv[0]]
     kwargs: dict = {"paths": []}
     for arg in argv[1:]:
-        if arg in FAST_FLAGS:
-            kwargs[FAST_FLAGS[arg]] = True
+        if arg in flags:
+            kwargs[flags[arg]] = True
         elif arg.startswith("-") and arg != "-":
             return None
         else:
             kwargs["paths"].append(arg)
-    return kwargs
+    return command, kwargs
 
 
 def run() -> None:
-    """The console script: `check` straight away on the pre-commit path, else click's command line; either
+    """The console script: `check` or `fix` straight away on the pre-commit path, else click's command line; either
     way interrupts end the way shells expect (exit 130 on ^C, 143 on SIGTERM), after any file being written
     was either completed or left as it was (fixer.write_atomic)."""
     import signal
@@ -250,9 +296,10 @@ def run() -> None:
 
     signal.signal(signal.SIGTERM, terminated)
     try:
-        kwargs = fast_check_args(sys.argv[1:])
-        if kwargs is not None:
-            check(**kwargs)
+        fast = fast_args(sys.argv[1:])
+        if fast is not None:
+            command, kwargs = fast
+            command(**kwargs)
         else:
             from pipelint.cli import main_with_click
 

@@ -274,7 +274,7 @@ def test_no_yaml_files_is_said(in_tmp):
     assert result.stderr == "pipelint: warning: no YAML files found in .\n"
 
 
-# --- the pre-commit path: `check` with paths and plain flags runs without click (console.py) ------------
+# --- the pre-commit path: `check` and `fix` with paths and plain flags run without click (console.py) ----
 
 FAST_ARGS = [
     ["check", "p.yaml"],
@@ -285,6 +285,10 @@ FAST_ARGS = [
     ["check"],
     ["check", "ok.yaml"],
     ["check", "--isolated", "broken.toml.d"],
+    ["fix", "--force-exclude", "reg.yaml", "vendor/p.yaml"],
+    ["fix", "--diff", "--isolated", "p.yaml", "missing.yaml"],
+    ["fix", "--show-fixes", "--unsafe-fixes", "--exit-zero", "."],
+    ["fix", "--statistics", "ok.yaml"],
 ]
 
 
@@ -292,48 +296,70 @@ def _tree(root):
     write(root / "p.yaml", BAD_IMAGES)
     write(root / "vendor" / "p.yaml", BAD_IMAGES)
     write(root / "ok.yaml", "pipeline:\n  identifier: p\n  stages: []\n")
-    write(root / "pyproject.toml", '[project]\nname = "x"\n\n[tool.pipelint]\nexclude = ["vendor"]\n')
+    write(root / "reg.yaml", (FIXTURES / "REG001" / "bad_images.yaml").read_text())
+    write(root / "pyproject.toml", '[project]\nname = "x"\n\n[tool.pipelint]\nexclude = ["vendor"]\n'
+                                   '[tool.pipelint.rules.CON001]\nimage-connector = "account.mirror"\n')
     (root / "broken.toml.d").mkdir()
 
 
-@pytest.mark.parametrize("args", FAST_ARGS, ids=" ".join)
-def test_pre_commit_path_answers_as_click_does(args, in_tmp):
-    """The same arguments give the same output, errors and exit status with or without click."""
-    from pipelint.console import fast_check_args
+def _files(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".pipelint_cache" not in p.parts}  # the cache holds times
 
-    _tree(in_tmp)
-    assert fast_check_args(args) is not None
-    fast = pipelint_process(*args, cwd=in_tmp)
+
+@pytest.mark.parametrize("args", FAST_ARGS, ids=" ".join)
+def test_pre_commit_path_answers_as_click_does(args, tmp_path, monkeypatch):
+    """The same arguments give the same output, errors, exit status and files with or without click."""
+    from pipelint.console import fast_args
+
+    assert fast_args(args) is not None
+    fast_root, click_root = tmp_path / "fast", tmp_path / "click"
+    for root in (fast_root, click_root):
+        root.mkdir()
+        _tree(root)
+    fast = pipelint_process(*args, cwd=fast_root)
+    monkeypatch.chdir(click_root)
     slow = pipelint(*args)  # click's command line, in-process
     assert (fast.returncode, fast.stdout.decode(), fast.stderr.decode()) == (slow.exit_code, slow.stdout, slow.stderr)
+    assert _files(fast_root) == _files(click_root)
+    if args[0] == "fix" and "--diff" not in args and "ok.yaml" not in args:
+        pristine = tmp_path / "pristine"
+        pristine.mkdir()
+        _tree(pristine)
+        assert _files(fast_root) != _files(pristine)  # the fix wrote, both ways alike
 
 
 @pytest.mark.parametrize("args", [["check", "--format", "json", "p.yaml"], ["check", "--help"], ["check", "--", "-p.yaml"],
-                                  ["check", "-x"], ["fix", "p.yaml"], ["--version"], []])
+                                  ["check", "-x"], ["fix", "--target", "gar", "p.yaml"], ["fix", "--no-cache", "p.yaml"],
+                                  ["pin", "p.yaml"], ["--version"], []])
 def test_anything_else_goes_to_click(args):
-    from pipelint.console import fast_check_args
+    from pipelint.console import fast_args
 
-    assert fast_check_args(args) is None
-
-
-def test_fast_flags_are_clicks_flags_off_by_default():
-    from pipelint.cli import check
-    from pipelint.console import FAST_FLAGS
-
-    params = {opt: p for p in check.params for opt in p.opts}
-    defaults = check.make_context("check", []).params
-    for flag, name in FAST_FLAGS.items():
-        assert params[flag].is_flag and params[flag].name == name and defaults[name] is False
-        assert check.make_context("check", [flag]).params[name] is True
+    assert fast_args(args) is None
 
 
-def test_pre_commit_path_imports_little(in_tmp):
+@pytest.mark.parametrize("name", ["check", "fix"])
+def test_fast_flags_are_clicks_flags_off_by_default(name):
+    from pipelint import cli
+    from pipelint.console import FAST_COMMANDS
+
+    command = cli.main.commands[name]
+    params = {opt: p for p in command.params for opt in p.opts}
+    defaults = command.make_context(name, []).params
+    for flag, param in FAST_COMMANDS[name][1].items():
+        assert params[flag].is_flag and params[flag].name == param and defaults[param] is False
+        assert command.make_context(name, [flag]).params[param] is True
+
+
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_pre_commit_path_imports_little(command, in_tmp):
     """What makes start-up slow stays out of the pre-commit path (bench/bench.py measures the time):
     click, the TOML parser where no configuration names pipelint, typing, hashlib, dataclasses (and inspect)."""
     write(in_tmp / "p.yaml", BAD_IMAGES)
     write(in_tmp / "pyproject.toml", '[project]\nname = "x"\n')
     # what the interpreter loaded before pipelint (site's .pth files may import typing, say) is not counted
-    code = ("import sys\nbefore = set(sys.modules)\nsys.argv = ['pipelint', 'check', 'p.yaml']\n"
+    code = ("import sys\nbefore = set(sys.modules)\n"
+            f"sys.argv = ['pipelint', '{command}', 'p.yaml']\n"
             "from pipelint.console import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
             "new = set(sys.modules) - before\n"
             "print(sorted(m for m in ('click', 'tomllib', 'typing', 'hashlib', 'dataclasses', 'inspect') if m in new), file=sys.stderr)")
