@@ -29,15 +29,20 @@ class Cache:
         self._seen: dict = {}
 
     def key(self, path: str, data: bytes) -> str:
+        return self._key(path, hashlib.sha256(data).hexdigest())
+
+    def _key(self, path: str, digest: str) -> str:
+        """An entry's key: the file's content digest under this pipelint version and configuration."""
         h = hashlib.sha256()
-        for part in (__version__, FORMAT, self.config_key, path):
+        for part in (__version__, FORMAT, self.config_key, path, digest):
             h.update(part.encode())
             h.update(b"\0")
-        h.update(data)
         return h.hexdigest()
 
-    # --- a stat index, as git's: (size, mtime, ctime, inode) unchanged means the content hash is known ---
+    # --- a stat index, as git's: (size, mtime, ctime, inode) unchanged means the content digest is known.
+    # It holds digests, not entry keys: those depend on the configuration, and the index outlives it.
     RACY_NS = 2_000_000_000  # an mtime this close to the index's own is not trusted (it may change again)
+    INDEX_FORMAT = 2
 
     def _index_path(self) -> str:
         return os.path.join(self.dir, "stat-index")
@@ -52,18 +57,20 @@ class Cache:
         sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
         known = self._index.get(path)
         if known is not None and known[0] == sig and st.st_mtime_ns < self._index_time - self.RACY_NS:
-            key = known[1]
+            digest = known[1]
         else:
-            key = self.key(path, sourcelib.read_bytes(path, limit))
-        self._seen[path] = (sig, key)
-        return key
+            digest = hashlib.sha256(sourcelib.read_bytes(path, limit)).hexdigest()
+        self._seen[path] = (sig, digest)
+        return self._key(path, digest)
 
     def _load_index(self) -> dict:
         import pickle
 
         try:
             with open(self._index_path(), "rb") as fh:
-                stamp, index = pickle.load(fh)
+                version, stamp, index = pickle.load(fh)
+            if version != self.INDEX_FORMAT:
+                return {}
             self._index_time = stamp
             return index
         except (OSError, pickle.PickleError, EOFError, ValueError, TypeError):
@@ -82,7 +89,7 @@ class Cache:
             os.makedirs(self.dir, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.dir, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump((time.time_ns(), index), fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((self.INDEX_FORMAT, time.time_ns(), index), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self._index_path())
         except OSError:
             pass

@@ -76,6 +76,27 @@ def test_cache_hits_and_invalidation(corpus, tmp_path, monkeypatch):
     assert len(list((work / ".pipelint_cache" / "99.0.0").rglob("*"))) > 120
 
 
+def test_configuration_change_on_files_the_stat_index_trusts(corpus, tmp_path, monkeypatch):
+    """Files unchanged for a while (here: modified an hour ago) are known by the stat index; a configuration
+    change must still check them again. The index once held entry keys, which depend on the configuration:
+    on a tree older than its racy window, `--extend-select` was answered from the old configuration."""
+    import shutil
+    import time
+
+    work = tmp_path / "tree"
+    shutil.copytree(corpus, work)
+    an_hour_ago = time.time() - 3600
+    for path in work.rglob("*.yaml"):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    monkeypatch.chdir(work)
+    args = ["check", ".", "--isolated", "--format", "json"]
+    assert pipelint(*args).stdout == pipelint(*args, "--no-cache").stdout
+    cached = pipelint(*args, "--extend-select", "IMG003")
+    fresh = pipelint(*args, "--extend-select", "IMG003", "--no-cache")
+    assert '"IMG003"' in fresh.stdout
+    assert cached.stdout == fresh.stdout
+
+
 def test_cache_follows_the_lockfile_for_img004(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     digest = "sha256:" + "1" * 64
