@@ -71,11 +71,9 @@ def main():
               help="Record the current problems in FILE (for --baseline) and exit 0.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .pipelint_cache/.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Processes to check files with (default: one per core).")
-def check(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
-          baseline_file, exit_zero, force_exclude, stdin_filename, target, write_baseline, no_cache, jobs):
+def check(**options):
     """Check Harness YAML files and report problems."""
-    console.check(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
-                  baseline_file, exit_zero, force_exclude, stdin_filename, target, write_baseline, no_cache, jobs)
+    console.check(**options)  # by name: click's parameter names are console.check's
 
 
 @main.command()
@@ -83,11 +81,9 @@ def check(paths, config_file, isolated, select, extend_select, ignore, output_fo
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes marked unsafe.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of what would change (exit 1 if anything would).")
 @click.option("--show-fixes", is_flag=True, help="List what was fixed, per file and rule.")
-def fix(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
-        baseline_file, exit_zero, force_exclude, stdin_filename, target, unsafe_fixes, show_diff, show_fixes):
+def fix(**options):
     """Apply fixes in place, changing only the bytes that must change; report what is left."""
-    console.fix(paths, config_file, isolated, select, extend_select, ignore, output_format, output_file, statistics,
-                baseline_file, exit_zero, force_exclude, stdin_filename, target, unsafe_fixes, show_diff, show_fixes)
+    console.fix(**options)
 
 
 @main.command()
