@@ -13,7 +13,7 @@ import gc
 import os
 import sys
 
-from pipelint import document, harness, source as sourcelib, suppression
+from pipelint import document, fixplan, harness, source as sourcelib, suppression
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
 from pipelint.finding import Finding, Span
 from pipelint.rule import HarnessDoc, Rule, RunIndex
@@ -133,7 +133,8 @@ class Engine:
         slim = sourcelib.Source(src.path, src.text if keep_text else None, src.bom, src.newline, src.error,
                                 src.error_line, src.error_column)
         report.source = slim
-        report.parsed = []
+        # connector files keep their nodes: cross-file rules fix them (they are small)
+        report.parsed = report.parsed if keep_text else []
         report.docs = [_light(d, slim) for d in docs]
         for f in report.findings:
             if f.fix is not None:
@@ -153,6 +154,7 @@ class Engine:
             for hdoc in report.docs:
                 for rule in self.doc_rules:
                     report.findings.extend(rule.check(hdoc))
+            fixplan.settle(src, report.parsed, report.findings)  # offer only fixes that apply as intended
         except RecursionError:  # nesting within the parser's limit can still be too deep for a walker
             report.parsed, report.docs, report.findings = [], [], []
             error = document.ParseError("document is nested too deeply to check", 1, 1)
@@ -176,8 +178,18 @@ class Engine:
         findings = [f for r in reports.values() for f in r.findings]
         if self.run_rules:
             index = RunIndex([d for r in reports.values() for d in r.docs])
+            fixable: dict[str, list[Finding]] = {}
             for rule in self.run_rules:
-                findings.extend(rule.check_run(index))
+                for f in rule.check_run(index):
+                    findings.append(f)
+                    if f.fix is not None:
+                        fixable.setdefault(f.path, []).append(f)
+            for path, found in fixable.items():  # cross-file fixes pass the same trial as the others
+                report = reports[path]
+                parsed = report.parsed
+                if not parsed and report.source.text is not None:  # a report from the cache
+                    parsed = document.parse(report.source)[0]
+                fixplan.settle(report.source, parsed, found)
         if self.settings.per_file_ignores or any(r.suppressions for r in reports.values()):
             findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
         findings.sort(key=Finding.sort_key)

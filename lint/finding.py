@@ -85,16 +85,18 @@ class Edit:
 class Fix:
     """Text edits that repair a finding, safe or unsafe."""
 
-    __slots__ = ("description", "edits", "safe", "intents")
+    __slots__ = ("description", "edits", "safe", "intents", "doc")
 
-    def __init__(self, description: str, edits: tuple[Edit, ...], safe: bool = True, intents: tuple = ()):
+    def __init__(self, description: str, edits: tuple[Edit, ...], safe: bool = True, intents: tuple = (),
+                 doc: int = 0):
         self.description = description
         self.edits = edits
         self.safe = safe
         self.intents = intents  # what the edits mean (yamltext.Intent), for verifying; dropped in compact reports
+        self.doc = doc  # the number of the document (in its file) the intents' paths are in
 
     def without_intents(self) -> Fix:
-        return Fix(self.description, self.edits, self.safe)
+        return Fix(self.description, self.edits, self.safe, doc=self.doc)
 
 
 class Finding:

@@ -1,10 +1,12 @@
-"""Fixing: apply fixes' text edits, re-parse, verify, repeat; then write atomically or show a diff.
+"""Fixing: apply fixes' text edits, verify, repeat; then write atomically or show a diff.
 
-Guarantees (issue 3): bytes outside the edits never change; the new text must parse to exactly the old
-documents with the intended changes (checked node by node, aliases included) or the file is left alone
-and reported as an internal error; overlapping fixes are applied one per pass, re-checking in between,
-for at most MAX_PASSES passes; files are replaced atomically, keeping their mode; unchanged files are
-not touched.
+Guarantees: bytes outside the edits never change; the new text must read (plain data, aliases expanded,
+`<<` literal and merged: `fixplan.rewrite`) as exactly the old documents with the intended changes, or
+the file is left alone and reported; check already offered only fixes that pass this (`fixplan.settle`),
+so a failure here is a bug. Overlapping fixes are applied one per pass, re-checking in between, for at
+most MAX_PASSES passes; a file is replaced atomically only if it still holds the bytes the fixes were
+computed from (a person's edit meanwhile is never lost), keeping its mode; unchanged files are not
+touched. Choosing, applying and diffing edits take time linear in the file and the number of edits.
 """
 
 from __future__ import annotations
@@ -15,116 +17,11 @@ import os
 import re
 import tempfile
 
-from pipelint import document, source as sourcelib
-from pipelint.document import STR_TAG, MappingNode, ScalarNode, SequenceNode, implicit_tag
+from pipelint import fixplan, source as sourcelib
 from pipelint.engine import Engine, RunResult
-from pipelint.finding import Edit, Finding
-from pipelint.yamltext import InsertPair, SetScalar
+from pipelint.finding import Finding
 
 MAX_PASSES = 10
-
-
-class VerifyError(Exception):
-    pass
-
-
-def apply_edits(text: str, edits: list[Edit]) -> str:
-    out, pos = [], 0
-    for e in sorted(edits, key=lambda e: (e.start, e.end)):
-        out.append(text[pos:e.start])
-        out.append(e.text)
-        pos = e.end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-def _choose(findings: list[Finding], unsafe: bool) -> list[Finding]:
-    """Fixes of one file that can be applied together: no two touching the same text."""
-    chosen: list[Finding] = []
-    taken: list[Edit] = []
-    for f in sorted((f for f in findings if f.fix and (f.fix.safe or unsafe)),
-                    key=lambda f: min(e.start for e in f.fix.edits)):
-        edits = f.fix.edits
-        if all(e in taken for e in edits):  # the same edit again (an alias, two rules agreeing)
-            chosen.append(f)
-            continue
-        if any(_overlap(e, t) for e in edits for t in taken):
-            continue  # next pass
-        chosen.append(f)
-        taken.extend(e for e in edits if e not in taken)
-    return chosen
-
-
-def _overlap(a: Edit, b: Edit) -> bool:
-    if a.start == a.end or b.start == b.end:  # insertions: clash at the same point or inside the other
-        return a.start == b.start or b.start < a.start < b.end or a.start < b.start < a.end
-    return a.start < b.end and b.start < a.end
-
-
-def verify(old_docs: list[document.Document], new_src: sourcelib.Source, intents: list) -> None:
-    """Raise VerifyError unless `new_src` parses to `old_docs` with exactly `intents` applied."""
-    new_docs, error = document.parse(new_src)
-    if error is not None:
-        raise VerifyError(f"the fixed text does not parse: {error.message} (line {error.line})")
-    if len(new_docs) != len(old_docs):
-        raise VerifyError("the fixed text has a different number of documents")
-    sets = {id(i.node): i for i in intents if isinstance(i, SetScalar)}
-    inserts: dict[int, list[InsertPair]] = {}
-    for i in intents:
-        if isinstance(i, InsertPair):
-            inserts.setdefault(id(i.mapping), []).append(i)
-    for old, new in zip(old_docs, new_docs):
-        _same(old.root, new.root, sets, inserts)
-
-
-def _scalar_ok(new: ScalarNode, value: str, verbatim: bool) -> bool:
-    return new.value == value and (verbatim or implicit_tag(new) == STR_TAG)
-
-
-def _same(old_root, new_root, sets, inserts) -> None:
-    seen: set[tuple[int, int]] = set()
-    stack = [(old_root, new_root)]
-    while stack:
-        old, new = stack.pop()
-        if (id(old), id(new)) in seen:
-            continue
-        seen.add((id(old), id(new)))
-        where = f"line {new.start_mark.line + 1}"
-        if type(old) is not type(new):
-            raise VerifyError(f"a node changed kind at {where}")
-        if isinstance(old, ScalarNode):
-            intent = sets.get(id(old))
-            if intent is not None:
-                if not _scalar_ok(new, intent.value, intent.verbatim):
-                    raise VerifyError(f"the new value at {where} reads back as {new.value!r}, not {intent.value!r}")
-            elif old.value != new.value or implicit_tag(old) != implicit_tag(new):
-                raise VerifyError(f"a value changed at {where}: {old.value!r} -> {new.value!r}")
-        elif isinstance(old, SequenceNode):
-            if len(old.value) != len(new.value):
-                raise VerifyError(f"a list changed length at {where}")
-            stack.extend(zip(old.value, new.value))
-        elif isinstance(old, MappingNode):
-            extra = inserts.get(id(old), [])
-            if len(new.value) != len(old.value) + len(extra):
-                raise VerifyError(f"a mapping has {len(new.value)} keys at {where}, expected {len(old.value) + len(extra)}")
-            new_pairs = list(new.value)
-            for ins in extra:
-                match = [p for p in new_pairs if isinstance(p[0], ScalarNode) and p[0].value == ins.key
-                         and isinstance(p[1], ScalarNode) and _scalar_ok(p[1], ins.value, ins.verbatim)]
-                if not match:
-                    raise VerifyError(f"the inserted {ins.key} is not read back at {where}")
-                new_pairs.remove(match[-1])
-            for (ok, ov), (nk, nv) in zip(old.value, new_pairs):
-                stack.append((ok, nk))
-                stack.append((ov, nv))
-
-
-def rewrite(src: sourcelib.Source, parsed: list, edits, intents: list) -> sourcelib.Source:
-    """`src` with `edits` applied, verified to mean exactly `intents`; raises VerifyError."""
-    new_text = apply_edits(src.text, sorted(edits, key=lambda e: (e.start, e.end)))
-    new_src = sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
-    verify(parsed, new_src, intents)
-    return new_src
 
 
 def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, unsafe: bool = False,
@@ -142,25 +39,25 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     for _ in range(MAX_PASSES):
         by_path: dict[str, list[Finding]] = {}
         for f in result.findings:
-            if f.fix is not None and f.path not in frozen:
+            if f.fix is not None and f.path not in frozen and (f.fix.safe or unsafe):
                 by_path.setdefault(f.path, []).append(f)
         progressed = False
         for path, findings in by_path.items():
-            chosen = _choose(findings, unsafe)
-            if not chosen:
-                continue
+            chosen, _ = fixplan.choose([f.fix for f in findings])
+            ids = {id(x) for x in chosen}
+            chosen_findings = [f for f in findings if id(f.fix) in ids]
             report = result.reports[path]
             src = report.source
-            edits = {e for f in chosen for e in f.fix.edits}
-            intents = [i for f in chosen for i in f.fix.intents]
             try:
-                new_src = rewrite(src, report.parsed, edits, intents)
-            except VerifyError as exc:
+                new_src = fixplan.rewrite(src, report.parsed, {e for x in chosen for e in x.edits},
+                                          fixplan.changes_by_doc(chosen))
+            except fixplan.NotApplicable as exc:
+                # settle() tried these very fixes: reaching here is a bug, reported as one
                 internal.append(f"{path}: a fix was not applied, the file is left unchanged: {exc}")
                 frozen.add(path)
                 _set(engine, current, reports, originals[path])
                 continue
-            fixed.extend((path, f) for f in chosen)
+            fixed.extend((path, f) for f in chosen_findings)
             _set(engine, current, reports, new_src)
             progressed = True
         if not progressed:
@@ -172,7 +69,10 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     if write:
         for path, (original, text) in changed.items():
             try:
-                write_atomic(path, original.encode(text))
+                write_if_unchanged(path, original.raw, original.encode(text))
+            except ChangedMeanwhile:
+                errors.append(f"{path} changed while fixing; run again")
+                unwritten.add(path)
             except OSError as exc:
                 errors.append(f"{path}: cannot write: {exc.strerror or exc}")
                 unwritten.add(path)
@@ -192,6 +92,27 @@ def _set(engine: Engine, current: dict, reports: dict, src: sourcelib.Source) ->
     if current[src.path] is not src:
         current[src.path] = src
         reports[src.path] = engine.check_file(src, keep=True)
+
+
+class ChangedMeanwhile(Exception):
+    """The file no longer holds the bytes the fixes were computed from."""
+
+
+def _before_replace(path: str) -> None:
+    """Called between computing a file's new text and checking it is unchanged (a seam for tests)."""
+
+
+def write_if_unchanged(path: str, original: bytes, data: bytes) -> None:
+    """write_atomic, unless the file no longer holds `original` (a person saved it meanwhile): then nothing
+    is written and ChangedMeanwhile is raised. The content is compared, not the time stamp."""
+    _before_replace(path)
+    try:
+        now = sourcelib.read_bytes(path)
+    except sourcelib.ReadError:
+        raise ChangedMeanwhile(path) from None
+    if now != original:
+        raise ChangedMeanwhile(path)
+    write_atomic(path, data)
 
 
 def write_atomic(path: str, data: bytes) -> None:
@@ -245,7 +166,9 @@ def _signals_deferred():
 
 
 def unified_diff(result: RunResult) -> str:
-    """A unified diff `git apply` accepts (a/ b/ prefixes, `\\ No newline at end of file`)."""
+    """A unified diff `git apply` accepts (a/ b/ prefixes, `\\ No newline at end of file`), in time linear in
+    the files' size: fixes only replace text within lines and insert whole lines, so the lines align in one
+    pass (`_opcodes`) instead of a general diff."""
     out: list[str] = []
     for path in sorted(result.changed):
         original, text = result.changed[path]
@@ -254,18 +177,72 @@ def unified_diff(result: RunResult) -> str:
         new_lines = _lines(bom + text)
         rel = path.replace(os.sep, "/")
         out.append(f"diff --git a/{rel} b/{rel}\n")
-        for line in difflib.unified_diff(old_lines, new_lines, f"a/{rel}", f"b/{rel}", n=3):
-            if line.startswith(("---", "+++")):
-                out.append(line.rstrip("\n") + "\n")
-            elif line.endswith("\n"):
-                out.append(line)
-            else:
-                out.append(line + "\n\\ No newline at end of file\n")
+        out.append(f"--- a/{rel}\n+++ b/{rel}\n")
+        for group in _Aligned(_opcodes(old_lines, new_lines)).get_grouped_opcodes(3):
+            first, last = group[0], group[-1]
+            out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+            for tag, i1, i2, j1, j2 in group:
+                if tag == "equal":
+                    out.extend(_out(" ", line) for line in old_lines[i1:i2])
+                    continue
+                out.extend(_out("-", line) for line in old_lines[i1:i2])
+                out.extend(_out("+", line) for line in new_lines[j1:j2])
     return "".join(out)
 
 
+class _Aligned(difflib.SequenceMatcher):
+    """difflib's hunk grouping over opcodes computed elsewhere."""
+
+    def __init__(self, opcodes: list):
+        self._opcodes = opcodes
+
+    def get_opcodes(self):
+        return self._opcodes
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[tuple]:
+    """difflib-style opcodes turning `old` into `new`, where `new` is `old` with some lines changed and some
+    inserted: a line that differs is an insertion when the old line comes next, else a replacement."""
+    ops: list[tuple] = []
+    i = j = 0
+
+    def add(tag, i1, i2, j1, j2):
+        if ops and ops[-1][0] == tag and ops[-1][2] == i1 and ops[-1][4] == j1:
+            ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
+        elif ops and tag != "equal" and ops[-1][0] != "equal" and ops[-1][2] == i1 and ops[-1][4] == j1:
+            ops[-1] = ("replace", ops[-1][1], i2, ops[-1][3], j2)
+        else:
+            ops.append((tag, i1, i2, j1, j2))
+
+    while i < len(old) and j < len(new):
+        if old[i] == new[j]:
+            add("equal", i, i + 1, j, j + 1)
+            i, j = i + 1, j + 1
+        elif j + 1 < len(new) and new[j + 1] == old[i]:
+            add("insert", i, i, j, j + 1)
+            j += 1
+        else:
+            add("replace", i, i + 1, j, j + 1)
+            i, j = i + 1, j + 1
+    if j < len(new):
+        add("insert", i, i, j, len(new))
+    if i < len(old):
+        add("delete", i, len(old), j, j)
+    return ops or [("equal", 0, 0, 0, 0)]
+
+
+def _range(start: int, stop: int) -> str:
+    length = stop - start
+    first = start + 1 if length else start
+    return str(first) if length == 1 else f"{first},{length}"
+
+
+def _out(mark: str, line: str) -> str:
+    return mark + line if line.endswith("\n") else mark + line + "\n\\ No newline at end of file\n"
+
+
 def _lines(text: str) -> list[str]:
-    """Lines as git sees them: split at \n only (a CR stays part of its line)."""
+    """Lines as git sees them: split at \\n only (a CR stays part of its line)."""
     return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 

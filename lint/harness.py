@@ -30,7 +30,8 @@ STAGE_TYPES = BUILD_STAGE_TYPES | {
 CONTAINER_STEP_TYPES = frozenset({"Container", "CdSscaOrchestration", "CdSscaEnforcement"})
 STEP_INFRA_TYPES = frozenset({"KubernetesDirect", "ECSDirect"})
 
-YamlPath = tuple
+YamlPath = tuple  # keys and `[identifier]` labels: how findings name a place (stable across reordering)
+RawPath = tuple  # keys and list indexes: where a place is in the document's data (for verifying fixes)
 
 
 def is_expression(value: str | None) -> bool:
@@ -40,52 +41,65 @@ def is_expression(value: str | None) -> bool:
 class RefSite:
     """A harnessImageConnectorRef value."""
 
-    __slots__ = ("node", "value", "yaml_path")
+    __slots__ = ("node", "value", "yaml_path", "raw")
 
-    def __init__(self, node: ScalarNode, value: str, yaml_path: YamlPath):
+    def __init__(self, node: ScalarNode, value: str, yaml_path: YamlPath, raw: RawPath = ()):
         self.node = node  # the value of harnessImageConnectorRef (a Span, once the file's nodes are dropped)
         self.value = value
         self.yaml_path = yaml_path
+        self.raw = raw
 
 
 class InfraSite:
     """A build stage's or containerized step group's infrastructure: a place Harness pulls its own images to."""
 
-    __slots__ = ("place", "key", "holder", "ref", "owner", "yaml_path")
+    __slots__ = ("place", "key", "holder", "ref", "owner", "yaml_path", "holder_raw", "holder_key", "merged")
 
     def __init__(self, place: str, key: ScalarNode, holder: Node | None, ref: RefSite | None, owner: str,
-                 yaml_path: YamlPath):
+                 yaml_path: YamlPath, holder_raw: RawPath = (), holder_key: ScalarNode | None = None,
+                 merged: Node | None = None):
         self.place = place  # A, B, C, D, F or G (harness-yaml.md § 2)
         self.key = key  # the `infrastructure` / `runtime` / `stepGroupInfra` key
         self.holder = holder  # the mapping that holds (or should hold) harnessImageConnectorRef
         self.ref = ref
         self.owner = owner  # identifier of the stage, step group or step
         self.yaml_path = yaml_path
+        self.holder_raw = holder_raw  # where the holder is in the document's data (keys and list indexes)
+        self.holder_key = holder_key  # the `spec` key whose value is the holder
+        self.merged = merged  # a harnessImageConnectorRef that only a `<<` merge supplies (Harness ignores it)
 
 
 class ImageSite:
     """A step's container image."""
 
-    __slots__ = ("node", "value", "step_type", "yaml_path", "owner")
+    __slots__ = ("node", "value", "step_type", "yaml_path", "owner", "raw", "at")
 
-    def __init__(self, node: ScalarNode, value: str, step_type: str | None, yaml_path: YamlPath, owner: str = ""):
+    def __init__(self, node: ScalarNode, value: str, step_type: str | None, yaml_path: YamlPath, owner: str = "",
+                 raw: RawPath = (), at=None):
         self.node = node
         self.value = value
         self.step_type = step_type
         self.yaml_path = yaml_path
         self.owner = owner
+        self.raw = raw  # where this use of the image is in the document's data
+        self.at = at if at is not None else node  # what a finding points at: the node, or the Span of `*alias`
+
+    def span(self, text: str):
+        from pipelint.finding import Span
+
+        return self.at if isinstance(self.at, Span) else Span.of(self.at, text)
 
 
 class ConnectorSite:
     """A connector document: its identifier, type, scope, and the spec that says which registry it reaches."""
 
     __slots__ = ("doc", "identifier", "type", "scope", "spec_key", "spec", "url", "provider", "auth_type",
-                 "delegate", "yaml_path")
+                 "delegate", "yaml_path", "raw")
 
     def __init__(self, doc: Document, identifier: str | None, type: str | None, scope: str,
                  spec_key: ScalarNode | None, spec: Node | None, url: ScalarNode | None,
                  provider: ScalarNode | None, auth_type: str | None, delegate: tuple[ScalarNode, Node] | None,
-                 yaml_path: YamlPath = ("connector",)):
+                 yaml_path: YamlPath = ("connector",), raw: RawPath = ("connector",)):
         self.doc = doc
         self.identifier = identifier
         self.type = type
@@ -97,6 +111,7 @@ class ConnectorSite:
         self.auth_type = auth_type
         self.delegate = delegate  # executeOnDelegate key and value
         self.yaml_path = yaml_path
+        self.raw = raw  # the connector body's place in the document's data
 
     def replace(self, **changes) -> ConnectorSite:
         return ConnectorSite(**{name: changes.get(name, getattr(self, name)) for name in self.__slots__})
@@ -119,19 +134,32 @@ class CloudStageSite:
         self.yaml_path = yaml_path
 
 
+class MergeSite:
+    """A `<<` merge key in a Harness document: Harness reads it as an ordinary key, YAML 1.1 tools merge it."""
+
+    __slots__ = ("key", "mapping", "supplied", "yaml_path")
+
+    def __init__(self, key: ScalarNode, mapping: MappingNode, supplied: list[str], yaml_path: YamlPath):
+        self.key = key
+        self.mapping = mapping
+        self.supplied = supplied  # keys only the merge gives this mapping (what Harness does not see)
+        self.yaml_path = yaml_path
+
+
 class Sites:
     """Everything the walker found in one document, for the rules to read."""
 
-    __slots__ = ("infra", "refs", "images", "connectors", "cloud_stages")
+    __slots__ = ("infra", "refs", "images", "connectors", "cloud_stages", "merges")
 
     def __init__(self, infra: list[InfraSite] | None = None, refs: list[RefSite] | None = None,
                  images: list[ImageSite] | None = None, connectors: list[ConnectorSite] | None = None,
-                 cloud_stages: list[CloudStageSite] | None = None):
+                 cloud_stages: list[CloudStageSite] | None = None, merges: list[MergeSite] | None = None):
         self.infra = infra if infra is not None else []
         self.refs = refs if refs is not None else []
         self.images = images if images is not None else []
         self.connectors = connectors if connectors is not None else []
         self.cloud_stages = cloud_stages if cloud_stages is not None else []
+        self.merges = merges if merges is not None else []
 
 
 def sites(doc: Document) -> Sites:
@@ -152,22 +180,54 @@ def _label(item: Node, index: int) -> str:
 
 
 class _Walker:
+    """Walks one document the way Harness reads it: `<<` is an ordinary key (see resolved.py), so what a merge
+    supplies is not looked at; each `<<` found on the way becomes a MergeSite. Stages, steps and step groups
+    reached twice (an alias of a whole stage) are walked once; an image or an infrastructure `spec` reached
+    through several aliases is a site at each use, with the raw path of that use (`raw`), so the fix
+    planner can tell whether every use of a shared node is a site of the same fix."""
+
     def __init__(self, doc: Document):
         self.doc = doc
         self.sites = Sites()
         self.seen: set[int] = set()
+        self.merges_seen: set[int] = set()
         body = doc.body
         self.default_owner = scalar(get(body, "identifier")) or scalar(get(body, "name")) or "?"
+        self.body_raw: RawPath = (doc.kind,) if doc.kind not in (None, "headless") else ()
 
     def owner(self, node: Node) -> str:
         """The identifier of a stage, step or step group (a template body: the template's)."""
         return scalar(get(node, "identifier")) or scalar(get(node, "name")) or self.default_owner
 
-    def _first_visit(self, node: Node) -> bool:
+    def _first_visit(self, node: Node, path: YamlPath) -> bool:
+        if is_map(node):
+            self.merge_keys(node, path)
         if id(node) in self.seen:
             return False
         self.seen.add(id(node))
         return True
+
+    def merge_keys(self, node: MappingNode, path: YamlPath) -> None:
+        if id(node) in self.merges_seen:
+            return
+        self.merges_seen.add(id(node))
+        own = {k.value for k, _ in node.value if isinstance(k, ScalarNode)}
+        for k, v in node.value:
+            if isinstance(k, ScalarNode) and k.value == "<<" and not k.style:
+                supplied: list[str] = []
+                for m in (v.value if v.__class__.__name__ == "SequenceNode" else [v]):
+                    if is_map(m):
+                        supplied.extend(kk.value for kk, _ in m.value
+                                        if isinstance(kk, ScalarNode) and kk.value not in own and kk.value != "<<"
+                                        and kk.value not in supplied)
+                self.sites.merges.append(MergeSite(k, node, supplied, path))
+
+    def get_map(self, node: Node | None, key: str, path: YamlPath) -> Node | None:
+        """`node[key]`, noting any `<<` in the mapping found there."""
+        value = get(node, key)
+        if is_map(value):
+            self.merge_keys(value, path)
+        return value
 
     # --- entities -----------------------------------------------------------------------------------
     def document(self) -> None:
@@ -175,180 +235,222 @@ class _Walker:
         if not is_map(body):
             return
         root = (kind,)
+        raw = self.body_raw
+        self.merge_keys(body, root if kind != "headless" else ())
         if kind == "pipeline":
-            self.pipeline(body, root)
+            self.pipeline(body, root, raw)
         elif kind == "template":
             ttype, spec = scalar(get(body, "type")), get(body, "spec")
             path = root + ("spec",)
+            sraw = raw + ("spec",)
             if ttype == "Stage":
-                self.stage(spec, path)
+                self.stage(spec, path, sraw)
             elif ttype == "Step":
-                self.step(spec, path)
+                self.step(spec, path, sraw)
             elif ttype == "StepGroup":
-                self.step_group(spec, path)
+                self.step_group(spec, path, sraw)
             elif ttype == "Pipeline":
-                self.pipeline(spec, path)
+                self.pipeline(spec, path, sraw)
         elif kind == "inputSet":
-            self.pipeline(get(body, "pipeline"), root + ("pipeline",), values_only=True)
+            self.pipeline(get(body, "pipeline"), root + ("pipeline",), raw + ("pipeline",), values_only=True)
         elif kind == "connector":
             self.connector(body)
         elif kind == "headless":
-            if get(body, "stages") is not None:
-                self.pipeline(body, ())
-            elif get(body, "stage") is not None:
-                self.stage(get(body, "stage"), ("stage",))
-            elif get(body, "stepGroup") is not None:
-                self.step_group(get(body, "stepGroup"), ("stepGroup",))
-            elif get(body, "step") is not None:
-                self.step(get(body, "step"), ("step",))
-            elif scalar(get(body, "type")) in STAGE_TYPES and get(body, "spec") is not None:
-                self.stage(body, ())
+            for key, method in (("stages", None), ("stage", self.stage), ("stepGroup", self.step_group),
+                                ("step", self.step)):
+                if get(body, key) is not None:
+                    if method is None:
+                        self.pipeline(body, (), ())
+                    else:
+                        method(get(body, key), (key,), (key,))
+                    break
+            else:
+                if scalar(get(body, "type")) in STAGE_TYPES and get(body, "spec") is not None:
+                    self.stage(body, (), ())
         # overlayInputSet: references only. trigger: `inputYaml` is a string of embedded YAML whose
         # positions are not positions in this file; it is deliberately not walked.
 
-    def pipeline(self, body: Node | None, path: YamlPath, values_only: bool = False) -> None:
+    def pipeline(self, body: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
         if not is_map(body):
             return
-        self.stage_items(get(body, "stages"), path + ("stages",), values_only)
+        self.merge_keys(body, path)
+        self.stage_items(get(body, "stages"), path + ("stages",), raw + ("stages",), values_only)
 
-    def stage_items(self, seq: Node | None, path: YamlPath, values_only: bool) -> None:
+    def stage_items(self, seq: Node | None, path: YamlPath, raw: RawPath, values_only: bool) -> None:
         for i, item in enumerate(items(seq)):
             if not is_map(item):
                 continue
             label = path[:-1] + (path[-1] + _label(item, i),)
+            self.merge_keys(item, label)
             for key, value in item.value:
                 if key.value == "stage":
-                    self.stage(value, label + ("stage",), values_only)
+                    self.stage(value, label + ("stage",), raw + (i, "stage"), values_only)
                 elif key.value == "parallel":
-                    self.stage_items(value, label + ("parallel",), values_only)
+                    self.stage_items(value, label + ("parallel",), raw + (i, "parallel"), values_only)
 
-    def stage(self, stage: Node | None, path: YamlPath, values_only: bool = False) -> None:
-        if not is_map(stage) or not self._first_visit(stage):
+    def stage(self, stage: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
+        if not is_map(stage) or not self._first_visit(stage, path):
             return
         template = get(stage, "template")
         if template is not None:  # a templated stage: only its templateInputs are ours
-            self.stage(get(template, "templateInputs"), path + ("template", "templateInputs"), True)
+            self.stage(get(template, "templateInputs"), path + ("template", "templateInputs"),
+                       raw + ("template", "templateInputs"), True)
             return
         stype = scalar(get(stage, "type"))
-        spec = get(stage, "spec")
+        spath, sraw = path + ("spec",), raw + ("spec",)
+        spec = self.get_map(stage, "spec", spath)
         if not is_map(spec):
             return
-        spath = path + ("spec",)
         owner = self.owner(stage)
         if stype in BUILD_STAGE_TYPES or (values_only and stype is None):
-            self.build_infrastructure(spec, spath, owner, values_only)
+            self.build_infrastructure(spec, spath, sraw, owner, values_only)
             if not values_only:
                 for i, dep in enumerate(items(get(spec, "serviceDependencies"))):
                     dpath = spath[:-1] + ("spec", "serviceDependencies" + _label(dep, i), "spec")
-                    self.image(get(dep, "spec"), None, dpath, owner)
-        execution = get(spec, "execution")
+                    self.image(get(dep, "spec"), None, dpath, sraw + ("serviceDependencies", i, "spec"), owner)
+        execution = self.get_map(spec, "execution", spath + ("execution",))
         for key in ("steps", "rollbackSteps"):
-            self.step_items(get(execution, key), spath + ("execution", key), values_only)
+            self.step_items(get(execution, key), spath + ("execution", key), sraw + ("execution", key), values_only)
 
-    def build_infrastructure(self, spec: Node, path: YamlPath, owner: str, values_only: bool) -> None:
+    def build_infrastructure(self, spec: Node, path: YamlPath, raw: RawPath, owner: str, values_only: bool) -> None:
         pair = get_pair(spec, "infrastructure")
         if pair:
             key, infra = pair
+            ipath, iraw = path + ("infrastructure",), raw + ("infrastructure",)
+            if is_map(infra):
+                self.merge_keys(infra, ipath)
             itype = scalar(get(infra, "type"))
-            ipath = path + ("infrastructure",)
             if itype == "KubernetesDirect" or (values_only and itype is None):
-                self.place("A", key, get(infra, "spec"), ipath, ("spec",), owner, values_only)
+                self.place("A", key, infra, ipath, iraw, ("spec",), owner, values_only)
             if itype == "VM" or (values_only and itype is None):
-                inner = get(infra, "spec")
+                inner = self.get_map(infra, "spec", ipath + ("spec",))
                 if scalar(get(inner, "type")) == "Pool" or (values_only and inner is not None):
-                    self.place("B", key, get(inner, "spec"), ipath, ("spec", "spec"), owner, values_only)
+                    self.place("B", key, inner, ipath, iraw, ("spec", "spec"), owner, values_only)
             # useFromStage, KubernetesHosted, expressions: no override exists, nothing to check.
         pair = get_pair(spec, "runtime")
         if pair:
             key, runtime = pair
+            rpath, rraw = path + ("runtime",), raw + ("runtime",)
+            if is_map(runtime):
+                self.merge_keys(runtime, rpath)
             rtype = scalar(get(runtime, "type"))
             if rtype == "Docker" or (values_only and rtype is None):
-                self.place("C", key, get(runtime, "spec"), path + ("runtime",), ("spec",), owner, values_only)
+                self.place("C", key, runtime, rpath, rraw, ("spec",), owner, values_only)
             elif rtype == "Cloud" and not values_only:
-                self.sites.cloud_stages.append(CloudStageSite(key, path + ("runtime",)))
+                self.sites.cloud_stages.append(CloudStageSite(key, rpath))
 
-    def step_items(self, seq: Node | None, path: YamlPath, values_only: bool) -> None:
+    def step_items(self, seq: Node | None, path: YamlPath, raw: RawPath, values_only: bool) -> None:
         for i, item in enumerate(items(seq)):
             if not is_map(item):
                 continue
             label = path[:-1] + (path[-1] + _label(item, i),)
+            self.merge_keys(item, label)
             for key, value in item.value:
                 if key.value == "step":
-                    self.step(value, label + ("step",), values_only)
+                    self.step(value, label + ("step",), raw + (i, "step"), values_only)
                 elif key.value == "stepGroup":
-                    self.step_group(value, label + ("stepGroup",), values_only)
+                    self.step_group(value, label + ("stepGroup",), raw + (i, "stepGroup"), values_only)
                 elif key.value == "parallel":
-                    self.step_items(value, label + ("parallel",), values_only)
+                    self.step_items(value, label + ("parallel",), raw + (i, "parallel"), values_only)
 
-    def step(self, step: Node | None, path: YamlPath, values_only: bool = False) -> None:
-        if not is_map(step) or not self._first_visit(step):
+    def step(self, step: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
+        if not is_map(step) or not self._first_visit(step, path):
             return
         template = get(step, "template")
         if template is not None:
-            self.step(get(template, "templateInputs"), path + ("template", "templateInputs"), True)
+            self.step(get(template, "templateInputs"), path + ("template", "templateInputs"),
+                      raw + ("template", "templateInputs"), True)
             return
         stype = scalar(get(step, "type"))
-        spec = get(step, "spec")
+        spec = self.get_map(step, "spec", path + ("spec",))
         owner = self.owner(step)
         if not values_only:
-            self.image(spec, stype, path + ("spec",), owner)
+            self.image(spec, stype, path + ("spec",), raw + ("spec",), owner)
         if stype in CONTAINER_STEP_TYPES or (values_only and stype is None):
             pair = get_pair(spec, "infrastructure")
             if pair:
                 key, infra = pair
+                ipath = path + ("spec", "infrastructure")
+                if is_map(infra):
+                    self.merge_keys(infra, ipath)
                 if scalar(get(infra, "type")) in STEP_INFRA_TYPES or values_only:
-                    ipath = path + ("spec", "infrastructure")
-                    self.place("G", key, get(infra, "spec"), ipath, ("spec",), owner, values_only)
+                    self.place("G", key, infra, ipath, raw + ("spec", "infrastructure"), ("spec",), owner,
+                               values_only)
 
-    def step_group(self, group: Node | None, path: YamlPath, values_only: bool = False) -> None:
-        if not is_map(group) or not self._first_visit(group):
+    def step_group(self, group: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
+        if not is_map(group) or not self._first_visit(group, path):
             return
         template = get(group, "template")
         if template is not None:
-            self.step_group(get(template, "templateInputs"), path + ("template", "templateInputs"), True)
+            self.step_group(get(template, "templateInputs"), path + ("template", "templateInputs"),
+                            raw + ("template", "templateInputs"), True)
             return
         owner = self.owner(group)
         pair = get_pair(group, "stepGroupInfra")
         if pair:
             key, infra = pair
+            gpath = path + ("stepGroupInfra",)
+            if is_map(infra):
+                self.merge_keys(infra, gpath)
             itype = scalar(get(infra, "type"))
             if itype in STEP_INFRA_TYPES or (values_only and itype is None):
                 place = "F" if itype == "ECSDirect" else "D"
-                self.place(place, key, get(infra, "spec"), path + ("stepGroupInfra",), ("spec",), owner,
-                           values_only)
+                self.place(place, key, infra, gpath, raw + ("stepGroupInfra",), ("spec",), owner, values_only)
         for key in ("steps", "rollbackSteps"):
-            self.step_items(get(group, key), path + (key,), values_only)
+            self.step_items(get(group, key), path + (key,), raw + (key,), values_only)
 
     # --- leaves -------------------------------------------------------------------------------------
-    def place(self, place: str, key: ScalarNode, holder: Node | None, key_path: YamlPath, holder_path: YamlPath,
-              owner: str, values_only: bool) -> None:
+    def place(self, place: str, key: ScalarNode, infra: Node, key_path: YamlPath, key_raw: RawPath,
+              holder_path: YamlPath, owner: str, values_only: bool) -> None:
+        """`infra` is the `infrastructure`/`runtime`/`stepGroupInfra` mapping (for B: its inner `spec`); the
+        holder of harnessImageConnectorRef is its `spec`."""
+        holder_pair = get_pair(infra, "spec")
+        holder = holder_pair[1] if holder_pair else None
         if holder is not None and not is_map(holder):
             return  # `spec: <+input>` and the like: unknown until run time
-        ref = None
         path = key_path + holder_path
+        holder_raw = key_raw + holder_path
+        ref = None
+        merged = None
+        if holder is not None:
+            self.merge_keys(holder, path)
         pair = get_pair(holder, IMAGE_CONNECTOR_KEY)
         if pair and isinstance(pair[1], ScalarNode) and not is_null(pair[1]):
             value = pair[1].value
+            raw = holder_raw + (IMAGE_CONNECTOR_KEY,)
             if not is_expression(value):
-                ref = RefSite(pair[1], value, path + (IMAGE_CONNECTOR_KEY,))
+                ref = RefSite(pair[1], value, path + (IMAGE_CONNECTOR_KEY,), raw)
                 self.sites.refs.append(ref)
             elif not values_only:
-                ref = RefSite(pair[1], value, path + (IMAGE_CONNECTOR_KEY,))  # set, at run time
+                ref = RefSite(pair[1], value, path + (IMAGE_CONNECTOR_KEY,), raw)  # set, at run time
+        elif pair is None and holder is not None:
+            merged = _merged_value(holder, IMAGE_CONNECTOR_KEY)
         if not values_only:
-            self.sites.infra.append(InfraSite(place, key, holder, ref, owner, key_path))
+            self.sites.infra.append(InfraSite(place, key, holder, ref, owner, key_path, holder_raw,
+                                              holder_pair[0] if holder_pair else None, merged))
 
-    def image(self, spec: Node | None, step_type: str | None, path: YamlPath, owner: str) -> None:
-        node = get(spec, "image")
-        if not isinstance(node, ScalarNode) or is_null(node) or not self._first_visit(node):
-            return  # absent, empty (the step's default image), a mapping (a scanner's target), an alias seen
+    def image(self, spec: Node | None, step_type: str | None, path: YamlPath, raw: RawPath, owner: str) -> None:
+        pair = get_pair(spec, "image")
+        if pair is None:
+            return
+        key, node = pair
+        if not isinstance(node, ScalarNode) or is_null(node):
+            return  # absent, empty (the step's default image), a mapping (a scanner's target)
         value = node.value.strip()
         if not value or is_expression(value):
             return
-        self.sites.images.append(ImageSite(node, node.value, step_type, path + ("image",), owner))
+        at = alias_span(self.doc.text, key, node)
+        self.sites.images.append(ImageSite(node, node.value, step_type, path + ("image",), owner,
+                                           raw + ("image",), at))
 
     def connector(self, body: MappingNode) -> None:
         spec_pair = get_pair(body, "spec")
         spec = spec_pair[1] if spec_pair else None
+        if is_map(spec):
+            self.merge_keys(spec, ("connector", "spec"))
+            auth = get(spec, "auth")
+            if is_map(auth):
+                self.merge_keys(auth, ("connector", "spec", "auth"))
         org, project = scalar(get(body, "orgIdentifier")), scalar(get(body, "projectIdentifier"))
         scope = "project" if project else "org" if org else "account"
         url = get(spec, "dockerRegistryUrl")
@@ -365,3 +467,37 @@ class _Walker:
             auth_type=scalar(get(get(spec, "auth"), "type")),
             delegate=get_pair(spec, "executeOnDelegate"),
         ))
+
+
+def _merged_value(mapping: MappingNode, key: str, seen: set | None = None) -> Node | None:
+    """The value a YAML 1.1 merge (`<<: *base`, `<<: [*a, *b]`) gives `key` in `mapping`, if any."""
+    seen = seen if seen is not None else set()
+    if id(mapping) in seen:
+        return None
+    seen.add(id(mapping))
+    for k, v in mapping.value:
+        if isinstance(k, ScalarNode) and k.value == "<<" and not k.style:
+            for m in (v.value if v.__class__.__name__ == "SequenceNode" else [v]):
+                found = get(m, key) if is_map(m) else None
+                if found is None and is_map(m):
+                    found = _merged_value(m, key, seen)
+                if found is not None:
+                    return found
+    return None
+
+
+def alias_span(text: str | None, key: ScalarNode, value: Node):
+    """For `key: *name` (a value written as an alias), the Span of the `*name` token; else the value node."""
+    if text is None or value.start_mark.index >= key.end_mark.index:
+        return value
+    from pipelint.yamltext import alias_token
+
+    span = alias_token(text, key)
+    if span is None:
+        return value
+    from pipelint.finding import Span
+
+    start, end = span
+    line = text.count("\n", 0, start) + 1
+    col = start - (text.rfind("\n", 0, start) + 1) + 1
+    return Span(start, end, line, col, line, col + end - start)

@@ -93,7 +93,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
                 ref = parse_image(img.value)
                 if ref is None:
                     continue
-                span = Span.of(img.node, src.text)
+                span = img.span(src.text)
                 registry, repository = ref.canonical_repository()
                 entry = inv.images.setdefault(str(ref), Image(str(ref), registry, repository, ref.tag, ref.digest))
                 entry.uses.append(ImageUse(src.path, span.line, span.column, _stage(img.yaml_path), img.owner))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelint import fixer, registries
+from pipelint import fixer, fixplan, registries
 from pipelint.engine import Engine, documents
-from pipelint.finding import Edit, Span
+from pipelint.finding import Edit, Fix, Span
 from pipelint.images import ImageRef, parse_image
 from pipelint.lockfile import Lockfile, key
 from pipelint.registry import Client, Options, RegistryError
@@ -24,7 +24,9 @@ class Site:
     path: str
     span: Span
     ref: ImageRef
-    intent: SetScalar | None = None
+    doc: int = 0
+    fix: Fix | None = None  # the pin, as a fix (fixplan.settle decides it like any other)
+    message: str = ""
 
 
 @dataclass
@@ -55,6 +57,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
             continue
         sites = []
         for hdoc in hdocs:
+            number = hdoc.doc.number
             for img in hdoc.sites.images:
                 ref = parse_image(img.value)
                 if ref is None or registries.retired_image_prefix(img.value.strip()):
@@ -66,7 +69,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                         result.skipped_untagged += 1
                         continue
                     ref = ImageRef(ref.registry, ref.path, "latest", None)
-                sites.append((Site(src.path, Span.of(img.node, src.text), ref), img.node))
+                sites.append((Site(src.path, img.span(src.text), ref, number), img))
         if sites:
             per_file.append((src, parsed, sites))
 
@@ -100,29 +103,37 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                     result.resolved += 1
 
     for src, parsed, sites in per_file:
-        intents, edits, done = [], [], []
-        for site, node in sites:
+        todo = []
+        for site, img in sites:
+            where = f"{site.path}:{site.span.line}:{site.span.column}"
             k = key(site.ref)
             if k in failures:
-                result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {failures[k]}")
+                result.errors.append(f"{where}: {failures[k]}")
                 continue
             new = f"{site.ref.name}:{site.ref.tag}@{digests[k]}"
             if new == str(site.ref):
                 continue  # --update found the same digest
-            intent = SetScalar(node, new)
+            intent = SetScalar(img.node, new, paths=(img.raw,))
             edit = edit_for(src.text, intent, src.newline)
             if edit is None:
-                result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {site.ref}: "
-                                     "a block scalar: pin it by hand")
+                result.errors.append(f"{where}: {site.ref}: a block scalar: pin it by hand")
                 continue
-            intents.append(intent)
-            edits.append(Edit(*edit))
-            done.append(site)
-        if not intents:
+            site.fix = Fix(f"pin {new}", (Edit(*edit),), intents=(intent,), doc=site.doc)
+            todo.append(site)
+        fixplan.settle(src, parsed, todo)  # shared anchors, and the trial on what the result reads as
+        done = []
+        for site in todo:
+            if site.fix is None or not site.fix.safe:
+                why = site.message.strip()[1:-1] or "not applicable"  # settle's note: " (why)"
+                result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {site.ref}: not pinned: {why}")
+            else:
+                done.append(site)
+        if not done:
             continue
         try:
-            new_src = fixer.rewrite(src, parsed, edits, intents)
-        except fixer.VerifyError as exc:
+            new_src = fixplan.rewrite(src, parsed, {e for s in done for e in s.fix.edits},
+                                      fixplan.changes_by_doc([s.fix for s in done]))
+        except fixplan.NotApplicable as exc:
             result.errors.append(f"{src.path}: not pinned, the file is left unchanged: {exc}")
             continue
         result.changed[src.path] = (src, new_src.text)
@@ -131,7 +142,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
     if write:
         for path, (src, text) in list(result.changed.items()):
             try:
-                fixer.write_atomic(path, src.encode(text))
+                fixer.write_if_unchanged(path, src.raw, src.encode(text))
             except OSError as exc:
                 result.errors.append(f"{path}: cannot write: {exc.strerror or exc}")
                 del result.changed[path]

@@ -151,4 +151,5 @@ class Rule:
             if edit is None:
                 return None
             edits.append(Edit(*edit))
-        return Fix(description, tuple(edits), safe=self.fix_safety != "unsafe", intents=tuple(intents))
+        return Fix(description, tuple(edits), safe=self.fix_safety != "unsafe", intents=tuple(intents),
+                   doc=hdoc.doc.number)

@@ -67,7 +67,10 @@ def under_harness_dir(path: str) -> bool:
 
 
 def detect_newline(text: str) -> str:
-    i = text.find("\n")
+    """The file's line end, for inserted lines: that of its first line (`\\r` alone too: YAML allows it)."""
+    i, r = text.find("\n"), text.find("\r")
+    if r != -1 and (i == -1 or r < i - 1):
+        return "\r"
     return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
 
 

@@ -1,4 +1,5 @@
 from pipelint.document import is_map
+from pipelint.harness import IMAGE_CONNECTOR_KEY as KEY
 from pipelint.rule import Option, Rule
 from pipelint.yamltext import InsertPair, SetScalar
 
@@ -78,11 +79,11 @@ class MissingImageConnector(Rule):
             if connector:
                 if is_map(site.holder):
                     intents = []
-                    existing = [v for k, v in site.holder.value if k.value == "harnessImageConnectorRef"]
+                    existing = [v for k, v in site.holder.value if k.value == KEY]
                     if existing:
-                        intents.append(SetScalar(existing[-1], connector))
+                        intents.append(SetScalar(existing[-1], connector, paths=(site.holder_raw + (KEY,),)))
                     else:
-                        intents.append(InsertPair(site.holder, "harnessImageConnectorRef", connector))
+                        intents.append(InsertPair(site.holder, KEY, connector, paths=(site.holder_raw,)))
                     fix = self.fix_from(doc, f"set harnessImageConnectorRef: {connector}", intents)
             else:
                 message += " (set [tool.pipelint.rules.CON001] image-connector to fix)"

@@ -35,6 +35,6 @@ class UntaggedImage(Rule):
         for img in doc.sites.images:
             ref = parse_image(img.value)
             if ref is not None and ref.tag is None and ref.digest is None:
-                yield self.finding(doc, img.node, f'image "{ref}" has no tag or digest (it means "latest"); '
+                yield self.finding(doc, img.at, f'image "{ref}" has no tag or digest (it means "latest"); '
                                    "`pipelint pin --allow-latest` pins today's latest",
                                    yaml_path=img.yaml_path, value=str(ref))

@@ -31,5 +31,5 @@ class LatestTag(Rule):
         for img in doc.sites.images:
             ref = parse_image(img.value)
             if ref is not None and ref.tag == "latest" and ref.digest is None:
-                yield self.finding(doc, img.node, f'image "{ref}" uses the "latest" tag; `pipelint pin` pins it to a digest',
+                yield self.finding(doc, img.at, f'image "{ref}" uses the "latest" tag; `pipelint pin` pins it to a digest',
                                    yaml_path=img.yaml_path, value=str(ref))

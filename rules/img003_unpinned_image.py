@@ -33,5 +33,5 @@ class UnpinnedImage(Rule):
         for img in doc.sites.images:
             ref = parse_image(img.value)
             if ref is not None and ref.digest is None:
-                yield self.finding(doc, img.node, f'image "{ref}" is not pinned to a digest; `pipelint pin` pins it',
+                yield self.finding(doc, img.at, f'image "{ref}" is not pinned to a digest; `pipelint pin` pins it',
                                    yaml_path=img.yaml_path, value=str(ref))

@@ -66,7 +66,7 @@ class DigestMismatch(Rule):
                 continue
             lock = self._lockfile()
             if lock is None:
-                yield self.finding(doc, img.node, f'image "{ref}" cannot be checked: {self._error}',
+                yield self.finding(doc, img.at, f'image "{ref}" cannot be checked: {self._error}',
                                    yaml_path=img.yaml_path, value=str(ref))
                 continue
             recorded = lock.get(ref)
@@ -77,4 +77,4 @@ class DigestMismatch(Rule):
                 message = f'image "{ref}" is pinned, but {name} does not record {key(ref)}'
             else:
                 message = f'image "{ref}" is pinned to another digest than {name} records for {key(ref)} ({recorded})'
-            yield self.finding(doc, img.node, message, yaml_path=img.yaml_path, value=str(ref))
+            yield self.finding(doc, img.at, message, yaml_path=img.yaml_path, value=str(ref))

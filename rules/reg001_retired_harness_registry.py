@@ -52,12 +52,13 @@ class RetiredHarnessRegistry(Rule):
         for c in doc.sites.connectors:
             if c.type != "DockerRegistry" or c.url is None or not registries.is_retired_url(c.url.value):
                 continue
-            intents = [SetScalar(c.url, target.url)]
+            spec = c.raw + ("spec",)
+            intents = [SetScalar(c.url, target.url, paths=(spec + ("dockerRegistryUrl",),))]
             if c.provider is not None:
                 if c.provider.value != target.provider:
-                    intents.append(SetScalar(c.provider, target.provider))
+                    intents.append(SetScalar(c.provider, target.provider, paths=(spec + ("providerType",),)))
             elif c.spec is not None:
-                intents.append(InsertPair(c.spec, "providerType", target.provider))
+                intents.append(InsertPair(c.spec, "providerType", target.provider, paths=(spec,)))
             yield self.finding(
                 doc, c.url,
                 f'connector "{c.identifier}" points at the retired Harness registry {registries.RETIRED} '
@@ -72,9 +73,9 @@ class RetiredHarnessRegistry(Rule):
             stripped = img.value.strip()
             new = target.image_prefix + stripped[cut:]
             yield self.finding(
-                doc, img.node,
+                doc, img.at,
                 f'image "{stripped}" is on the retired Harness registry {registries.RETIRED} '
                 f"({registries.EOL_NOTE})",
-                fix=self.fix_from(doc, f"pull {new}", [SetScalar(img.node, new)]),
+                fix=self.fix_from(doc, f"pull {new}", [SetScalar(img.node, new, paths=(img.raw,))]),
                 yaml_path=img.yaml_path, value=stripped,
             )

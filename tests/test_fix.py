@@ -109,7 +109,7 @@ def test_read_only_file_is_an_error_for_that_file_only(in_tmp):
     assert "ro/c.yaml:6:24: REG001 [*]" in result.stdout  # still reported: it was not fixed
 
 
-def test_a_fix_that_fails_verification_leaves_the_file_alone(in_tmp, monkeypatch):
+def test_a_fix_that_fails_verification_is_not_offered(in_tmp, monkeypatch):
     import pipelint.yamltext as yamltext
 
     real = yamltext.replace_scalar
@@ -120,12 +120,30 @@ def test_a_fix_that_fails_verification_leaves_the_file_alone(in_tmp, monkeypatch
 
     monkeypatch.setattr(yamltext, "replace_scalar", broken)
     (in_tmp / "c.yaml").write_bytes(CONNECTOR)
+    check = pipelint("check", "c.yaml", "--isolated")
+    assert "[*]" not in check.stdout
+    assert "(no automatic fix: the fixed text would not parse:" in check.stdout
+    result = pipelint("fix", "c.yaml", "--isolated")
+    assert result.exit_code == 1 and result.stderr == ""  # a finding left, no internal error
+    assert (in_tmp / "c.yaml").read_bytes() == CONNECTOR
+    assert "c.yaml:6:24: REG001" in result.stdout
+
+
+def test_a_fix_that_fails_at_write_time_leaves_the_file_alone(in_tmp, monkeypatch):
+    """Defence in depth: were check's trial ever wrong, fix verifies again and writes nothing."""
+    import pipelint.fixplan as fixplan
+    import pipelint.yamltext as yamltext
+
+    real = yamltext.replace_scalar
+    monkeypatch.setattr(fixplan, "settle", lambda src, docs, findings: None)
+    monkeypatch.setattr(yamltext, "replace_scalar",
+                        lambda text, node, value, verbatim=False: real(text, node, value, verbatim)[:2] + ("oops: x",))
+    (in_tmp / "c.yaml").write_bytes(CONNECTOR)
     result = pipelint("fix", "c.yaml", "--isolated")
     assert result.exit_code == 2
     assert (in_tmp / "c.yaml").read_bytes() == CONNECTOR
     assert result.stderr.startswith("pipelint: internal error: c.yaml: a fix was not applied, the file is "
-                                    "left unchanged: the fixed text does not parse:")
-    assert "c.yaml:6:24: REG001" in result.stdout
+                                    "left unchanged: the fixed text would not parse:")
 
 
 def test_quoting_follows_the_new_value(in_tmp):
