@@ -16,7 +16,7 @@ import os
 from pipelint import __version__
 
 DIRNAME = ".pipelint_cache"
-FORMAT = "4"  # bumped whenever what an entry holds changes
+FORMAT = "5"  # bumped whenever what an entry holds changes
 
 
 class Cache:

@@ -219,7 +219,7 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
         if doc is None or doc.root is None:
             continue
         index = doc.uses
-        intents, edits, changed, others = [], [], False, []
+        intents, changed, others = [], False, []
         for intent in fix.intents:
             target = intent.target()
             paths = index.paths(target)

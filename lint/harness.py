@@ -134,32 +134,19 @@ class CloudStageSite:
         self.yaml_path = yaml_path
 
 
-class MergeSite:
-    """A `<<` merge key in a Harness document: Harness reads it as an ordinary key, YAML 1.1 tools merge it."""
-
-    __slots__ = ("key", "mapping", "supplied", "yaml_path")
-
-    def __init__(self, key: ScalarNode, mapping: MappingNode, supplied: list[str], yaml_path: YamlPath):
-        self.key = key
-        self.mapping = mapping
-        self.supplied = supplied  # keys only the merge gives this mapping (what Harness does not see)
-        self.yaml_path = yaml_path
-
-
 class Sites:
     """Everything the walker found in one document, for the rules to read."""
 
-    __slots__ = ("infra", "refs", "images", "connectors", "cloud_stages", "merges")
+    __slots__ = ("infra", "refs", "images", "connectors", "cloud_stages")
 
     def __init__(self, infra: list[InfraSite] | None = None, refs: list[RefSite] | None = None,
                  images: list[ImageSite] | None = None, connectors: list[ConnectorSite] | None = None,
-                 cloud_stages: list[CloudStageSite] | None = None, merges: list[MergeSite] | None = None):
+                 cloud_stages: list[CloudStageSite] | None = None):
         self.infra = infra if infra is not None else []
         self.refs = refs if refs is not None else []
         self.images = images if images is not None else []
         self.connectors = connectors if connectors is not None else []
         self.cloud_stages = cloud_stages if cloud_stages is not None else []
-        self.merges = merges if merges is not None else []
 
 
 def sites(doc: Document) -> Sites:
@@ -181,7 +168,7 @@ def _label(item: Node, index: int) -> str:
 
 class _Walker:
     """Walks one document the way Harness reads it: `<<` is an ordinary key (see resolved.py), so what a merge
-    supplies is not looked at; each `<<` found on the way becomes a MergeSite. Stages, steps and step groups
+    supplies is not looked at (YML003 reports the merges). Stages, steps and step groups
     reached twice (an alias of a whole stage) are walked once; an image or an infrastructure `spec` reached
     through several aliases is a site at each use, with the raw path of that use (`raw`), so the fix
     planner can tell whether every use of a shared node is a site of the same fix."""
@@ -190,7 +177,6 @@ class _Walker:
         self.doc = doc
         self.sites = Sites()
         self.seen: set[int] = set()
-        self.merges_seen: set[int] = set()
         body = doc.body
         self.default_owner = scalar(get(body, "identifier")) or scalar(get(body, "name")) or "?"
         self.body_raw: RawPath = (doc.kind,) if doc.kind not in (None, "headless") else ()
@@ -199,35 +185,11 @@ class _Walker:
         """The identifier of a stage, step or step group (a template body: the template's)."""
         return scalar(get(node, "identifier")) or scalar(get(node, "name")) or self.default_owner
 
-    def _first_visit(self, node: Node, path: YamlPath) -> bool:
-        if is_map(node):
-            self.merge_keys(node, path)
+    def _first_visit(self, node: Node) -> bool:
         if id(node) in self.seen:
             return False
         self.seen.add(id(node))
         return True
-
-    def merge_keys(self, node: MappingNode, path: YamlPath) -> None:
-        if id(node) in self.merges_seen:
-            return
-        self.merges_seen.add(id(node))
-        own = {k.value for k, _ in node.value if isinstance(k, ScalarNode)}
-        for k, v in node.value:
-            if isinstance(k, ScalarNode) and k.value == "<<" and not k.style:
-                supplied: list[str] = []
-                for m in (v.value if v.__class__.__name__ == "SequenceNode" else [v]):
-                    if is_map(m):
-                        supplied.extend(kk.value for kk, _ in m.value
-                                        if isinstance(kk, ScalarNode) and kk.value not in own and kk.value != "<<"
-                                        and kk.value not in supplied)
-                self.sites.merges.append(MergeSite(k, node, supplied, path))
-
-    def get_map(self, node: Node | None, key: str, path: YamlPath) -> Node | None:
-        """`node[key]`, noting any `<<` in the mapping found there."""
-        value = get(node, key)
-        if is_map(value):
-            self.merge_keys(value, path)
-        return value
 
     # --- entities -----------------------------------------------------------------------------------
     def document(self) -> None:
@@ -236,7 +198,6 @@ class _Walker:
             return
         root = (kind,)
         raw = self.body_raw
-        self.merge_keys(body, root if kind != "headless" else ())
         if kind == "pipeline":
             self.pipeline(body, root, raw)
         elif kind == "template":
@@ -273,7 +234,6 @@ class _Walker:
     def pipeline(self, body: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
         if not is_map(body):
             return
-        self.merge_keys(body, path)
         self.stage_items(get(body, "stages"), path + ("stages",), raw + ("stages",), values_only)
 
     def stage_items(self, seq: Node | None, path: YamlPath, raw: RawPath, values_only: bool) -> None:
@@ -281,7 +241,6 @@ class _Walker:
             if not is_map(item):
                 continue
             label = path[:-1] + (path[-1] + _label(item, i),)
-            self.merge_keys(item, label)
             for key, value in item.value:
                 if key.value == "stage":
                     self.stage(value, label + ("stage",), raw + (i, "stage"), values_only)
@@ -289,7 +248,7 @@ class _Walker:
                     self.stage_items(value, label + ("parallel",), raw + (i, "parallel"), values_only)
 
     def stage(self, stage: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
-        if not is_map(stage) or not self._first_visit(stage, path):
+        if not is_map(stage) or not self._first_visit(stage):
             return
         template = get(stage, "template")
         if template is not None:  # a templated stage: only its templateInputs are ours
@@ -298,7 +257,7 @@ class _Walker:
             return
         stype = scalar(get(stage, "type"))
         spath, sraw = path + ("spec",), raw + ("spec",)
-        spec = self.get_map(stage, "spec", spath)
+        spec = get(stage, "spec")
         if not is_map(spec):
             return
         owner = self.owner(stage)
@@ -308,7 +267,7 @@ class _Walker:
                 for i, dep in enumerate(items(get(spec, "serviceDependencies"))):
                     dpath = spath[:-1] + ("spec", "serviceDependencies" + _label(dep, i), "spec")
                     self.image(get(dep, "spec"), None, dpath, sraw + ("serviceDependencies", i, "spec"), owner)
-        execution = self.get_map(spec, "execution", spath + ("execution",))
+        execution = get(spec, "execution")
         for key in ("steps", "rollbackSteps"):
             self.step_items(get(execution, key), spath + ("execution", key), sraw + ("execution", key), values_only)
 
@@ -317,13 +276,11 @@ class _Walker:
         if pair:
             key, infra = pair
             ipath, iraw = path + ("infrastructure",), raw + ("infrastructure",)
-            if is_map(infra):
-                self.merge_keys(infra, ipath)
             itype = scalar(get(infra, "type"))
             if itype == "KubernetesDirect" or (values_only and itype is None):
                 self.place("A", key, infra, ipath, iraw, ("spec",), owner, values_only)
             if itype == "VM" or (values_only and itype is None):
-                inner = self.get_map(infra, "spec", ipath + ("spec",))
+                inner = get(infra, "spec")
                 if scalar(get(inner, "type")) == "Pool" or (values_only and inner is not None):
                     self.place("B", key, inner, ipath, iraw, ("spec", "spec"), owner, values_only)
             # useFromStage, KubernetesHosted, expressions: no override exists, nothing to check.
@@ -331,8 +288,6 @@ class _Walker:
         if pair:
             key, runtime = pair
             rpath, rraw = path + ("runtime",), raw + ("runtime",)
-            if is_map(runtime):
-                self.merge_keys(runtime, rpath)
             rtype = scalar(get(runtime, "type"))
             if rtype == "Docker" or (values_only and rtype is None):
                 self.place("C", key, runtime, rpath, rraw, ("spec",), owner, values_only)
@@ -344,7 +299,6 @@ class _Walker:
             if not is_map(item):
                 continue
             label = path[:-1] + (path[-1] + _label(item, i),)
-            self.merge_keys(item, label)
             for key, value in item.value:
                 if key.value == "step":
                     self.step(value, label + ("step",), raw + (i, "step"), values_only)
@@ -354,7 +308,7 @@ class _Walker:
                     self.step_items(value, label + ("parallel",), raw + (i, "parallel"), values_only)
 
     def step(self, step: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
-        if not is_map(step) or not self._first_visit(step, path):
+        if not is_map(step) or not self._first_visit(step):
             return
         template = get(step, "template")
         if template is not None:
@@ -362,7 +316,7 @@ class _Walker:
                       raw + ("template", "templateInputs"), True)
             return
         stype = scalar(get(step, "type"))
-        spec = self.get_map(step, "spec", path + ("spec",))
+        spec = get(step, "spec")
         owner = self.owner(step)
         if not values_only:
             self.image(spec, stype, path + ("spec",), raw + ("spec",), owner)
@@ -371,14 +325,12 @@ class _Walker:
             if pair:
                 key, infra = pair
                 ipath = path + ("spec", "infrastructure")
-                if is_map(infra):
-                    self.merge_keys(infra, ipath)
                 if scalar(get(infra, "type")) in STEP_INFRA_TYPES or values_only:
                     self.place("G", key, infra, ipath, raw + ("spec", "infrastructure"), ("spec",), owner,
                                values_only)
 
     def step_group(self, group: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
-        if not is_map(group) or not self._first_visit(group, path):
+        if not is_map(group) or not self._first_visit(group):
             return
         template = get(group, "template")
         if template is not None:
@@ -390,8 +342,6 @@ class _Walker:
         if pair:
             key, infra = pair
             gpath = path + ("stepGroupInfra",)
-            if is_map(infra):
-                self.merge_keys(infra, gpath)
             itype = scalar(get(infra, "type"))
             if itype in STEP_INFRA_TYPES or (values_only and itype is None):
                 place = "F" if itype == "ECSDirect" else "D"
@@ -412,8 +362,6 @@ class _Walker:
         holder_raw = key_raw + holder_path
         ref = None
         merged = None
-        if holder is not None:
-            self.merge_keys(holder, path)
         pair = get_pair(holder, IMAGE_CONNECTOR_KEY)
         if pair and isinstance(pair[1], ScalarNode) and not is_null(pair[1]):
             value = pair[1].value
@@ -446,11 +394,6 @@ class _Walker:
     def connector(self, body: MappingNode) -> None:
         spec_pair = get_pair(body, "spec")
         spec = spec_pair[1] if spec_pair else None
-        if is_map(spec):
-            self.merge_keys(spec, ("connector", "spec"))
-            auth = get(spec, "auth")
-            if is_map(auth):
-                self.merge_keys(auth, ("connector", "spec", "auth"))
         org, project = scalar(get(body, "orgIdentifier")), scalar(get(body, "projectIdentifier"))
         scope = "project" if project else "org" if org else "account"
         url = get(spec, "dockerRegistryUrl")
@@ -501,3 +444,38 @@ def alias_span(text: str | None, key: ScalarNode, value: Node):
     line = text.count("\n", 0, start) + 1
     col = start - (text.rfind("\n", 0, start) + 1) + 1
     return Span(start, end, line, col, line, col + end - start)
+
+
+def labeled_mappings(doc: Document):
+    """(mapping, yaml path) for every mapping of a document once (aliases visited once), the path named as
+    findings name places (`pipeline.stages[build].stage...`)."""
+    if doc.root is None:
+        return
+    seen: set[int] = set()
+    stack = [(doc.root, ())]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen or isinstance(node, ScalarNode):
+            continue
+        seen.add(id(node))
+        if is_map(node):
+            yield node, path
+            for k, v in reversed(node.value):
+                if not isinstance(v, ScalarNode):
+                    stack.append((v, path + (k.value if isinstance(k, ScalarNode) else "?",)))
+        else:
+            for i, item in reversed(list(enumerate(node.value))):
+                last = path[-1] if path else ""
+                stack.append((item, path[:-1] + (last + _label(item, i),)))
+
+
+def merge_supplies(mapping: MappingNode, merge_value: Node) -> list[str]:
+    """The keys a `<<: value` merge gives `mapping` that it does not have itself."""
+    own = {k.value for k, _ in mapping.value if isinstance(k, ScalarNode)}
+    out: list[str] = []
+    for m in (merge_value.value if merge_value.__class__.__name__ == "SequenceNode" else [merge_value]):
+        if is_map(m):
+            for k, _ in m.value:
+                if isinstance(k, ScalarNode) and k.value not in own and k.value not in out and k.value != "<<":
+                    out.append(k.value)
+    return out

@@ -142,7 +142,7 @@ class Rule:
         return Finding(self.code, self.name, self.effective_severity, message, hdoc.path, span, fix,
                        hdoc.doc.path_prefix + tuple(yaml_path), value)
 
-    def fix_from(self, hdoc: HarnessDoc, description: str, intents: list) -> Fix | None:
+    def fix_from(self, hdoc: HarnessDoc, description: str, intents: list, safe: bool | None = None) -> Fix | None:
         """A fix carrying out `intents` (yamltext.SetScalar / InsertPair) as text edits; None when one of
         them has no safe text edit (a block scalar to replace, keys sharing a line...)."""
         edits = []
@@ -151,5 +151,7 @@ class Rule:
             if edit is None:
                 return None
             edits.append(Edit(*edit))
-        return Fix(description, tuple(edits), safe=self.fix_safety != "unsafe", intents=tuple(intents),
+        if safe is None:
+            safe = self.fix_safety != "unsafe"
+        return Fix(description, tuple(edits), safe=safe, intents=tuple(intents),
                    doc=hdoc.doc.number)

@@ -19,9 +19,10 @@ _OTHER_BOMS = (
     (b"\xfe\xff", "UTF-16"),
 )
 
-# A top-level Harness root key at the start of a line: the cheap test made before any parse.
+# A top-level Harness root key at the start of a line (or after the `{` of a JSON-style file): the cheap
+# test made before any parse.
 ROOT_KEY_LINE = re.compile(
-    r"^(?:---[ \t]*\n)?[\"']?(?:pipeline|template|inputSet|overlayInputSet|trigger|connector)[\"']?[ \t]*:",
+    r"^(?:---[ \t]*\n)?(?:\{[ \t\r\n]*)?[\"']?(?:pipeline|template|inputSet|overlayInputSet|trigger|connector)[\"']?[ \t]*:",
     re.MULTILINE,
 )
 ROOT_KEY_LINE_BYTES = re.compile(ROOT_KEY_LINE.pattern.encode(), re.MULTILINE)

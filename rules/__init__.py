@@ -13,10 +13,12 @@ from pipelint.rules.reg003_anonymous_docker_hub import AnonymousDockerHub
 from pipelint.rules.reg004_image_connector_through_delegate import ImageConnectorThroughDelegate
 from pipelint.rules.yml001_invalid_yaml import InvalidYaml
 from pipelint.rules.yml002_duplicate_key import DuplicateKey
+from pipelint.rules.yml003_merge_key import MergeKey
 
 RULES = (
     InvalidYaml,
     DuplicateKey,
+    MergeKey,
     RetiredHarnessRegistry,
     RegistryProviderMismatch,
     AnonymousDockerHub,

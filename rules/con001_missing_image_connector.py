@@ -58,6 +58,14 @@ class MissingImageConnector(Rule):
     Safe, when the option `image-connector` names the connector to use (`account.<id>`): inserts
     `harnessImageConnectorRef: <image-connector>` into the right mapping, indented like its siblings.
     Without the option there is no fix; the message says how to set it.
+    Shared infrastructure (`spec: &k8s {...}` used as `spec: *k8s` elsewhere): when every use is a build
+    stage or step group this rule reports, the key is inserted once at the anchor (one fix per site); when the
+    anchored mapping is also read where the key does not belong (a Deployment stage's infrastructure, a
+    variable), the safe fix turns the site's `*k8s` into a flow-mapping copy with the key added, leaving the
+    anchor and its other uses as they were; where the site holds the anchor itself, the fix is unsafe and
+    names the other places it would change. A `harnessImageConnectorRef` that only a `<<` merge supplies is
+    not seen by Harness (see YML003): the rule fires, and offers no fix, which would be right under one
+    reading only.
     """
 
     code = "CON001"
@@ -76,7 +84,10 @@ class MissingImageConnector(Rule):
             what = _WHAT[site.place].format(owner=f'"{site.owner}"')
             message = f"{what} has no harnessImageConnectorRef: Harness images are pulled through account.harnessImage"
             fix = None
-            if connector:
+            if site.merged is not None:  # right under one reading only: no fix
+                message += (" (a `<<` merge supplies one, which Harness does not read, see YML003; no automatic "
+                            "fix: a key written here would override the merged one for YAML 1.1 readers)")
+            elif connector:
                 if is_map(site.holder):
                     intents = []
                     existing = [v for k, v in site.holder.value if k.value == KEY]

@@ -27,7 +27,9 @@ class RetiredHarnessRegistry(Rule):
     ```
 
     ## Fix
-    Safe. The connector URL becomes the target registry's URL and `providerType` is set to match (inserted
+    Safe for an anonymous connector; unsafe (`--unsafe-fixes`) for one that authenticates
+    (`auth.type: UsernamePassword`), whose credentials were meant for the old registry and must be updated
+    with the move. The connector URL becomes the target registry's URL and `providerType` is set to match (inserted
     into `spec` when absent); in an image the `app.harness.io/registry/` prefix becomes the target's image
     prefix, keeping the tag and digest. The target is the option `target`: `dockerhub` (the default, as the
     Harness end-of-life notice recommends: `https://registry.hub.docker.com`, DockerHub), `gar`
@@ -35,8 +37,13 @@ class RetiredHarnessRegistry(Rule):
     (`https://public.ecr.aws/harness`), or a URL of your own mirror (`providerType: Other`, images
     `<host/path>/harness/...`); `--target` overrides it for one run. Image names must not change when
     mirroring Harness images, so only the registry prefix is rewritten.
-    Anchored values are edited once at the anchor, so every alias follows. `trigger.inputYaml` is a string of
-    embedded YAML and is not checked.
+    Shared values (anchors and aliases): when every use of an anchored value is a site of this fix, the anchor is
+    edited once and every use follows (one fix per site); when the anchor is also read where the change does
+    not belong, the safe fix rewrites only the site's `*alias` into the new value, and where the site is the
+    anchor itself the fix is unsafe (`--unsafe-fixes` edits the anchor, and its message names the other
+    places that change). Every fix is checked on the data both YAML readings give (`<<` literal, as Harness
+    reads it, and merged) before it is offered.
+    `trigger.inputYaml` is a string of embedded YAML and is not checked.
     """
 
     code = "REG001"
@@ -59,11 +66,16 @@ class RetiredHarnessRegistry(Rule):
                     intents.append(SetScalar(c.provider, target.provider, paths=(spec + ("providerType",),)))
             elif c.spec is not None:
                 intents.append(InsertPair(c.spec, "providerType", target.provider, paths=(spec,)))
+            message = (f'connector "{c.identifier}" points at the retired Harness registry {registries.RETIRED} '
+                       f"({registries.EOL_NOTE})")
+            authenticated = c.auth_type not in (None, "Anonymous")
+            if authenticated:  # the credentials were for the old registry
+                message += f"; its {c.auth_type} credentials are for that registry: update them when moving it"
             yield self.finding(
-                doc, c.url,
-                f'connector "{c.identifier}" points at the retired Harness registry {registries.RETIRED} '
-                f"({registries.EOL_NOTE})",
-                fix=self.fix_from(doc, f"set dockerRegistryUrl to {target.url}", intents),
+                doc, c.url, message,
+                fix=self.fix_from(doc, f"set dockerRegistryUrl to {target.url}"
+                                  + (" (the credentials stay: update them)" if authenticated else ""),
+                                  intents, safe=not authenticated),
                 yaml_path=c.yaml_path + ("spec", "dockerRegistryUrl"), value=c.url.value,
             )
         for img in doc.sites.images:

@@ -28,6 +28,7 @@ class RegistryProviderMismatch(Rule):
 
     ## Fix
     Safe: `providerType` is set to the expected value.
+    Anchored values follow the shared-value policy of `pipelint rule REG001`.
     """
 
     code = "REG002"

@@ -31,6 +31,7 @@ class ImageConnectorThroughDelegate(Rule):
     Unsafe: sets `executeOnDelegate: false` (inserting it into `spec` when absent). It changes how every
     pull through that connector connects, including those of builds on your own infrastructure, so it is
     applied only with `--unsafe-fixes`.
+    Anchored values follow the shared-value policy of `pipelint rule REG001`.
     """
 
     code = "REG004"
