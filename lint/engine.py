@@ -25,7 +25,7 @@ STDIN = "-"
 class FileReport:
     """What checking one file produced."""
 
-    __slots__ = ("source", "docs", "parsed", "findings", "suppressions", "harness")
+    __slots__ = ("source", "docs", "parsed", "findings", "suppressions", "harness", "trial")
 
     def __init__(self, source: sourcelib.Source, docs: list[HarnessDoc] | None = None, parsed: list | None = None,
                  findings: list[Finding] | None = None, suppressions: suppression.Suppressions | None = None,
@@ -36,6 +36,7 @@ class FileReport:
         self.findings = findings if findings is not None else []
         self.suppressions = suppressions if suppressions is not None else suppression.Suppressions()
         self.harness = harness  # did the file hold anything pipelint checks
+        self.trial = None  # (edits, new Source): the file's safe fixes applied and verified (fixplan.settle)
 
 
 class RunResult:
@@ -133,6 +134,7 @@ class Engine:
         slim = sourcelib.Source(src.path, src.text if keep_text else None, src.bom, src.newline, src.error,
                                 src.error_line, src.error_column)
         report.source = slim
+        report.trial = None
         # connector files keep their nodes: cross-file rules fix them (they are small)
         report.parsed = report.parsed if keep_text else []
         report.docs = [_light(d, slim) for d in docs]
@@ -154,7 +156,7 @@ class Engine:
             for hdoc in report.docs:
                 for rule in self.doc_rules:
                     report.findings.extend(rule.check(hdoc))
-            fixplan.settle(src, report.parsed, report.findings)  # offer only fixes that apply as intended
+            report.trial = fixplan.settle(src, report.parsed, report.findings)  # only fixes that apply
         except RecursionError:  # nesting within the parser's limit can still be too deep for a walker
             report.parsed, report.docs, report.findings = [], [], []
             error = document.ParseError("document is nested too deeply to check", 1, 1)

@@ -48,9 +48,12 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             chosen_findings = [f for f in findings if id(f.fix) in ids]
             report = result.reports[path]
             src = report.source
+            edits = frozenset(e for x in chosen for e in x.edits)
             try:
-                new_src = fixplan.rewrite(src, report.parsed, {e for x in chosen for e in x.edits},
-                                          fixplan.changes_by_doc(chosen))
+                if report.trial is not None and report.trial[0] == edits:
+                    new_src = report.trial[1]  # check tried exactly these edits, and they passed
+                else:
+                    new_src = fixplan.rewrite(src, report.parsed, edits, fixplan.changes_by_doc(chosen))
             except fixplan.NotApplicable as exc:
                 # settle() tried these very fixes: reaching here is a bug, reported as one
                 internal.append(f"{path}: a fix was not applied, the file is left unchanged: {exc}")

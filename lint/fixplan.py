@@ -114,16 +114,18 @@ class _Trial:
     def __init__(self, src: sourcelib.Source, docs: list):
         self.src = src
         self.docs = docs
-        self.cache: dict = {}
         self.trials = 0
+        self.passed: tuple | None = None  # (edits, new Source) of the last set that passed
 
     def run(self, fixes: list) -> str | None:
         """None when these fixes together read exactly as intended, else why not."""
         self.trials += 1
+        edits = frozenset(e for f in fixes for e in f.edits)
         try:
-            rewrite(self.src, self.docs, {e for f in fixes for e in f.edits}, changes_by_doc(fixes), self.cache)
+            new_src = rewrite(self.src, self.docs, edits, changes_by_doc(fixes))
         except NotApplicable as exc:
             return str(exc)
+        self.passed = (edits, new_src)
         return None
 
     def failing(self, fixes: list) -> dict[int, str]:
@@ -143,8 +145,7 @@ class _Trial:
         return out
 
 
-def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, list], cache: dict | None = None
-            ) -> sourcelib.Source:
+def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, list]) -> sourcelib.Source:
     """`src` with `edits` applied, verified to read as its old documents with exactly `changes`; raises
     NotApplicable."""
     new_text = apply_edits(src.text, edits)
@@ -159,7 +160,7 @@ def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, lis
     try:
         for number in old:
             resolved.verify_document(old[number], new[number], changes.get(number, []), number,
-                                     cache if cache is not None else {})
+                                     (src.text, new_text))
     except resolved.Mismatch as exc:
         raise NotApplicable(str(exc)) from None
     except resolved.TooLarge as exc:
@@ -167,28 +168,34 @@ def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, lis
     return new_src
 
 
-def settle(src: sourcelib.Source, docs: list, findings: list) -> None:
+def settle(src: sourcelib.Source, docs: list, findings: list):
     """Decide the fixes of one file's findings (see the module docstring): rewrite shared-node fixes,
     then keep only those that pass the trial. A finding whose fix does not apply keeps no fix, and its
-    message says why."""
+    message says why. Returns (edits, new Source) of the first set of safe fixes when it passed whole: what
+    `fix` writes in its first pass, already verified."""
     with_fix = [f for f in findings if f.fix is not None]
     if not with_fix or src.text is None:
-        return
-    by_number = {d.number: d for d in docs}
-    _share(src, by_number, with_fix)
+        return None
+    if resolved.has_alias(src.text):  # no `*alias` in the text: nothing is shared
+        _share(src, {d.number: d for d in docs}, with_fix)
     live = [f for f in with_fix if f.fix is not None]
     trial = _Trial(src, docs)
+    first = None
     for safe in (True, False):
-        group = [f for f in live if f.fix is not None and f.fix.safe is safe]
-        pending = group
+        pending = [f for f in live if f.fix is not None and f.fix.safe is safe]
         while pending and trial.trials < MAX_TRIALS:
             chosen, pending = _choose_findings(pending)
             bad = trial.failing([f.fix for f in chosen])
+            if safe and first is None and not bad:
+                first = trial.passed
             for f in chosen:
                 if id(f.fix) in bad:
                     _refuse(f, bad[id(f.fix)])
         for f in pending:
             _refuse(f, "not verified (too many fixes overlap here; run fix again)")
+    return first
+
+
 
 
 def _choose_findings(findings: list) -> tuple[list, list]:
@@ -219,9 +226,15 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
         if doc is None or doc.root is None:
             continue
         index = doc.uses
+        if not index.multi:
+            continue  # no node of this document is used twice
         intents, changed, others = [], False, []
+        shared = index.shared_nodes()
         for intent in fix.intents:
             target = intent.target()
+            if id(target) not in shared:
+                intents.append(intent)
+                continue
             paths = index.paths(target)
             if paths is not None and set(paths) <= intended[sig(fix, intent)]:
                 intents.append(intent)

@@ -168,16 +168,16 @@ def _follows_property(text: str, index: int) -> bool:
 
 
 def line_start(text: str, index: int) -> int:
-    return max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    nl = text.rfind("\n", 0, index)
+    return max(nl, text.rfind("\r", nl + 1, index)) + 1  # a bare CR ends a line too (looked for after nl)
 
 
 def next_line_start(text: str, index: int) -> int | None:
     """Index of the start of the line after the one `index` is on (any of \\n, \\r\\n, \\r ends a line)."""
-    n, r = text.find("\n", index), text.find("\r", index)
-    if n == -1 and r == -1:
-        return None
-    if r == -1 or (n != -1 and n < r):
-        return n + 1
+    n = text.find("\n", index)
+    r = text.find("\r", index, n if n != -1 else len(text))  # only a CR before that LF matters
+    if r == -1:
+        return None if n == -1 else n + 1
     return r + 2 if text.startswith("\r\n", r) else r + 1
 
 
