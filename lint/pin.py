@@ -143,6 +143,10 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
         for path, (src, text) in list(result.changed.items()):
             try:
                 fixer.write_if_unchanged(path, src.raw, src.encode(text))
+            except fixer.ChangedMeanwhile:
+                result.errors.append(f"{path} changed while fixing; run again")
+                del result.changed[path]
+                result.pinned = [s for s in result.pinned if s.path != path]
             except OSError as exc:
                 result.errors.append(f"{path}: cannot write: {exc.strerror or exc}")
                 del result.changed[path]

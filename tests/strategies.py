@@ -55,21 +55,31 @@ full_line_comment = st.sampled_from([None, "# a comment", "# 😀 astral comment
 
 
 @st.composite
-def infra_spec(draw, w: Writer, col: int, anchor_ns: bool):
-    """An infrastructure `spec:` block at column `col`; returns its model before and after the fix."""
+def infra_spec(draw, w: Writer, col: int, anchor_ns: bool, anchor_spec: bool = False):
+    """An infrastructure `spec:` block at column `col`; returns its model before and after the fix (and,
+    when `anchor_spec`, the spec mapping carries the anchor `&k8s`)."""
     unit = w.unit
     model = {"connectorRef": "account.k8s", "namespace": "ci"}
     flow = draw(st.integers(0, 5)) == 0
     if flow:
-        w.add(col, "spec: {connectorRef: account.k8s, namespace: ci}" + draw(comment))
+        if draw(st.booleans()):
+            w.add(col, "spec: {connectorRef: account.k8s, namespace: ci, harnessImageConnectorRef}" + draw(comment))
+        else:
+            w.add(col, "spec: {connectorRef: account.k8s, namespace: ci}" + draw(comment))
         after = dict(model, harnessImageConnectorRef=MIRROR)
+        if "harnessImageConnectorRef}" in w.lines[-1]:
+            model = dict(model, harnessImageConnectorRef=None)
         return model, after
-    w.add(col, "spec:")
+    w.add(col, "spec: &k8s" if anchor_spec else "spec:")
     inner = col + unit
-    w.add(inner, "connectorRef: account.k8s" + draw(comment))
+    if draw(st.integers(0, 5)) == 0:  # an explicit key
+        w.add(inner, "? connectorRef")
+        w.add(inner, ": account.k8s" + draw(comment))
+    else:
+        w.add(inner, "connectorRef: account.k8s" + draw(comment))
     w.add(inner, ("namespace: &ns ci" if anchor_ns else "namespace: ci") + draw(comment))
     last = draw(st.sampled_from(["none", "plain", "nested", "block", "block_keep", "folded_strip", "flow",
-                                 "alias", "comment_after"]))
+                                 "alias", "comment_after", "empty_ref", "block_spaces"]))
     if last == "plain":
         w.add(inner, "os: Linux")
         model["os"] = "Linux"
@@ -98,6 +108,15 @@ def infra_spec(draw, w: Writer, col: int, anchor_ns: bool):
     elif last == "alias" and anchor_ns:
         w.add(inner, "namespaceCopy: *ns")
         model["namespaceCopy"] = "ci"
+    elif last == "empty_ref":  # an empty override: replaced in place
+        w.add(inner, "harnessImageConnectorRef:" + draw(st.sampled_from(["", " ~", " null", " !!null", " &e"]))
+              + draw(comment))
+        model["harnessImageConnectorRef"] = None
+    elif last == "block_spaces":  # a line of spaces deeper than the block's indentation is content
+        w.add(inner, "script: |")
+        w.add(inner + unit, "echo a")
+        w.lines.append(" " * (inner + unit + 2))
+        model["script"] = "echo a\n  \n"
     elif last == "comment_after":
         w.add(inner, "os: Linux  # trailing")
         w.add(inner, "# a comment after the last item")
@@ -158,27 +177,71 @@ def pipeline_doc(draw, unit: int, indent_seq: bool, number: int):
     name_style = draw(st.sampled_from(["", '"', "'"]))
     w.add(unit, f"name: {quote(name, name_style)}")
     w.add(unit, f"identifier: p{number}")
-    w.add(unit, "stages:")
     seq_col = unit * 2 if indent_seq else unit
+    extra_before: dict = {}
+    # a pipeline variable whose value is an anchored mapping (`&base`), used below through aliases or merges
+    base_kind = draw(st.sampled_from([None, None, "plain", "with_ref"]))
+    base = None
+    if base_kind:
+        base = {"connectorRef": "account.k8s", "namespace": "shared"}
+        if base_kind == "with_ref":
+            base["harnessImageConnectorRef"] = "account.other"
+        w.add(unit, "variables:")
+        w.add(seq_col, "- name: base")
+        w.add(seq_col + 2, "type: String")
+        w.add(seq_col + 2, "value: &base")
+        for k, v in base.items():
+            w.add(seq_col + 2 + unit, f"{k}: {v}")
+        extra_before["variables"] = [{"name": "base", "type": "String", "value": base}]
+    w.add(unit, "stages:")
     stages_before, stages_after = [], []
     anchors: dict = {}
     steps_n = 0
+    shared_spec = None  # (before, after) of stage 0's spec when it is anchored as &k8s
     for s in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["k8s", "k8s", "cloud", "vm"] + (["deploy", "alias"] if shared_spec else [])
+                                    + (["alias_base", "merge_base"] if base else [])))
         w.add(seq_col, "- stage:")
         body = seq_col + 2 + unit
         w.add(body, f"name: stage {s}")
         w.add(body, f"identifier: s{s}")
-        w.add(body, "type: CI")
+        w.add(body, "type: " + ("Deployment" if kind == "deploy" else "CI"))
         w.add(body, "spec:")
         spec_col = body + unit
-        kind = draw(st.sampled_from(["k8s", "k8s", "cloud", "vm"]))
-        stage_before: dict = {"name": f"stage {s}", "identifier": f"s{s}", "type": "CI"}
+        stage_before: dict = {"name": f"stage {s}", "identifier": f"s{s}",
+                              "type": "Deployment" if kind == "deploy" else "CI"}
         spec_before: dict = {}
         spec_after: dict = {}
-        if kind == "k8s":
+        if kind in ("deploy", "alias"):  # stage 0's anchored spec again: the fix edits the anchor, so here too
             w.add(spec_col, "infrastructure:")
             w.add(spec_col + unit, "type: KubernetesDirect")
-            sb, sa = draw(infra_spec(w, spec_col + unit, anchor_ns=s == 0))
+            w.add(spec_col + unit, "spec: *k8s")
+            spec_before["infrastructure"] = {"type": "KubernetesDirect", "spec": shared_spec[0]}
+            spec_after["infrastructure"] = {"type": "KubernetesDirect", "spec": shared_spec[1]}
+        elif kind == "alias_base":  # the variable's mapping: the site's alias becomes a copy with the key
+            w.add(spec_col, "infrastructure:")
+            w.add(spec_col + unit, "type: KubernetesDirect")
+            w.add(spec_col + unit, "spec: *base")
+            after = base if "harnessImageConnectorRef" in base else dict(base, harnessImageConnectorRef=MIRROR)
+            spec_before["infrastructure"] = {"type": "KubernetesDirect", "spec": base}
+            spec_after["infrastructure"] = {"type": "KubernetesDirect", "spec": after}
+        elif kind == "merge_base":  # Harness does not merge: the key is missing; a fix only where base lacks it
+            w.add(spec_col, "infrastructure:")
+            w.add(spec_col + unit, "type: KubernetesDirect")
+            w.add(spec_col + unit, "spec:")
+            w.add(spec_col + 2 * unit, "<<: *base")
+            w.add(spec_col + 2 * unit, "namespace: merged")
+            before = {"<<": base, "namespace": "merged"}
+            after = before if "harnessImageConnectorRef" in base else dict(before, harnessImageConnectorRef=MIRROR)
+            spec_before["infrastructure"] = {"type": "KubernetesDirect", "spec": before}
+            spec_after["infrastructure"] = {"type": "KubernetesDirect", "spec": after}
+        elif kind == "k8s":
+            w.add(spec_col, "infrastructure:")
+            w.add(spec_col + unit, "type: KubernetesDirect")
+            anchor = s == 0 and draw(st.booleans())
+            sb, sa = draw(infra_spec(w, spec_col + unit, anchor_ns=s == 0, anchor_spec=anchor))
+            if anchor and "&k8s" in "".join(w.lines):
+                shared_spec = (sb, sa)
             spec_before["infrastructure"] = {"type": "KubernetesDirect", "spec": sb}
             spec_after["infrastructure"] = {"type": "KubernetesDirect", "spec": sa}
         elif kind == "vm":
@@ -213,9 +276,38 @@ def pipeline_doc(draw, unit: int, indent_seq: bool, number: int):
         stages_before.append({"stage": dict(stage_before, spec=spec_before)})
         stages_after.append({"stage": dict(stage_before, spec=spec_after)})
     w.add(unit, "tags: {}" + draw(comment))  # a block scalar never ends the file: its value would change
-    before = {"pipeline": {"name": name, "identifier": f"p{number}", "stages": stages_before, "tags": {}}}
-    after = {"pipeline": {"name": name, "identifier": f"p{number}", "stages": stages_after, "tags": {}}}
+    before = {"pipeline": {"name": name, "identifier": f"p{number}", **extra_before, "stages": stages_before,
+                           "tags": {}}}
+    after = {"pipeline": {"name": name, "identifier": f"p{number}", **copy.deepcopy(extra_before),
+                          "stages": stages_after, "tags": {}}}
     return w.lines, before, after
+
+
+def json_doc(number: int):
+    """A JSON-style pipeline (Harness accepts JSON): the fix must keep it JSON."""
+    spec = {"connectorRef": "account.k8s"}
+    doc = {"pipeline": {"identifier": f"j{number}", "stages": [{"stage": {
+        "identifier": "j", "type": "CI", "spec": {"infrastructure": {"type": "KubernetesDirect", "spec": spec}}}}]}}
+    import json
+
+    after = copy.deepcopy(doc)
+    after["pipeline"]["stages"][0]["stage"]["spec"]["infrastructure"]["spec"]["harnessImageConnectorRef"] = MIRROR
+    return [json.dumps(doc)], doc, after
+
+
+def merged(model):
+    """The YAML 1.1 reading of a model written with literal `<<` keys: merges applied (local keys win)."""
+    if isinstance(model, list):
+        return [merged(m) for m in model]
+    if not isinstance(model, dict):
+        return model
+    out = {}
+    if "<<" in model:
+        sources = model["<<"] if isinstance(model["<<"], list) else [model["<<"]]
+        for source in reversed(sources):
+            out.update(merged(source))
+    out.update({k: merged(v) for k, v in model.items() if k != "<<"})
+    return out
 
 
 @st.composite
@@ -264,14 +356,17 @@ def harness_file(draw):
     """(bytes, documents before, documents after fix --unsafe-fixes)."""
     unit = draw(st.sampled_from([2, 4]))
     indent_seq = draw(st.booleans())
-    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    newline = draw(st.sampled_from(["\n", "\r\n", "\r"]))
     bom = draw(st.booleans())
     final_newline = draw(st.booleans())
     docs, befores, afters, connectors = [], [], [], []
     for n in range(draw(st.integers(1, 3))):
-        if draw(st.integers(0, 2)) == 0:
+        pick = draw(st.integers(0, 8))
+        if pick < 3:
             lines, before, after, harness_image = draw(connector_doc(unit, n))
             connectors.append((len(afters), harness_image))
+        elif pick == 3:
+            lines, before, after = json_doc(n)
         else:
             lines, before, after = draw(pipeline_doc(unit, indent_seq, n))
         docs.append(lines)

@@ -161,3 +161,53 @@ def test_quoting_follows_the_new_value(in_tmp):
         docs, err = document.parse(src)
         assert err is None and docs[0].root.value[0][1].value == value
         assert document.implicit_tag(docs[0].root.value[0][1]) == document.STR_TAG
+
+
+def _appending(path, lines: int):
+    """A person saving the file between pipelint reading it and replacing it (the seam fixer calls)."""
+    def before_replace(target):
+        if os.path.basename(target) == os.path.basename(path):
+            with open(path, "ab") as fh:
+                fh.write(b"".join(b"# saved by a person %d\n" % i for i in range(lines)))
+    return before_replace
+
+
+def test_fix_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
+    import pipelint.fixer as fixer
+
+    (in_tmp / "c.yaml").write_bytes(CONNECTOR)
+    (in_tmp / "other.yaml").write_bytes(CONNECTOR)
+    monkeypatch.setattr(fixer, "_before_replace", _appending(in_tmp / "c.yaml", 2000))
+    result = pipelint("fix", "c.yaml", "other.yaml", "--isolated")
+    assert result.exit_code == 2
+    assert "c.yaml changed while fixing; run again" in result.stderr
+    data = (in_tmp / "c.yaml").read_bytes()
+    assert data.startswith(CONNECTOR) and data.count(b"# saved by a person") == 2000  # all of it kept
+    # the other file was fixed as usual
+    assert (in_tmp / "other.yaml").read_bytes() == (FIXTURES / "REG001" / "bad_connector.fixed.yaml").read_bytes()
+    monkeypatch.setattr(fixer, "_before_replace", lambda path: None)
+    again = pipelint("fix", "c.yaml", "--isolated")  # run again: now it applies, keeping the edit
+    assert again.exit_code == 1 and again.stderr == ""
+    assert (in_tmp / "c.yaml").read_bytes().count(b"# saved by a person") == 2000
+
+
+def test_pin_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
+    import json
+
+    import pipelint.fixer as fixer
+
+    (in_tmp / ".harness").mkdir()
+    pipeline = (b"pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: s\n        type: CI\n"
+                b"        spec:\n          execution:\n            steps:\n              - step:\n"
+                b"                  identifier: r\n                  type: Run\n                  spec:\n"
+                b"                    image: alpine:3.20\n")
+    (in_tmp / ".harness" / "p.yaml").write_bytes(pipeline)
+    digest = "sha256:" + "a" * 64
+    (in_tmp / "pipelint.lock").write_text(json.dumps({"version": 1, "images": {
+        "docker.io/library/alpine:3.20": {"digest": digest, "resolved_at": "2026-12-01T00:00:00Z"}}}))
+    monkeypatch.setattr(fixer, "_before_replace", _appending(in_tmp / ".harness" / "p.yaml", 3))
+    result = pipelint("pin", ".harness", "--isolated", "--offline")
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert "p.yaml changed while fixing; run again" in result.stderr
+    assert (in_tmp / ".harness" / "p.yaml").read_bytes() == pipeline + b"".join(
+        b"# saved by a person %d\n" % i for i in range(3))
