@@ -8,7 +8,7 @@ import sys
 import click
 
 from pipelint import __version__, console
-from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, echo, fail, make_engine
+from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, echo, fail, internal_line, make_engine
 
 
 def _apply(func, decorators):
@@ -168,6 +168,8 @@ def report(paths, config_file, isolated, force_exclude, target, output_file):
     data = reportlib.build(engine, list(paths) or ["."])
     for error in data.result.errors + data.inv.errors:
         echo(f"pipelint: error: {error}", err=True)
+    for error in data.result.internal_errors:
+        echo(internal_line(error), err=True)
     markdown = output_file.lower().endswith((".md", ".markdown"))
     text = reportlib.render_markdown(data) if markdown else reportlib.render_html(data)
     try:
@@ -177,7 +179,7 @@ def report(paths, config_file, isolated, force_exclude, target, output_file):
         fail(f"{output_file}: cannot write: {exc.strerror or exc}")
     n = len(data.findings)
     echo(f"Wrote {output_file}: {n} problem{'s' if n != 1 else ''} in {data.result.files_checked} files checked.")
-    sys.exit(EXIT_ERROR if data.result.errors else EXIT_OK)
+    sys.exit(EXIT_ERROR if data.result.errors or data.result.internal_errors else EXIT_OK)
 
 
 @main.command("rules")

@@ -27,6 +27,11 @@ def echo(message: str = "", err: bool = False, nl: bool = True, file=None) -> No
     stream.flush()
 
 
+def internal_line(error: str) -> str:
+    """`pipelint: internal error in CON001 on p.yaml:3:1: ...`, or `pipelint: internal error: ...`."""
+    return f"pipelint: internal error {error}" if error.startswith("in ") else f"pipelint: internal error: {error}"
+
+
 def fail(message: str) -> None:
     echo(f"pipelint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
@@ -133,7 +138,7 @@ class Report:
         for error in result.errors:
             echo(f"pipelint: error: {error}", err=True)
         for error in result.internal_errors:
-            echo(f"pipelint: internal error: {error}", err=True)
+            echo(internal_line(error), err=True)
         notes = []
         if self.known is not None:
             from pipelint import baseline
@@ -144,10 +149,15 @@ class Report:
                              f"rewrite the baseline with --write-baseline {self.baseline_file}")
         to_file = self.output_file is not None
         color = self.format == "text" and stream is None and not to_file and use_color()
-        if self.statistics:
-            text = statistics_text(result, self.format)
-        else:
-            text = reporters.get(self.format).render(result, color=color, fix_mode=fix_mode)
+        try:
+            if self.statistics:
+                text = statistics_text(result, self.format)
+            else:
+                text = reporters.get(self.format).render(result, color=color, fix_mode=fix_mode)
+        except Exception as exc:  # a bug in a reporter: say so in one line, exit 2
+            echo(f"pipelint: internal error in the {self.format} report: {type(exc).__name__}: {exc}; "
+                 "please report it", err=True)
+            sys.exit(EXIT_ERROR)
         if to_file:
             try:
                 with open(self.output_file, "w", encoding="utf-8") as fh:
@@ -235,7 +245,7 @@ def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(),
         for error in result.errors:
             echo(f"pipelint: error: {error}", err=True)
         for error in result.internal_errors:
-            echo(f"pipelint: internal error: {error}", err=True)
+            echo(internal_line(error), err=True)
         echo(diff, nl=False)
         if result.errors or result.internal_errors:
             sys.exit(EXIT_ERROR)
@@ -310,6 +320,13 @@ def run() -> None:
     except BrokenPipeError:
         sys.stderr.close()  # `pipelint check | head`: not an error worth a traceback
         sys.exit(1)
+    except Exception as exc:  # a bug of ours: one line and exit 2, never a traceback
+        if os.environ.get("PIPELINT_TRACEBACK"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        echo(f"pipelint: internal error: {type(exc).__name__}{': ' + text if text else ''}; please report it "
+             "(PIPELINT_TRACEBACK=1 shows where)", err=True)
+        sys.exit(EXIT_ERROR)
     finally:
         # the work is done or abandoned and the exit status decided: a signal from here on, while the
         # interpreter shuts down, ends the process as it would any program, not with a Python traceback

@@ -25,7 +25,7 @@ STDIN = "-"
 class FileReport:
     """What checking one file produced."""
 
-    __slots__ = ("source", "docs", "parsed", "findings", "suppressions", "harness", "trial")
+    __slots__ = ("source", "docs", "parsed", "findings", "suppressions", "harness", "trial", "internal")
 
     def __init__(self, source: sourcelib.Source, docs: list[HarnessDoc] | None = None, parsed: list | None = None,
                  findings: list[Finding] | None = None, suppressions: suppression.Suppressions | None = None,
@@ -37,6 +37,7 @@ class FileReport:
         self.suppressions = suppressions if suppressions is not None else suppression.Suppressions()
         self.harness = harness  # did the file hold anything pipelint checks
         self.trial = None  # (edits, new Source): the file's safe fixes applied and verified (fixplan.settle)
+        self.internal: list[str] = []  # pipelint's own failures on this file (a bug: exit 2, never cached)
 
 
 class RunResult:
@@ -152,11 +153,34 @@ class Engine:
             self._invalid(report, src.error or "unreadable", src.error_line, src.error_column)
             return report
         try:
-            report.parsed, report.docs, error = documents(src)
-            for hdoc in report.docs:
+            report.parsed, error = document.parse(src)
+            report.docs = []
+            for d in report.parsed:
+                if d.kind is None:
+                    continue
+                try:
+                    hdoc = HarnessDoc(d, harness.sites(d))
+                except RecursionError:
+                    raise
+                except Exception as exc:  # a bug in the walker: this document is not checked
+                    report.internal.append(internal_error("the walker", src, d, exc))
+                    continue
+                report.docs.append(hdoc)
                 for rule in self.doc_rules:
-                    report.findings.extend(rule.check(hdoc))
-            report.trial = fixplan.settle(src, report.parsed, report.findings)  # only fixes that apply
+                    try:
+                        report.findings.extend(rule.check(hdoc))
+                    except RecursionError:
+                        raise
+                    except Exception as exc:  # a bug in one rule: the other rules and files go on
+                        report.internal.append(internal_error(rule.code, src, d, exc))
+            try:
+                report.trial = fixplan.settle(src, report.parsed, report.findings)  # only fixes that apply
+            except RecursionError:
+                raise
+            except Exception as exc:
+                report.internal.append(internal_error("the fix planner", src, None, exc))
+                for f in report.findings:
+                    f.fix = None
         except RecursionError:  # nesting within the parser's limit can still be too deep for a walker
             report.parsed, report.docs, report.findings = [], [], []
             error = document.ParseError("document is nested too deeply to check", 1, 1)
@@ -178,11 +202,17 @@ class Engine:
     def finish(self, reports: dict[str, FileReport], errors: list[str] | None = None) -> RunResult:
         """Cross-file rules over every file's sites, then suppressions and per-file ignores, sorted."""
         findings = [f for r in reports.values() for f in r.findings]
+        internal = [e for r in reports.values() for e in r.internal]
         if self.run_rules:
             index = RunIndex([d for r in reports.values() for d in r.docs])
             fixable: dict[str, list[Finding]] = {}
             for rule in self.run_rules:
-                for f in rule.check_run(index):
+                try:
+                    found = list(rule.check_run(index))
+                except Exception as exc:  # a bug in a cross-file rule: the run goes on without it
+                    internal.append(f"in {rule.code} (across files): {type(exc).__name__}: {exc}; please report it")
+                    continue
+                for f in found:
                     findings.append(f)
                     if f.fix is not None:
                         fixable.setdefault(f.path, []).append(f)
@@ -191,11 +221,17 @@ class Engine:
                 parsed = report.parsed
                 if not parsed and report.source.text is not None:  # a report from the cache
                     parsed = document.parse(report.source)[0]
-                fixplan.settle(report.source, parsed, found)
+                try:
+                    fixplan.settle(report.source, parsed, found)
+                except Exception as exc:
+                    internal.append(f"in the fix planner on {path}: {type(exc).__name__}: {exc}; please report it")
+                    for f in found:
+                        f.fix = None
         if self.settings.per_file_ignores or any(r.suppressions for r in reports.values()):
             findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
         findings.sort(key=Finding.sort_key)
-        return RunResult(findings, len(reports), list(errors or []), reports, checked=list(reports))
+        return RunResult(findings, len(reports), list(errors or []), reports, checked=list(reports),
+                         internal_errors=internal)
 
     def _suppressed(self, f: Finding, report: FileReport) -> bool:
         if report.suppressions and report.suppressions.covers(f.code, f.name, f.span.line):
@@ -215,19 +251,18 @@ class Engine:
         reports: dict[str, FileReport] = {}
         todo: list[tuple[str, str | None]] = []  # (path, cache key)
         keys: list[tuple[str, str]] = []
-        if cache is not None and STDIN not in files:
+        if cache is not None:
             for path in files:
+                if path == STDIN:
+                    continue  # standard input is checked every time; the files beside it may be cached
                 try:
                     keys.append((path, cache.file_key(path, self.settings.max_file_bytes)))
                 except sourcelib.ReadError as exc:
                     errors.append(f"{path}: {exc}")
             cache.save_index()
-            whole = cache.get(cache.run_key(keys, errors))
+            whole = cache.get(cache.run_key(keys, errors)) if STDIN not in files else None
             if whole is not None:  # nothing changed since a run like this one: its answer stands
-                from pipelint.cache import decode_findings
-
-                return RunResult(decode_findings(whole["findings"]), whole["files_checked"], errors,
-                                 checked=whole["checked"])
+                return RunResult(whole["findings"], whole["files_checked"], errors, checked=whole["checked"])
         done = 0
         known = dict(keys)
         for path in files:
@@ -258,7 +293,7 @@ class Engine:
         ordered = {p: reports[p] for p in files if p in reports}
         ordered.update((p, r) for p, r in reports.items() if p not in ordered)
         result = self.finish(ordered, errors)
-        if keys:
+        if keys and STDIN not in files and not result.internal_errors:
             from pipelint.cache import encode_findings
 
             cache.put(cache.run_key(keys, errors), {"findings": encode_findings(result.findings),
@@ -284,6 +319,16 @@ class Engine:
                 yield from pool.imap_unordered(_worker, todo, chunksize=8)
         finally:
             _WORKER = None
+
+
+def internal_error(where: str, src: sourcelib.Source, doc, exc: BaseException) -> str:
+    """One line for a bug of pipelint's: what failed, on which file (and where), what it said."""
+    at = src.path
+    if doc is not None and doc.root is not None:
+        mark = doc.root.start_mark
+        at += f":{mark.line + 1}:{mark.column + 1}"
+    text = " ".join(str(exc).split())[:300]
+    return f"in {where} on {at}: {type(exc).__name__}{': ' + text if text else ''}; please report it"
 
 
 def documents(src: sourcelib.Source):

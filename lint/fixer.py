@@ -85,7 +85,7 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
         result = engine.finish(reports, errors)
     result.errors = errors
     result.fixed = [(p, f) for p, f in fixed if p not in frozen and p not in unwritten]
-    result.internal_errors = internal
+    result.internal_errors = result.internal_errors + internal
     result.changed = {p: c for p, c in changed.items() if p not in unwritten}
     return result
 

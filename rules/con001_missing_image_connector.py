@@ -1,4 +1,4 @@
-from pipelint.document import is_map
+from pipelint.document import ScalarNode, is_map
 from pipelint.harness import IMAGE_CONNECTOR_KEY as KEY
 from pipelint.rule import Option, Rule
 from pipelint.yamltext import InsertPair, SetScalar
@@ -84,13 +84,18 @@ class MissingImageConnector(Rule):
             what = _WHAT[site.place].format(owner=f'"{site.owner}"')
             message = f"{what} has no harnessImageConnectorRef: Harness images are pulled through account.harnessImage"
             fix = None
-            if site.merged is not None:  # right under one reading only: no fix
+            existing = [v for k, v in site.holder.value if k.value == KEY] if is_map(site.holder) else []
+            if existing and not isinstance(existing[-1], ScalarNode):
+                kind = "mapping" if is_map(existing[-1]) else "list"
+                message = (f"{what} has a harnessImageConnectorRef that is a {kind}, not a connector reference: "
+                           "Harness images are pulled through account.harnessImage (no automatic fix: write the "
+                           "connector's reference there)")
+            elif site.merged is not None:  # right under one reading only: no fix
                 message += (" (a `<<` merge supplies one, which Harness does not read, see YML003; no automatic "
                             "fix: a key written here would override the merged one for YAML 1.1 readers)")
             elif connector:
                 if is_map(site.holder):
                     intents = []
-                    existing = [v for k, v in site.holder.value if k.value == KEY]
                     if existing:
                         intents.append(SetScalar(existing[-1], connector, paths=(site.holder_raw + (KEY,),)))
                     else:

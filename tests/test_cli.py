@@ -71,7 +71,7 @@ def test_exit_codes(in_tmp):
     missing = pipelint("check", "good.yaml", "nope.yaml", "--isolated")
     assert missing.exit_code == 2
     assert missing.stderr == "pipelint: error: nope.yaml: no such file or directory\n"
-    assert missing.stdout == "All checks passed.\n"  # the other files are still checked
+    assert missing.stdout == "No problems found, but 1 error kept pipelint from checking everything.\n"  # not a pass
 
 
 def test_json_contract(in_tmp):

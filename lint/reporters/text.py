@@ -47,6 +47,9 @@ def summary(result, color: bool = False, fix_mode: bool = False) -> str:
             lines.append(f"[*] {fixable} fixable with `pipelint fix`.")
         if unsafe:
             lines.append(f"({unsafe} more fixable with `pipelint fix --unsafe-fixes`.)")
+    elif result.errors or result.internal_errors:  # not a pass: something was not checked (said on stderr)
+        failed = len(result.errors) + len(result.internal_errors)
+        lines.append(f"No problems found, but {_plural(failed, 'error')} kept pipelint from checking everything.")
     else:
         lines.append(style("All checks passed.", fg="green"))
     return "\n".join(lines) + "\n"
