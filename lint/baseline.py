@@ -53,10 +53,9 @@ def load(baseline_path: str) -> Counter:
         raise BaselineError(str(exc)) from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("findings"), list):
         raise BaselineError(f"{baseline_path}: not a pipelint baseline (version {VERSION})")
-    try:
-        return Counter(e["fingerprint"] for e in data["findings"])
-    except (TypeError, KeyError):
-        raise BaselineError(f"{baseline_path}: baseline entries need a 'fingerprint'") from None
+    if not all(isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in data["findings"]):
+        raise BaselineError(f"{baseline_path}: baseline entries need a 'fingerprint' string")
+    return Counter(e["fingerprint"] for e in data["findings"])
 
 
 def apply(baseline_path: str, known: Counter, findings: list[Finding]) -> tuple[list[Finding], int]:

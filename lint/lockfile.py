@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from pipelint.images import ImageRef
@@ -22,6 +23,15 @@ DEFAULT = "pipelint.lock"
 
 class LockfileError(Exception):
     pass
+
+
+# The digests the OCI image spec registers: sha256 (64 hex) and sha512 (128 hex), lower case. A lockfile is
+# a file of the repository, which anyone may edit in a pull request: what is not a digest is never written.
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+
+
+def valid_digest(value) -> bool:
+    return isinstance(value, str) and _DIGEST.fullmatch(value) is not None
 
 
 def key(ref: ImageRef, tag: str | None = None) -> str:
@@ -47,6 +57,9 @@ class Lockfile:
         for name, entry in data["images"].items():
             if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
                 raise LockfileError(f"{path}: entry {name!r} has no digest")
+            if not valid_digest(entry["digest"]):
+                raise LockfileError(f"{path}: entry {name!r}: {entry['digest'][:80]!r} is not a digest "
+                                    "(sha256: and 64 hex digits, or sha512: and 128)")
         return cls(path, dict(data["images"]))
 
     def get(self, ref: ImageRef) -> str | None:
@@ -56,6 +69,8 @@ class Lockfile:
     def set(self, ref: ImageRef, digest: str, now=None) -> None:
         from datetime import datetime
 
+        if not valid_digest(digest):
+            raise LockfileError(f"{ref}: {digest[:80]!r} is not a digest")
         stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.images[key(ref)] = {"digest": digest, "resolved_at": stamp}
 

@@ -14,7 +14,7 @@ from pipelint import fixer, fixplan, registries
 from pipelint.engine import Engine, documents
 from pipelint.finding import Edit, Fix, Span
 from pipelint.images import ImageRef, parse_image
-from pipelint.lockfile import Lockfile, key
+from pipelint.lockfile import Lockfile, key, valid_digest
 from pipelint.registry import Client, Options, RegistryError
 from pipelint.yamltext import SetScalar, edit_for
 
@@ -109,6 +109,9 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
             k = key(site.ref)
             if k in failures:
                 result.errors.append(f"{where}: {failures[k]}")
+                continue
+            if not valid_digest(digests[k]):  # never write what is not a digest (lockfile, registry)
+                result.errors.append(f"{where}: {site.ref}: {digests[k][:80]!r} is not a digest: not pinned")
                 continue
             new = f"{site.ref.name}:{site.ref.tag}@{digests[k]}"
             if new == str(site.ref):

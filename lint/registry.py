@@ -46,6 +46,7 @@ DOCKER_HUB_API = "registry-1.docker.io"
 _DOCKER_HUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io",
                     "https://registry-1.docker.io")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+_TOKEN = re.compile(r"[!-~]{1,65536}")  # printable ASCII, no white space: nothing to smuggle into a header
 
 
 class RegistryError(Exception):
@@ -90,23 +91,27 @@ def load_credentials(auth_file: str | None = None) -> dict[str, tuple[str, str]]
     for path in candidates:
         if not path or not os.path.isfile(path):
             continue
+        from pipelint.source import read_json
+
         try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except (OSError, ValueError):
-            raise RegistryError(f"cannot read the registry auth file {path}") from None
+            data = read_json(path, "registry auth file", limit=4 * 1024 * 1024)
+        except ValueError as exc:
+            raise RegistryError(str(exc)) from None
+        auths = data.get("auths") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or (auths is not None and not isinstance(auths, dict)):
+            raise RegistryError(f"{path}: not a Docker or containers auth file (\"auths\" must be a mapping)")
         creds = {}
-        for key, entry in (data.get("auths") or {}).items():
+        for key, entry in (auths or {}).items():
             if not isinstance(entry, dict):
                 continue
             user = entry.get("username")
             password = entry.get("password")
-            if entry.get("auth"):
+            if isinstance(entry.get("auth"), str) and entry["auth"]:
                 try:
-                    user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+                    user, _, password = base64.b64decode(entry["auth"], validate=True).decode().partition(":")
                 except (ValueError, UnicodeDecodeError):
                     continue
-            if user is not None and password is not None:
+            if isinstance(user, str) and isinstance(password, str) and user:
                 host = re.sub(r"^https?://", "", key).split("/", 1)[0]
                 creds[host] = (user, password)
                 if key in _DOCKER_HUB_KEYS or host in _DOCKER_HUB_KEYS:
@@ -206,10 +211,14 @@ class Client:
         if params.get("service"):
             query["service"] = params["service"]
         url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(query)
+        problem = self.allowed(url)
+        if problem:  # before any credential is attached
+            raise RegistryError(f"{image}: {host.host} named a token realm that is refused: {problem}")
         headers = {}
-        if creds:
+        realm_parts = urllib.parse.urlsplit(url)
+        if creds and (realm_parts.scheme == "https" or realm_parts.netloc == host.host):
             headers["Authorization"] = "Basic " + base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode()
-        status, _, body = self._fetch(url, "GET", headers, image, host.host)
+        status, _, body = self._fetch(url, "GET", headers, image, host.host, limit=MAX_TOKEN)
         if status in (401, 403):
             raise RegistryError(f"{image}: {host.host} refused a token ({status}): check the credentials for "
                                 f"{host.host} in your Docker config")
@@ -217,9 +226,12 @@ class Client:
             raise RegistryError(f"{image}: {host.host} token endpoint answered {status}")
         try:
             data = json.loads(body)
-            return data.get("token") or data["access_token"]
-        except (ValueError, KeyError, TypeError):
-            raise RegistryError(f"{image}: {host.host} token endpoint gave no token") from None
+        except (ValueError, RecursionError):
+            data = None
+        token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            raise RegistryError(f"{image}: {host.host} token endpoint gave no usable token")
+        return token
 
     def _request(self, host: _Host, method: str, path: str, headers: dict, repo: str, image: str):
         headers = dict(headers, **self._auth_header(host, repo, image))
@@ -247,60 +259,139 @@ class Client:
         raise RegistryError(f"{image}: {where} answered {status}")
 
     def _send(self, host: _Host, method: str, path: str, headers: dict, image: str, expect_auth: bool = False):
-        return self._fetch(f"{host.scheme}://{host.host}{path}", method, headers, image, host.host)
+        return self._fetch(f"{host.scheme}://{host.host}{path}", method, headers, image, host.host,
+                           limit=MAX_MANIFEST)
 
-    def _fetch(self, url: str, method: str, headers: dict, image: str, where: str):
-        """(status, lower-cased headers, body); retries 429 and 5xx with backoff; RegistryError otherwise."""
+    def allowed(self, url: str) -> str | None:
+        """None when `url` may be fetched (HTTPS, or plain HTTP to a loopback or --insecure-registry host),
+        else why not."""
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme == "https" and parts.hostname:
+            return None
+        if parts.scheme == "http" and parts.hostname:
+            netloc = parts.netloc.rsplit("@", 1)[-1]
+            if is_loopback(netloc) or netloc in self.options.insecure or parts.hostname in self.options.insecure:
+                return None
+            return f"plain HTTP to {netloc} (only loopback and --insecure-registry hosts)"
+        return f"not an http(s) URL: {url[:80]!r}"
+
+    def _fetch(self, url: str, method: str, headers: dict, image: str, where: str, limit: int = 0):
+        """(status, lower-cased headers, body); retries 429 and 5xx with backoff; RegistryError otherwise.
+        Each attempt has one deadline (`--timeout`) for connecting, the headers and the whole body; a body
+        over `limit` bytes is refused; redirects are followed (at most 5) only to URLs `allowed` accepts,
+        and the Authorization header never leaves the host it was meant for."""
         delay = self.options.backoff
         for attempt in range(self.options.retries + 1):
-            request = urllib.request.Request(url, method=method, headers=headers)
             try:
-                with _OPENER.open(request, timeout=self.options.timeout) as resp:
-                    body = resp.read() if method != "HEAD" else b""
-                    return resp.status, {k.lower(): v for k, v in resp.headers.items()}, body
-            except urllib.error.HTTPError as exc:
-                status = exc.code
-                resp_headers = {k.lower(): v for k, v in exc.headers.items()} if exc.headers else {}
-                exc.close()
-                if (status == 429 or status >= 500) and attempt < self.options.retries:
-                    wait = delay
-                    retry_after = resp_headers.get("retry-after", "")
-                    if retry_after.isdigit():
-                        wait = min(float(retry_after), 30.0)
-                    time.sleep(wait)
-                    delay *= 2
-                    continue
-                return status, resp_headers, b""
-            except (TimeoutError, urllib.error.URLError) as exc:
-                reason = getattr(exc, "reason", exc)
-                if isinstance(reason, (TimeoutError, socket.timeout)):
-                    if attempt < self.options.retries:
-                        time.sleep(delay)
-                        delay *= 2
-                        continue
+                return self._attempt(url, method, headers, image, where, limit or MAX_MANIFEST)
+            except _Retry as retry:
+                if attempt >= self.options.retries:
+                    if retry.status is not None:
+                        return retry.status, retry.headers, b""
                     raise RegistryError(f"{image}: {where} did not answer within {self.options.timeout:g} s "
                                         f"({self.options.retries + 1} attempts)") from None
-                if isinstance(reason, ConnectionRefusedError):
-                    raise RegistryError(f"{image}: cannot connect to {where}: connection refused") from None
-                if isinstance(reason, socket.gaierror):
-                    raise RegistryError(f"{image}: cannot resolve {where}") from None
-                if isinstance(reason, OSError) and reason.__class__.__name__.startswith("SSL"):
-                    raise RegistryError(f"{image}: TLS with {where} failed: {reason.__class__.__name__} "
-                                        f"(an HTTP-only registry? name it with --insecure-registry)") from None
-                raise RegistryError(f"{image}: cannot reach {where}: {reason}") from None
-            except (ConnectionError, OSError) as exc:
-                raise RegistryError(f"{image}: cannot reach {where}: {exc.__class__.__name__}") from None
+                wait = delay
+                retry_after = (retry.headers or {}).get("retry-after", "")
+                if retry_after.isdigit():
+                    wait = min(float(retry_after), 30.0)
+                time.sleep(wait)
+                delay *= 2
         raise RegistryError(f"{image}: {where}: too many attempts")  # pragma: no cover
 
+    def _attempt(self, url: str, method: str, headers: dict, image: str, where: str, limit: int):
+        import http.client
+        import ssl
 
-class _NoRedirectAuth(urllib.request.HTTPRedirectHandler):
-    """Follow redirects (blob stores) but never carry the Authorization header to another host."""
+        origin = urllib.parse.urlsplit(url).netloc
+        for _ in range(6):
+            problem = self.allowed(url)
+            if problem:
+                raise RegistryError(f"{image}: refused to fetch {problem}")
+            parts = urllib.parse.urlsplit(url)
+            send = dict(headers)
+            if parts.netloc != origin:
+                send.pop("Authorization", None)  # credentials only to the host they belong to
+            deadline = time.monotonic() + self.options.timeout
+            cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            conn = cls(parts.hostname, parts.port, timeout=self.options.timeout)
+            aborted = threading.Event()
+            watchdog = threading.Timer(self.options.timeout, _abort, (conn, aborted))
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+                conn.request(method, target, headers=send)
+                resp = conn.getresponse()
+                if aborted.is_set():  # what was read before the deadline cut it is not an answer
+                    raise TimeoutError
+                resp_headers = {k.lower(): v for k, v in resp.getheaders()}
+                status = resp.status
+                if status in (301, 302, 303, 307, 308) and resp_headers.get("location"):
+                    url = urllib.parse.urljoin(url, resp_headers["location"])
+                    continue
+                if status == 429 or status >= 500:
+                    raise _Retry(status, resp_headers)
+                if status != 200 or method == "HEAD":
+                    return status, resp_headers, b""
+                length = resp_headers.get("content-length", "")
+                if length.isdigit() and int(length) > limit:
+                    raise RegistryError(f"{image}: {where} announced {int(length):,} bytes, over the "
+                                        f"{limit:,} a manifest or token may have")
+                chunks, size = [], 0
+                while True:
+                    chunk = resp.read(min(65536, limit + 1 - size))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > limit:
+                        raise RegistryError(f"{image}: {where} sent more than the {limit:,} bytes a manifest "
+                                            "or token may have")
+                    if time.monotonic() > deadline:
+                        raise TimeoutError
+                if aborted.is_set() or (length.isdigit() and size != int(length)):
+                    raise TimeoutError if aborted.is_set() else http.client.IncompleteRead(b"", int(length) - size)
+                return status, resp_headers, b"".join(chunks)
+            except (RegistryError, _Retry):
+                raise
+            except (TimeoutError, socket.timeout):
+                raise _Retry(None, {}) from None
+            except ConnectionRefusedError:
+                raise RegistryError(f"{image}: cannot connect to {where}: connection refused") from None
+            except socket.gaierror:
+                raise RegistryError(f"{image}: cannot resolve {where}") from None
+            except ssl.SSLError as exc:
+                raise RegistryError(f"{image}: TLS with {where} failed: {exc.__class__.__name__} "
+                                    f"(an HTTP-only registry? name it with --insecure-registry)") from None
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                if aborted.is_set():  # the watchdog ended a request past its deadline
+                    raise _Retry(None, {}) from None
+                raise RegistryError(f"{image}: cannot reach {where}: {exc.__class__.__name__}") from None
+            finally:
+                watchdog.cancel()
+                conn.close()
+        raise RegistryError(f"{image}: {where}: too many redirects")
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is not None and urllib.parse.urlsplit(newurl).netloc != urllib.parse.urlsplit(req.full_url).netloc:
-            new.remove_header("Authorization")
-        return new
+
+MAX_MANIFEST = 4 * 1024 * 1024  # bytes: the OCI distribution spec's limit for a manifest
+MAX_TOKEN = 1024 * 1024
 
 
-_OPENER = urllib.request.build_opener(_NoRedirectAuth())
+class _Retry(Exception):
+    """A timed-out attempt (status None), or a 429/5xx answer worth trying again."""
+
+    def __init__(self, status, headers):
+        super().__init__(status)
+        self.status = status
+        self.headers = headers
+
+
+def _abort(conn, aborted: threading.Event) -> None:
+    """The deadline passed: end the request wherever it is (connecting, headers, body)."""
+    aborted.set()
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

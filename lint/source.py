@@ -141,16 +141,23 @@ def read_bytes(path: str, limit: int | None = None) -> bytes:
         raise ReadError(exc.strerror or str(exc)) from None
 
 
-def read_json(path: str, what: str):
-    """The JSON document in `path`; ValueError with a one-line message naming the file (and position)."""
+def read_json(path: str, what: str, limit: int = 64 * 1024 * 1024):
+    """The JSON document in `path`; ValueError with a one-line message naming the file (and position). Only a
+    regular file of at most `limit` bytes is read (a FIFO would block), and nesting too deep for the parser
+    is an error like any other."""
     import json
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: {what} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = read_bytes(path, limit)
+    except ReadError as exc:
+        if str(exc) == "no such file":
+            raise ValueError(f"{path}: {what} not found") from None
         raise ValueError(f"{path}: cannot read the {what}: {exc}") from None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: cannot read the {what}: not UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: invalid {what} JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: invalid {what} JSON: nested too deeply") from None

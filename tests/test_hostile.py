@@ -1,0 +1,328 @@
+"""Untrusted peers and untrusted files: a registry that misbehaves on purpose (a small HTTP server on
+127.0.0.1 with bounded loops), a planted cache, and random bytes fed to every reader of outside data. Each
+ends in one line naming what failed and exit status 2 -- never a traceback, a hang or a secret leaked.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import pickle
+import random
+import threading
+import time
+
+import pytest
+
+from conftest import pipelint, pipelint_process
+from registries import docker_config
+
+CANARY = "hostile-canary-password"
+MANIFEST = b'{"schemaVersion": 2}'
+
+
+class Hostile:
+    """Answers the distribution API in one bad way at a time (`mode`); records what it was sent."""
+
+    def __init__(self):
+        self.mode = "ok"
+        self.requests: list[tuple[str, str, str]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_HEAD(self):
+                self._handle(False)
+
+            def do_GET(self):
+                self._handle(True)
+
+            def _send(self, code, headers=(), body=b""):
+                self.send_response(code)
+                for k, v in headers:
+                    self.send_header(k, v)
+                if not any(k.lower() == "content-length" for k, _ in headers):
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if body and self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _handle(self, body: bool):
+                outer.requests.append((self.command, self.path, self.headers.get("Authorization", "")))
+                mode = outer.mode
+                realm = f"http://{outer.host}/token"
+                if mode == "realm_plain":
+                    realm = "http://auth.registry.example/token"  # plain HTTP, not loopback: refused
+                if self.path == "/v2/" and mode.startswith(("token", "realm")):
+                    return self._send(401, [("WWW-Authenticate", f'Bearer realm="{realm}",service="x"')])
+                if self.path.startswith("/token"):
+                    answers = {"token_list": b"[1, 2]", "token_dict": b'{"token": {"a": 1}}',
+                               "token_header": b'{"token": "abc\\r\\nX-Evil: 1"}', "token_deep": b"[" * 100000}
+                    return self._send(200, [("Content-Type", "application/json")], answers.get(mode, b"{}"))
+                if self.path == "/v2/":
+                    return self._send(200)
+                if mode == "drip":  # one byte every 0.2 s, for at most 8 s
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for _ in range(40):
+                        try:
+                            self.wfile.write(b"X")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(0.2)
+                    return
+                if mode == "huge":  # a 10 GB promise
+                    return self._send(200, [("Content-Length", str(10 * 1024 ** 3))], b"{}")
+                if mode == "endless":  # no length, more than any manifest (bounded: 8 MB)
+                    self.send_response(200)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    for _ in range(128):
+                        try:
+                            self.wfile.write(b"x" * 65536)
+                        except OSError:
+                            return
+                    return
+                if mode == "redirect_plain":
+                    return self._send(302, [("Location", "http://blobs.registry.example/manifest")])
+                if mode == "short":  # says 1000 bytes, sends 10, closes
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(b"0123456789")
+                    self.close_connection = True
+                    return
+                return self._send(200, [("Docker-Content-Digest", "sha256:" + "b" * 64)], MANIFEST)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.host = f"127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hostile():
+    server = Hostile()
+    yield server
+    server.stop()
+
+
+def _pin(tmp, image, *extra):
+    (tmp / "p.yaml").write_text("template:\n  name: t\n  identifier: t\n  versionLabel: v1\n  type: Step\n"
+                                f"  spec:\n    type: Run\n    spec:\n      image: {image}\n")
+    config = docker_config(tmp / "docker", image.split("/")[0], "bot", CANARY)
+    return pipelint_process("pin", "p.yaml", "--isolated", "--timeout", "1", *extra, cwd=tmp,
+                            env={"DOCKER_CONFIG": str(config)})
+
+
+@pytest.mark.parametrize("mode,message", [
+    ("drip", "{image}: {host} did not answer within 1 s (4 attempts)"),
+    ("huge", "{image}: {host} announced 10,737,418,240 bytes, over the 4,194,304 a manifest or token may have"),
+    ("endless", "{image}: {host} sent more than the 4,194,304 bytes a manifest or token may have"),
+    ("short", "{image}: cannot reach {host}: IncompleteRead"),
+    ("redirect_plain", "{image}: refused to fetch plain HTTP to blobs.registry.example (only loopback and "
+                       "--insecure-registry hosts)"),
+    ("realm_plain", "{image}: {host} named a token realm that is refused: plain HTTP to auth.registry.example "
+                    "(only loopback and --insecure-registry hosts)"),
+    ("token_list", "{image}: {host} token endpoint gave no usable token"),
+    ("token_dict", "{image}: {host} token endpoint gave no usable token"),
+    ("token_header", "{image}: {host} token endpoint gave no usable token"),
+    ("token_deep", "{image}: {host} token endpoint gave no usable token"),
+])
+def test_a_hostile_registry_ends_in_one_line(hostile, in_tmp, mode, message):
+    hostile.mode = mode
+    image = f"{hostile.host}/team/app:1.0"
+    result = _pin(in_tmp, image)
+    err = result.stderr.decode()
+    assert result.returncode == 2, err
+    assert err == f"pipelint: error: p.yaml:9:14: {message.format(image=image, host=hostile.host)}\n"
+    assert CANARY.encode() not in result.stdout + result.stderr
+    assert (in_tmp / "p.yaml").read_text().endswith(f"image: {image}\n")
+    if mode == "realm_plain":  # the credentials never left for the refused realm
+        assert all(not auth.startswith("Basic") for _, _, auth in hostile.requests)
+
+
+def test_a_well_behaved_answer_still_pins(hostile, in_tmp):
+    image = f"{hostile.host}/team/app:1.0"
+    result = _pin(in_tmp, image)
+    assert result.returncode == 0, result.stderr
+    assert (in_tmp / "p.yaml").read_text().endswith(f"image: {image}@sha256:{'b' * 64}\n")
+
+
+@pytest.mark.parametrize("content", [
+    b"[1, 2]", b'{"auths": [1]}', b'{"auths": {"h": {"auth": 5}}}', b'{"auths": {"h": {"auth": "!!!"}}}',
+    b"\xff\xfe", b"[" * 100000, b'{"auths": {"h": {"username": ["x"], "password": 1}}}',
+])
+def test_malformed_docker_config_is_one_line(in_tmp, content):
+    (in_tmp / "docker").mkdir()
+    (in_tmp / "docker" / "config.json").write_bytes(content)
+    (in_tmp / "p.yaml").write_text("template:\n  name: t\n  identifier: t\n  versionLabel: v1\n  type: Step\n"
+                                   "  spec:\n    type: Run\n    spec:\n      image: 127.0.0.1:9/app:1\n")
+    result = pipelint_process("pin", "p.yaml", "--isolated", "--timeout", "0.2", cwd=in_tmp,
+                              env={"DOCKER_CONFIG": str(in_tmp / "docker")})
+    err = result.stderr.decode()
+    assert result.returncode == 2 and b"Traceback" not in result.stderr
+    assert len(err.strip().splitlines()) == 1, err
+
+
+# --- the cache ------------------------------------------------------------------------------------------
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))  # unpickling this creates the marker file
+
+
+def _plant(root, payload: bytes):
+    """Write `payload` over every cache entry and index of `root` (a pull request committing the folder)."""
+    for path in (root / ".pipelint_cache").rglob("*"):
+        if path.is_file() and path.name != ".gitignore":
+            path.write_bytes(payload)
+
+
+def _tree(root):
+    (root / ".harness").mkdir(parents=True)
+    for i in range(10):  # enough files for the cache to be used
+        (root / ".harness" / f"p{i}.yaml").write_text(
+            "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: s\n        type: CI\n"
+            "        spec:\n          execution:\n            steps:\n              - step:\n"
+            "                  identifier: r\n                  type: Run\n                  spec:\n"
+            "                    image: alpine\n")
+
+
+def test_a_planted_pickle_in_the_cache_runs_nothing(in_tmp):
+    _tree(in_tmp)
+    first = pipelint_process("check", ".", "--isolated", cwd=in_tmp)
+    assert first.returncode == 1
+    marker = in_tmp / "PWNED"
+    _plant(in_tmp, pickle.dumps(_Payload(str(marker))))
+    again = pipelint_process("check", ".", "--isolated", cwd=in_tmp)
+    assert not marker.exists()
+    assert again.returncode == 1 and again.stdout == first.stdout and again.stderr == first.stderr
+
+
+def test_a_forged_cache_entry_cannot_hide_findings(in_tmp):
+    """A planted entry in the right format, claiming no findings, is not signed with the user's key."""
+    _tree(in_tmp)
+    first = pipelint_process("check", ".", "--isolated", "--format", "json", cwd=in_tmp)
+    for path in (in_tmp / ".pipelint_cache").rglob("*"):
+        if path.is_file() and path.name != ".gitignore":
+            outer = json.loads(path.read_bytes())
+            body = json.loads(outer["body"])
+            if "findings" in body:
+                body["findings"] = []
+            outer["body"] = json.dumps(body)
+            path.write_text(json.dumps(outer))
+    again = pipelint_process("check", ".", "--isolated", "--format", "json", cwd=in_tmp)
+    assert json.loads(again.stdout) == json.loads(first.stdout)
+
+
+def test_random_bytes_in_cache_entries_are_misses(in_tmp):
+    _tree(in_tmp)
+    first = pipelint_process("check", ".", "--isolated", cwd=in_tmp)
+    rng = random.Random(7)
+    for round_ in range(8):
+        for path in (in_tmp / ".pipelint_cache").rglob("*"):
+            if path.is_file() and path.name != ".gitignore":
+                data = path.read_bytes()
+                choice = round_ % 4
+                if choice == 0:
+                    data = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400)))
+                elif choice == 1:
+                    data = data[: rng.randrange(len(data) + 1)]  # truncated
+                elif choice == 2:
+                    data = b"[" * 200000
+                else:
+                    data = bytearray(data)
+                    for _ in range(5):
+                        if data:
+                            data[rng.randrange(len(data))] = rng.randrange(256)
+                    data = bytes(data)
+                path.write_bytes(data)
+        again = pipelint_process("check", ".", "--isolated", cwd=in_tmp)
+        assert (again.returncode, again.stdout, again.stderr) == (first.returncode, first.stdout, first.stderr)
+
+
+# --- every reader of outside data: random and truncated bytes --------------------------------------------
+READERS = {
+    "baseline": lambda tmp, path: ("check", ".harness", "--isolated", "--baseline", path),
+    "lockfile": lambda tmp, path: ("pin", ".harness", "--isolated", "--offline", "--lockfile", path),
+    "config": lambda tmp, path: ("check", ".harness", "--config", path),
+}
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_random_bytes_to_every_reader(in_tmp, reader):
+    _tree(in_tmp)
+    rng = random.Random(reader)
+    valid = {
+        "baseline": b'{"version": 1, "tool": "pipelint", "findings": [{"fingerprint": "x"}]}',
+        "lockfile": b'{"version": 1, "images": {"docker.io/library/alpine:latest": {"digest": "sha256:'
+                    + b"a" * 64 + b'"}}}',
+        "config": b'[rules.IMG001]\nseverity = "warning"\n',
+    }[reader]
+    cases = [valid[:n] for n in range(1, len(valid), max(1, len(valid) // 12))]
+    cases += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200))) for _ in range(10)]
+    cases += [b"[" * 100000, b"{" * 50000, b"\x00" * 10, "é".encode("latin-1")]
+    for data in cases:
+        path = in_tmp / f"input.{reader}"
+        path.write_bytes(data)
+        result = pipelint(*READERS[reader](in_tmp, str(path)))
+        if result.exit_code == 2:
+            lines = result.stderr.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("pipelint: error: "), (data[:40], result.stderr)
+        else:
+            assert result.exit_code in (0, 1), (data[:40], result.exit_code)
+
+
+def test_a_fifo_as_baseline_or_lockfile_does_not_hang(in_tmp):
+    _tree(in_tmp)
+    fifo = in_tmp / "fifo"
+    os.mkfifo(fifo)
+    for args in (("check", ".harness", "--isolated", "--baseline", "fifo"),
+                 ("pin", ".harness", "--isolated", "--offline", "--lockfile", "fifo")):
+        result = pipelint_process(*args, cwd=in_tmp)
+        assert result.returncode == 2
+        assert result.stderr.decode().strip().endswith("not a regular file"), result.stderr
+
+
+def test_lockfile_entries_must_be_digests(in_tmp):
+    _tree(in_tmp)
+    for bad in ('<+secrets.getValue(\\"x\\")>', "not-a-digest", "sha256:" + "A" * 64, "sha256:" + "a" * 63):
+        (in_tmp / "pipelint.lock").write_text(
+            '{"version": 1, "images": {"docker.io/library/alpine:latest": {"digest": "%s"}}}' % bad)
+        result = pipelint_process("pin", ".harness", "--isolated", "--offline", "--allow-latest", cwd=in_tmp)
+        assert result.returncode == 2
+        assert "is not a digest" in result.stderr.decode()
+        assert "@" not in (in_tmp / ".harness" / "p0.yaml").read_text()
+
+
+def test_an_exception_in_a_rule_is_one_line_and_exit_2(in_tmp, monkeypatch):
+    from pipelint.rules import img001_untagged_image as img001
+
+    _tree(in_tmp)
+    (in_tmp / ".harness" / "c.yaml").write_text(
+        "connector:\n  identifier: x\n  type: DockerRegistry\n  spec:\n    dockerRegistryUrl: https://app.harness.io/registry\n")
+
+    def boom(self, doc):
+        raise ZeroDivisionError("the rule's own bug")
+        yield
+
+    monkeypatch.setattr(img001.UntaggedImage, "check", boom)
+    result = pipelint("check", ".harness/p0.yaml", ".harness/c.yaml", "--isolated", "--exit-zero")
+    assert result.exit_code == 2  # not 1, and --exit-zero does not hide it
+    assert result.stderr == "".join(
+        f"pipelint: internal error in IMG001 on .harness/{name}.yaml:1:1: ZeroDivisionError: the rule's own bug; "
+        "please report it\n" for name in ("p0", "c"))
+    assert ".harness/c.yaml:5:24: REG001" in result.stdout  # the other rules and files went on
