@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import shutil
 import subprocess
 
@@ -35,29 +34,36 @@ def _lines(text: str) -> list[str]:
 
 
 def assert_minimal_change(old: str, new: str, inserted_keys: set[str]) -> None:
-    """Every line is kept, except value replacements on the same line and new `key: value` lines."""
+    """Every line is kept, except value replacements on the same line and new `key: value` lines. (Lines are
+    aligned in one pass, not by difflib: in files of repeated documents a general diff may pair a line
+    with the wrong one of its twins.)"""
     if not old.endswith("\n"):  # an insertion after a last line without newline ends that line
         nl = "\r\n" if "\r\n" in old else "\n"
         old, new = old + nl, new + nl
-    ops = difflib.SequenceMatcher(a=_lines(old), b=_lines(new), autojunk=False).get_opcodes()
-    for tag, i1, i2, j1, j2 in ops:
-        if tag == "equal":
-            continue
-        assert tag != "delete", f"lines removed: {_lines(old)[i1:i2]}"
-        if tag == "insert":
-            for line in _lines(new)[j1:j2]:
-                key = line.strip().split(":", 1)[0]
-                assert key in inserted_keys, f"unexpected inserted line {line!r}"
-            continue
-        # replace: one changed line for one, the same up to the key (indentation, key, opening quote)
-        olds, news = _lines(old)[i1:i2], _lines(new)[j1:j2]
-        if len(news) == len(olds) + 1 and news[-1].strip().split(":", 1)[0] in inserted_keys:
-            news = news[:-1]  # an insertion next to a replaced line
-        assert len(olds) == len(news), f"{olds} -> {news}"
-        for a, b in zip(olds, news):
-            prefix = a.split(":", 1)[0] if ": " in a else a[: len(a) - len(a.lstrip(" -"))]
-            assert b.startswith(prefix), f"{a!r} -> {b!r}"
-            assert a.endswith("\r\n") == b.endswith("\r\n")
+    a, b = _lines(old), _lines(new)
+
+    def inserted(line: str) -> bool:
+        return line.strip().split(":", 1)[0] in inserted_keys
+
+    def replaces(x: str, y: str) -> bool:
+        prefix = x.split(":", 1)[0] if ": " in x else x[: len(x) - len(x.lstrip(" -"))]
+        return y.startswith(prefix) and x.endswith("\r\n") == y.endswith("\r\n")
+
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i, j = i + 1, j + 1
+        elif inserted(b[j]) and j + 1 < len(b) and b[j + 1] == a[i]:
+            j += 1
+        elif replaces(a[i], b[j]):
+            i, j = i + 1, j + 1
+        elif inserted(b[j]):
+            j += 1
+        else:
+            raise AssertionError(f"line {i + 1} {a[i]!r} became {b[j]!r}")
+    assert i == len(a), f"lines removed: {a[i:]}"
+    for line in b[j:]:
+        assert inserted(line), f"unexpected inserted line {line!r}"
 
 
 @pytest.mark.parametrize("tree", ["corpus", "fixtures"])
