@@ -84,10 +84,14 @@ def find(start: str = ".") -> str | None:
                     data = fh.read()
                 # most projects' pyproject.toml never names pipelint: no TOML parser to import (the
                 # pre-commit path's start-up counts), no parse
-                if b"pipelint" in data and "pipelint" in _toml(data).get("tool", {}):
-                    return candidate
-            except (OSError, ValueError):  # tomllib.TOMLDecodeError is a ValueError; so is bad UTF-8
+                if b"pipelint" in data:
+                    tool = _toml(data).get("tool", {})
+                    if not isinstance(tool, dict) or "pipelint" in tool:
+                        return candidate
+            except OSError:
                 pass
+            except ValueError:  # it names pipelint but is not TOML: load() says so, rather than the defaults
+                return candidate
         parent = os.path.dirname(here)
         if parent == here:
             return None
@@ -112,7 +116,10 @@ def load(path: str) -> Settings:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     prefix = ""
     if os.path.basename(path) == "pyproject.toml":
-        data = data.get("tool", {}).get("pipelint", {})
+        tool = data.get("tool", {})
+        data = tool.get("pipelint", {}) if isinstance(tool, dict) else None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: 'tool.pipelint' must be a table")
         prefix = "tool.pipelint."
     return from_dict(data, path, prefix)
 
@@ -121,6 +128,10 @@ def from_dict(data: dict, path: str | None, prefix: str = "") -> Settings:
     where = path or "configuration"
     settings = Settings(path=path, root=os.path.dirname(os.path.abspath(path)) if path else ".")
     for key in data:
+        if key == "tool" and not prefix and isinstance(data[key], dict) and "pipelint" in data[key]:
+            raise ConfigError(f"{where}: unknown key 'tool': only pyproject.toml takes the [tool.pipelint] prefix; "
+                              f"in {os.path.basename(where)} write the keys without it ([rules.CON001], not "
+                              "[tool.pipelint.rules.CON001])")
         if key not in TOP_KEYS:
             raise ConfigError(f"{where}: unknown key '{prefix}{key}' (allowed: {', '.join(TOP_KEYS)})")
     for key in ("select", "extend-select", "ignore", "exclude"):

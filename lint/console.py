@@ -135,6 +135,8 @@ class Report:
     def emit(self, result, fix_mode: bool = False, stream=None) -> None:
         from pipelint import reporters
 
+        for warning in result.warnings:
+            echo(f"pipelint: warning: {warning}", err=True)
         for error in result.errors:
             echo(f"pipelint: error: {error}", err=True)
         for error in result.internal_errors:

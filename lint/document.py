@@ -121,8 +121,7 @@ def parse(source: Source) -> tuple[list[Document], ParseError | None]:
             if not _DEPTH_CHECKED_BY_PARSER:
                 _check_depth(root)
             kind, body = _kind(root, source)
-            prefix = (f"--- {number}",) if number else ()
-            docs.append(Document(source, number, root, kind, body, prefix))
+            docs.append(Document(source, number, root, kind, body))
     except ParseError as exc:
         return docs, exc
     except yaml.MarkedYAMLError as exc:
@@ -145,7 +144,19 @@ def parse(source: Source) -> tuple[list[Document], ParseError | None]:
     finally:
         if collecting:
             gc.enable()
+        _name_documents(docs)
     return docs, None
+
+
+def _name_documents(docs: list[Document]) -> None:
+    """In a file of several documents, findings name their document by its entity and identifier
+    (`--- connector[harnessImage]`), so that a baseline survives reordering; by its position (`--- 2`) when it
+    has no identifier. A file of one document needs no name."""
+    if len(docs) < 2:
+        return
+    for d in docs:
+        ident = scalar(get(d.body, "identifier")) if d.kind not in (None, "headless") else None
+        d.path_prefix = (f"--- {d.kind}[{ident}]",) if ident else (f"--- {d.number}",)
 
 
 def _check_depth(root: Node) -> None:

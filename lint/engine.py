@@ -55,6 +55,7 @@ class RunResult:
         self.changed = changed if changed is not None else {}  # path -> (source, new text)
         self.internal_errors = internal_errors if internal_errors is not None else []
         self.checked = checked if checked is not None else []  # every file read, in order (JUnit lists them all)
+        self.warnings: list[str] = []  # said on stderr, not an error (symlinks a walk did not follow)
 
 
 class Engine:
@@ -66,12 +67,16 @@ class Engine:
         self.force_exclude = force_exclude
         self.yml001 = next((r for r in rules if r.code == "YML001"), None)
         self._ignored: dict[str, set[str]] = {}  # path -> codes its per-file-ignores drop
+        self.skipped: list[str] = []  # symlinks a directory walk did not follow (one line each)
 
     # --- discovery ----------------------------------------------------------------------------------
     def discover(self, paths: list[str]) -> tuple[list[str], list[str]]:
-        """(files to check, missing paths). `-` stands for standard input."""
+        """(files to check, missing paths). `-` stands for standard input. A directory walk does not follow
+        a symlink that leads outside the folder walked (it is skipped, and said once: `self.skipped`), nor
+        check a file twice through a link; a file named on the command line is always checked."""
         files: list[str] = []
         missing: list[str] = []
+        self.skipped = []
         for given in paths:
             if given == STDIN:
                 files.append(STDIN)
@@ -88,7 +93,9 @@ class Engine:
 
     def _walk(self, top: str) -> list[str]:
         out: list[str] = []
-        for dirpath, dirnames, filenames in os.walk(top):
+        links: list[tuple[str, str]] = []
+        real_top = os.path.realpath(top)
+        for dirpath, dirnames, filenames in os.walk(top):  # symlinked folders are not entered
             dirnames[:] = sorted(
                 d for d in dirnames
                 if d not in DEFAULT_EXCLUDED_DIRS and not self.settings.is_excluded(os.path.join(dirpath, d))
@@ -96,8 +103,21 @@ class Engine:
             for name in sorted(filenames):
                 if name.endswith(YAML_SUFFIXES):
                     path = os.path.normpath(os.path.join(dirpath, name))
-                    if not self.settings.is_excluded(path):
-                        out.append(path)
+                    if self.settings.is_excluded(path):
+                        continue
+                    if os.path.islink(path):
+                        links.append((path, os.path.realpath(path)))
+                    out.append(path)
+        if links:
+            reals = {os.path.realpath(p) for p in out if not os.path.islink(p)}
+            drop = set()
+            for path, real in links:
+                if not _inside(real, real_top):
+                    self.skipped.append(f"{path}: skipped: a symlink to a file outside {top}")
+                    drop.add(path)
+                elif real in reals:
+                    drop.add(path)  # its target is checked under its own name
+            out = [p for p in out if p not in drop]
         return out
 
     # --- reading ------------------------------------------------------------------------------------
@@ -262,7 +282,9 @@ class Engine:
             cache.save_index()
             whole = cache.get(cache.run_key(keys, errors)) if STDIN not in files else None
             if whole is not None:  # nothing changed since a run like this one: its answer stands
-                return RunResult(whole["findings"], whole["files_checked"], errors, checked=whole["checked"])
+                result = RunResult(whole["findings"], whole["files_checked"], errors, checked=whole["checked"])
+                result.warnings = list(self.skipped)
+                return result
         done = 0
         known = dict(keys)
         for path in files:
@@ -298,6 +320,7 @@ class Engine:
 
             cache.put(cache.run_key(keys, errors), {"findings": encode_findings(result.findings),
                                                     "files_checked": result.files_checked, "checked": result.checked})
+        result.warnings = list(self.skipped)
         return result
 
     def _map(self, todo, cache, jobs):
@@ -319,6 +342,10 @@ class Engine:
                 yield from pool.imap_unordered(_worker, todo, chunksize=8)
         finally:
             _WORKER = None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def internal_error(where: str, src: sourcelib.Source, doc, exc: BaseException) -> str:

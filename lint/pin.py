@@ -144,16 +144,18 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
 
     if write:
         for path, (src, text) in list(result.changed.items()):
-            try:
-                fixer.write_if_unchanged(path, src.raw, src.encode(text))
-            except fixer.ChangedMeanwhile:
-                result.errors.append(f"{path} changed while fixing; run again")
-                del result.changed[path]
-                result.pinned = [s for s in result.pinned if s.path != path]
-            except OSError as exc:
-                result.errors.append(f"{path}: cannot write: {exc.strerror or exc}")
-                del result.changed[path]
-                result.pinned = [s for s in result.pinned if s.path != path]
+            problem = fixer.may_write(path)
+            if problem is None:
+                try:
+                    fixer.write_if_unchanged(path, src.raw, src.encode(text))
+                    continue
+                except fixer.ChangedMeanwhile:
+                    problem = "changed while pinning; run again"
+                except OSError as exc:
+                    problem = f"cannot write: {exc.strerror or exc}"
+            result.errors.append(f"{path}: {problem}")
+            del result.changed[path]
+            result.pinned = [s for s in result.pinned if s.path != path]
         if result.resolved:
             try:
                 lock.save()

@@ -137,3 +137,20 @@ def test_bad_baseline_files(in_tmp):
     assert bad.exit_code == 2 and bad.stderr.startswith("pipelint: error: bad.json:2:3: invalid baseline JSON")
     (in_tmp / "other.json").write_text('{"version": 9}')
     assert "not a pipelint baseline" in pipelint("check", "--isolated", "--baseline", "other.json").stderr
+
+
+def test_reordered_documents_stay_baselined(in_tmp):
+    """Documents of one file are known by their entity and identifier, not their position."""
+    def connector(ident):
+        return (f"connector:\n  identifier: {ident}\n  type: DockerRegistry\n  spec:\n"
+                "    dockerRegistryUrl: https://app.harness.io/registry\n    providerType: Other\n"
+                "    auth:\n      type: Anonymous\n    executeOnDelegate: false\n")
+    (in_tmp / "c.yaml").write_text(connector("first") + "---\n" + connector("second"))
+    assert pipelint("check", "c.yaml", "--isolated", "--write-baseline", "baseline.json").exit_code == 0
+    data = json.loads((in_tmp / "baseline.json").read_text())
+    assert sorted(e["yaml_path"] for e in data["findings"]) == [
+        "--- connector[first].connector.spec.dockerRegistryUrl",
+        "--- connector[second].connector.spec.dockerRegistryUrl"]
+    (in_tmp / "c.yaml").write_text(connector("second") + "---\n" + connector("first"))
+    again = pipelint("check", "c.yaml", "--isolated", "--baseline", "baseline.json")
+    assert again.exit_code == 0, again.stdout

@@ -208,6 +208,6 @@ def test_pin_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
     monkeypatch.setattr(fixer, "_before_replace", _appending(in_tmp / ".harness" / "p.yaml", 3))
     result = pipelint("pin", ".harness", "--isolated", "--offline")
     assert result.exit_code == 2, result.stdout + result.stderr
-    assert "p.yaml changed while fixing; run again" in result.stderr
+    assert "p.yaml: changed while pinning; run again" in result.stderr
     assert (in_tmp / ".harness" / "p.yaml").read_bytes() == pipeline + b"".join(
         b"# saved by a person %d\n" % i for i in range(3))

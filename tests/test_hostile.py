@@ -326,3 +326,97 @@ def test_an_exception_in_a_rule_is_one_line_and_exit_2(in_tmp, monkeypatch):
         f"pipelint: internal error in IMG001 on .harness/{name}.yaml:1:1: ZeroDivisionError: the rule's own bug; "
         "please report it\n" for name in ("p0", "c"))
     assert ".harness/c.yaml:5:24: REG001" in result.stdout  # the other rules and files went on
+
+
+# --- writes: symlinks, owners, hard links, leftovers ----------------------------------------------------
+CONNECTOR = ("connector:\n  identifier: harnessImage\n  type: DockerRegistry\n  spec:\n"
+             "    dockerRegistryUrl: https://app.harness.io/registry\n    providerType: Other\n"
+             "    auth:\n      type: Anonymous\n    executeOnDelegate: false\n")
+
+
+def test_a_walk_does_not_follow_symlinks_out_of_the_tree(tmp_path, monkeypatch):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(CONNECTOR)
+    repo = tmp_path / "repo"
+    (repo / ".harness").mkdir(parents=True)
+    (repo / ".harness" / "evil.yaml").symlink_to(outside)
+    (repo / ".harness" / "real.yaml").write_text(CONNECTOR)
+    (repo / ".harness" / "twin.yaml").symlink_to(repo / ".harness" / "real.yaml")  # inside: checked once
+    monkeypatch.chdir(repo)
+    result = pipelint("fix", ".harness", "--isolated")
+    assert outside.read_text() == CONNECTOR  # never rewritten
+    assert result.stderr == "pipelint: warning: .harness/evil.yaml: skipped: a symlink to a file outside .harness\n"
+    assert "registry.hub.docker.com" in (repo / ".harness" / "real.yaml").read_text()
+    assert (repo / ".harness" / "twin.yaml").is_symlink()
+    assert "Fixed 1 problem in 1 file." in result.stdout  # the twin is the same file: not fixed twice
+
+
+def test_a_symlink_named_on_the_command_line_is_written_only_inside_the_project(tmp_path, monkeypatch):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(CONNECTOR)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "link.yaml").symlink_to(outside)
+    monkeypatch.chdir(repo)
+    result = pipelint("fix", "link.yaml", "--isolated")
+    assert result.exit_code == 2 and outside.read_text() == CONNECTOR
+    assert result.stderr == (f"pipelint: error: link.yaml: not written: a symlink to {outside.resolve()}, outside "
+                             f"the project ({repo.resolve()})\n")
+    inside = repo / "target.yaml"
+    inside.write_text(CONNECTOR)
+    (repo / "inner.yaml").symlink_to(inside)
+    assert pipelint("fix", "inner.yaml", "--isolated").exit_code == 1  # REG003 is left: anonymous Docker Hub
+    assert "registry.hub.docker.com" in inside.read_text() and (repo / "inner.yaml").is_symlink()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
+def test_fix_keeps_owner_group_and_mode(in_tmp):
+    path = in_tmp / "c.yaml"
+    path.write_text(CONNECTOR)
+    os.chown(path, 65534, 65534)
+    os.chmod(path, 0o640)
+    pipelint("fix", "c.yaml", "--isolated")
+    st = os.stat(path)
+    assert "registry.hub.docker.com" in path.read_text()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o640)
+
+
+def test_a_file_with_two_hard_links_stays_one_file(in_tmp):
+    path = in_tmp / "c.yaml"
+    path.write_text(CONNECTOR)
+    os.link(path, in_tmp / "other-name.yaml")
+    pipelint("fix", "c.yaml", "--isolated")
+    assert os.stat(path).st_ino == os.stat(in_tmp / "other-name.yaml").st_ino
+    assert (in_tmp / "other-name.yaml").read_text() == path.read_text() != CONNECTOR
+
+
+def test_the_next_fix_removes_what_a_killed_one_left(in_tmp):
+    path = in_tmp / "c.yaml"
+    path.write_text(CONNECTOR)
+    stale = in_tmp / ".c.yaml.abc123.pipelint-tmp"
+    fresh = in_tmp / ".c.yaml.def456.pipelint-tmp"  # maybe another run's, being written now: kept
+    other = in_tmp / ".notes.txt.pipelint-tmp.bak"  # not ours
+    for p in (stale, fresh, other):
+        p.write_text("partial")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    pipelint("fix", "c.yaml", "--isolated")
+    assert not stale.exists() and fresh.exists() and other.exists()
+
+
+def test_check_stdin_and_a_folder_with_the_cache(in_tmp):
+    """`check - DIR` once checked nothing in DIR when the cache was on."""
+    _tree(in_tmp)
+    cached = pipelint_process("check", "-", ".harness", "--isolated", cwd=in_tmp, input=b"a: 1\n")
+    fresh = pipelint_process("check", "-", ".harness", "--isolated", "--no-cache", cwd=in_tmp, input=b"a: 1\n")
+    assert cached.returncode == fresh.returncode == 1
+    assert cached.stdout == fresh.stdout and b"IMG001" in cached.stdout
+
+
+def test_config_prefix_in_a_plain_toml_says_what_to_do(in_tmp):
+    (in_tmp / "x.toml").write_text('[tool.pipelint]\nselect = ["IMG"]\n')
+    result = pipelint("check", ".", "--config", "x.toml")
+    assert result.exit_code == 2
+    assert result.stderr == ("pipelint: error: x.toml: unknown key 'tool': only pyproject.toml takes the "
+                             "[tool.pipelint] prefix; in x.toml write the keys without it ([rules.CON001], not "
+                             "[tool.pipelint.rules.CON001])\n")
