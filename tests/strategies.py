@@ -109,8 +109,10 @@ def infra_spec(draw, w: Writer, col: int, anchor_ns: bool, anchor_spec: bool = F
         w.add(inner, "namespaceCopy: *ns")
         model["namespaceCopy"] = "ci"
     elif last == "empty_ref":  # an empty override: replaced in place
-        w.add(inner, "harnessImageConnectorRef:" + draw(st.sampled_from(["", " ~", " null", " !!null", " &e"]))
-              + draw(comment))
+        empty = draw(st.sampled_from(["", " ~", " null", " !!null", " &e"]))
+        if empty == " &e":
+            empty += str(len(w.lines))  # anchors are unique in a document
+        w.add(inner, "harnessImageConnectorRef:" + empty + draw(comment))
         model["harnessImageConnectorRef"] = None
     elif last == "block_spaces":  # a line of spaces deeper than the block's indentation is content
         w.add(inner, "script: |")
