@@ -80,7 +80,7 @@ class ParseError(Exception):
 class Document:
     """One YAML document of a file: its root node and, when it is Harness's, its kind and entity body."""
 
-    __slots__ = ("source", "number", "root", "kind", "body", "path_prefix", "_uses")
+    __slots__ = ("source", "number", "root", "kind", "body", "path_prefix")
 
     def __init__(self, source: Source, number: int, root: Node, kind: str | None, body: Node | None,
                  path_prefix: tuple = ()):
@@ -90,20 +90,10 @@ class Document:
         self.kind = kind  # a ROOT_KEYS entry, "headless", or None (not a Harness document)
         self.body = body  # the entity body: the root key's value, or the root itself when headless
         self.path_prefix = path_prefix
-        self._uses = None
 
     @property
     def text(self) -> str:
         return self.source.text  # type: ignore[return-value]
-
-    @property
-    def uses(self):
-        """Where each node of this document is read (`resolved.Uses`): built on first use, once."""
-        if self._uses is None:
-            from pipelint.resolved import Uses
-
-            self._uses = Uses(self.root)
-        return self._uses
 
 
 def parse(source: Source) -> tuple[list[Document], ParseError | None]:

@@ -212,6 +212,7 @@ def _refuse(finding, reason: str) -> None:
 def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
     """The shared-node policy, for intents whose target is read at more than one place."""
     intended: dict[tuple, set] = {}
+    uses: dict[int, resolved.Uses] = {}  # document number -> where its nodes are read, built once
 
     def sig(fix, intent):
         return (fix.doc, id(intent.target()), type(intent).__name__, getattr(intent, "key", None),
@@ -225,7 +226,9 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
         doc = by_number.get(fix.doc)
         if doc is None or doc.root is None:
             continue
-        index = doc.uses
+        if fix.doc not in uses:
+            uses[fix.doc] = resolved.Uses(doc.root)
+        index = uses[fix.doc]
         if not index.multi:
             continue  # no node of this document is used twice
         intents, changed, others = [], False, []
