@@ -126,7 +126,7 @@ def _pin(tmp, image, *extra):
 
 
 @pytest.mark.parametrize("mode,message", [
-    ("drip", "{image}: {host} did not answer within 1 s (4 attempts)"),
+    pytest.param("drip", "{image}: {host} did not answer within 1 s (4 attempts)", marks=pytest.mark.slow),
     ("huge", "{image}: {host} announced 10,737,418,240 bytes, over the 4,194,304 a manifest or token may have"),
     ("endless", "{image}: {host} sent more than the 4,194,304 bytes a manifest or token may have"),
     ("short", "{image}: cannot reach {host}: IncompleteRead"),

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import FIXTURES
 
+pytestmark = pytest.mark.slow
+
 OLD = (FIXTURES / "REG001" / "bad_images.yaml").read_bytes()
 NEW = (FIXTURES / "REG001" / "bad_images.fixed.yaml").read_bytes()
 FILES = 150

@@ -245,7 +245,7 @@ def test_retries_then_succeeds(token_registry, in_tmp):
 @pytest.mark.parametrize("mode,message", [
     ("forbidden", "{image}: {host} denied access (403)"),
     ("ratelimit", "{image}: {host} is rate limiting (429), still after 3 retries"),
-    ("slow", "{image}: {host} did not answer within 0.5 s (4 attempts)"),
+    pytest.param("slow", "{image}: {host} did not answer within 0.5 s (4 attempts)", marks=pytest.mark.slow),
     ("token", "{image}: {host} refused a token (401): check the credentials for {host} in your Docker config"),
 ])
 def test_registry_errors(token_registry, in_tmp, mode, message):

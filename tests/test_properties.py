@@ -15,6 +15,8 @@ CI runs a few hundred derandomized examples. For thousands:
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import re
@@ -25,6 +27,8 @@ from hypothesis import HealthCheck, given, settings
 
 from strategies import MIRROR, harness_file, merged
 from test_corpus import assert_minimal_change
+
+pytestmark = pytest.mark.slow
 
 
 class LiteralLoader(yaml.SafeLoader):

@@ -3,6 +3,8 @@ configuration runs with pre-commit, its CI YAML parses, its first commands are w
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import re
 import subprocess
@@ -54,6 +56,7 @@ def test_toml_snippets_are_valid_configuration(in_tmp):
         assert result.exit_code == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_readme_precommit_config_runs(tmp_path):
     config = next(b for b in blocks("yaml") if "repos:" in b)
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
