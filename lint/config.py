@@ -104,12 +104,16 @@ def _toml(data: bytes) -> dict:
     return tomllib.loads(data.decode("utf-8"))
 
 
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
 def load(path: str) -> Settings:
+    from pipelint import source as sourcelib
+
     try:
-        with open(path, "rb") as fh:
-            data = _toml(fh.read())
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        data = _toml(sourcelib.read_bytes(path, MAX_CONFIG_BYTES))  # a regular file, of a sane size
+    except sourcelib.ReadError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError

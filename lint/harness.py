@@ -167,8 +167,10 @@ def _label(item: Node, index: int) -> str:
 
 
 class _Walker:
-    """Walks one document the way Harness reads it: `<<` is an ordinary key (see resolved.py), so what a merge
-    supplies is not looked at (YML003 reports the merges). Stages, steps and step groups
+    """Walks one document the way Harness reads it. Harness parses YAML with Jackson (harness-core's
+    `YamlUtils`: `new ObjectMapper(new YAMLFactory()).readTree(...)`), which keeps a merge key `<<` as an ordinary
+    key named "<<" (jackson-dataformat-yaml#20): what a merge supplies is not looked at here (YML003 reports the
+    merges; resolved.py compares fixes under both readings). Stages, steps and step groups
     reached twice (an alias of a whole stage) are walked once; an image or an infrastructure `spec` reached
     through several aliases is a site at each use, with the raw path of that use (`raw`), so the fix
     planner can tell whether every use of a shared node is a site of the same fix."""

@@ -57,11 +57,12 @@ SEVERITY_OPTION = Option("severity", None, "error | warning | info", str, SEVERI
 class HarnessDoc:
     """A parsed Harness document with the sites the walker found in it."""
 
-    __slots__ = ("doc", "sites")
+    __slots__ = ("doc", "sites", "_uses")
 
     def __init__(self, doc: Document, sites: Sites):
         self.doc = doc
         self.sites = sites
+        self._uses = None
 
     @property
     def path(self) -> str:
@@ -70,6 +71,17 @@ class HarnessDoc:
     @property
     def text(self) -> str:
         return self.doc.text
+
+    def uses(self, node) -> list[tuple] | None:
+        """Every place (keys and list indexes from the document's root) at which `node` is read: more than one
+        when it is anchored and aliased elsewhere (or sits inside such a node); None past 32 or when a
+        recursive alias reaches it."""
+        from pipelint.resolved import Uses
+
+        index = self._uses
+        if index is None:
+            index = self._uses = Uses(self.doc.root)
+        return index.paths(node)
 
 
 class RunIndex:
