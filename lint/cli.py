@@ -71,8 +71,19 @@ def main():
               help="Record the current problems in FILE (for --baseline) and exit 0.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .pipelint_cache/.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Processes to check files with (default: one per core).")
-def check(**options):
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply fixes, as `pipelint fix` does (ruff's spelling).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix: also apply fixes marked unsafe.")
+@click.option("--diff", "show_diff", is_flag=True, help="With --fix: print a unified diff instead of writing.")
+@click.option("--show-fixes", is_flag=True, help="With --fix: list what was fixed, per file and rule.")
+def check(apply_fixes, unsafe_fixes, show_diff, show_fixes, **options):
     """Check Harness YAML files and report problems."""
+    if apply_fixes or show_diff:  # `check --fix` is `fix`; `check --diff` shows what fix would change
+        for name in ("write_baseline", "no_cache", "jobs"):
+            if options.pop(name) not in (None, False):
+                fail(f"--{name.replace('_', '-')} cannot be used with --fix")
+        console.fix(unsafe_fixes=unsafe_fixes, show_diff=show_diff, show_fixes=show_fixes, **options)
+    elif unsafe_fixes or show_fixes:
+        fail("--unsafe-fixes and --show-fixes go with --fix (or use `pipelint fix`)")
     console.check(**options)  # by name: click's parameter names are console.check's
 
 

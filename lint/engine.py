@@ -66,6 +66,7 @@ class Engine:
         self.run_rules = [r for r in rules if r.cross_file]
         self.force_exclude = force_exclude
         self.yml001 = next((r for r in rules if r.code == "YML001"), None)
+        self.superseded = {r.code: set(r.superseded_by) for r in rules if r.superseded_by}
         self._ignored: dict[str, set[str]] = {}  # path -> codes its per-file-ignores drop
         self.skipped: list[str] = []  # symlinks a directory walk did not follow (one line each)
 
@@ -193,6 +194,8 @@ class Engine:
                         raise
                     except Exception as exc:  # a bug in one rule: the other rules and files go on
                         report.internal.append(internal_error(rule.code, src, d, exc))
+            if self.superseded:
+                report.findings = _without_superseded(report.findings, self.superseded)
             try:
                 report.trial = fixplan.settle(src, report.parsed, report.findings)  # only fixes that apply
             except RecursionError:
@@ -342,6 +345,14 @@ class Engine:
                 yield from pool.imap_unordered(_worker, todo, chunksize=8)
         finally:
             _WORKER = None
+
+
+def _without_superseded(findings: list[Finding], superseded: dict[str, set[str]]) -> list[Finding]:
+    """Drop a finding when a rule that supersedes it reports the same span (IMG003 "no digest" where IMG001
+    "no tag" or IMG002 "latest" already says more)."""
+    at = {(f.code, f.span.start, f.span.end) for f in findings}
+    return [f for f in findings
+            if not any((code, f.span.start, f.span.end) in at for code in superseded.get(f.code, ()))]
 
 
 def _inside(path: str, folder: str) -> bool:

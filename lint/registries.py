@@ -47,8 +47,15 @@ TARGETS = {
 _CUSTOM_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._/-]*)?")
 
 
-def target(name: str) -> Target:
-    """A named target, or a custom `https://host/path` URL (providerType Other)."""
+AUTO = "auto"
+
+
+def target(name: str, authenticated: bool = False) -> Target:
+    """A named target, or a custom `https://host/path` URL (providerType Other). `auto` (the default): the
+    Harness ECR public gallery for what pulls anonymously (no Docker Hub rate limits), Docker Hub for a
+    connector with credentials (the notice's instruction; those credentials must then change)."""
+    if name == AUTO:
+        return TARGETS["dockerhub"] if authenticated else TARGETS["ecr"]
     if name in TARGETS:
         return TARGETS[name]
     url = name.rstrip("/")
@@ -57,11 +64,11 @@ def target(name: str) -> Target:
 
 
 def target_error(name: object) -> str | None:
-    if isinstance(name, str) and (name in TARGETS or _CUSTOM_URL.fullmatch(name)):
+    if isinstance(name, str) and (name in TARGETS or name == AUTO or _CUSTOM_URL.fullmatch(name)):
         if name not in TARGETS and is_retired_url(name):
             return "the target cannot be the retired registry"
         return None
-    return 'expected "dockerhub", "gar", "gcr", "ecr" or a URL like "https://my.registry.example/harness"'
+    return 'expected "auto", "dockerhub", "gar", "gcr", "ecr" or a URL like "https://my.registry.example/harness"'
 
 
 def is_retired_url(url: str) -> bool:

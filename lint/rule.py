@@ -116,6 +116,7 @@ class Rule:
     fix_safety: str | None = None  # "safe", "unsafe", or None when the rule has no fix
     cross_file: bool = False
     options: tuple[Option, ...] = ()
+    superseded_by: tuple[str, ...] = ()  # codes whose finding on the same span makes this one's redundant
 
     def __init__(self, severity: Severity | None = None, **options: object):
         self.effective_severity: Severity = severity or type(self).severity

@@ -7,7 +7,8 @@ class UnpinnedImage(Rule):
 
     ## What it does
     Reports a step image without an `@sha256:` digest, tagged or not. Where images are looked for is
-    described under `untagged-image` (IMG001). Enable it with `extend-select = ["IMG003"]`.
+    described under `untagged-image` (IMG001). Enable it with `extend-select = ["IMG003"]`. Silent where
+    IMG001 (no tag) or IMG002 (`latest`) reports the same image: one problem is reported once.
 
     ## Why is this bad?
     A tag can be moved to another image at any time; only a digest says which image runs.
@@ -24,6 +25,7 @@ class UnpinnedImage(Rule):
     the value as `name:tag@sha256:...`, recording it in `pipelint.lock`.
     """
 
+    superseded_by = ("IMG001", "IMG002")  # an untagged or `latest` image is reported once, by those
     code = "IMG003"
     name = "unpinned-image"
     severity = "warning"

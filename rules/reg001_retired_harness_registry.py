@@ -31,8 +31,12 @@ class RetiredHarnessRegistry(Rule):
     (`auth.type: UsernamePassword`), whose credentials were meant for the old registry and must be updated
     with the move. The connector URL becomes the target registry's URL and `providerType` is set to match (inserted
     into `spec` when absent); in an image the `app.harness.io/registry/` prefix becomes the target's image
-    prefix, keeping the tag and digest. The target is the option `target`: `dockerhub` (the default, as the
-    Harness end-of-life notice recommends: `https://registry.hub.docker.com`, DockerHub), `gar`
+    prefix, keeping the tag and digest. The target is the option `target`: `auto` (the default) moves an
+    anonymous connector, and images, to the Harness ECR public gallery (`https://public.ecr.aws/harness`,
+    providerType Other), which serves anonymous pulls without Docker Hub's rate limits -- the notice's own tip
+    -- so the fix does not create the next warning (REG003, anonymous Docker Hub); a connector with
+    credentials moves to Docker Hub, as the notice instructs for those (unsafe: its credentials must change).
+    Or, for every connector and image: `dockerhub` (`https://registry.hub.docker.com`, DockerHub), `gar`
     (`https://us-docker.pkg.dev/gar-prod-setup/harness-public`), `gcr` (`https://gcr.io/gcr-prod`), `ecr`
     (`https://public.ecr.aws/harness`), or a URL of your own mirror (`providerType: Other`, images
     `<host/path>/harness/...`); `--target` overrides it for one run. Image names must not change when
@@ -51,14 +55,15 @@ class RetiredHarnessRegistry(Rule):
     severity = "error"
     fix_safety = "safe"
     options = (
-        Option("target", "dockerhub", 'the registry fixes move to: "dockerhub", "gar", "gcr", "ecr" or a URL'),
+        Option("target", "auto", 'the registry fixes move to: "auto", "dockerhub", "gar", "gcr", "ecr" or a URL'),
     )
 
     def check(self, doc):
-        target = registries.target(self.opts["target"])
         for c in doc.sites.connectors:
             if c.type != "DockerRegistry" or c.url is None or not registries.is_retired_url(c.url.value):
                 continue
+            authenticated = c.auth_type not in (None, "Anonymous")
+            target = registries.target(self.opts["target"], authenticated)
             spec = c.raw + ("spec",)
             intents = [SetScalar(c.url, target.url, paths=(spec + ("dockerRegistryUrl",),))]
             if c.provider is not None:
@@ -68,7 +73,6 @@ class RetiredHarnessRegistry(Rule):
                 intents.append(InsertPair(c.spec, "providerType", target.provider, paths=(spec,)))
             message = (f'connector "{c.identifier}" points at the retired Harness registry {registries.RETIRED} '
                        f"({registries.EOL_NOTE})")
-            authenticated = c.auth_type not in (None, "Anonymous")
             if authenticated:  # the credentials were for the old registry
                 message += f"; its {c.auth_type} credentials are for that registry: update them when moving it"
             yield self.finding(
@@ -78,6 +82,7 @@ class RetiredHarnessRegistry(Rule):
                                   intents, safe=not authenticated),
                 yaml_path=c.yaml_path + ("spec", "dockerRegistryUrl"), value=c.url.value,
             )
+        target = registries.target(self.opts["target"])
         for img in doc.sites.images:
             cut = registries.retired_image_prefix(img.value.strip())
             if not cut:

@@ -1,5 +1,5 @@
 """Hypothesis strategies: Harness-shaped YAML text varied the way real files vary, each with the document it
-must become after `pipelint fix --unsafe-fixes` (CON001 connector set, target dockerhub), built from the
+must become after `pipelint fix --unsafe-fixes` (CON001 connector set, REG001's target auto), built from the
 model and not from pipelint's own code: an independent oracle.
 
 Varied: 2/4-space indentation; sequences indented under their key or not; flow mappings; comments (trailing,
@@ -25,8 +25,8 @@ NAMES = ["build", "café ☕ build", "𝒷𝓊𝒾𝓁𝒹 😀 pipeline", "naï
 
 def fixed_image(image: str) -> str:
     lower = image.lower()
-    if lower.startswith("app.harness.io/registry/"):
-        return image[len("app.harness.io/registry/"):]
+    if lower.startswith("app.harness.io/registry/"):  # REG001's default target, `auto`: ECR public
+        return "public.ecr.aws/" + image[len("app.harness.io/registry/"):]
     return image
 
 

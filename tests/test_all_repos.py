@@ -83,7 +83,7 @@ def test_autofixer_commits_only_where_something_changes(tmp_path, git_env):
         log = _git(bare, "log", "--format=%s", f"{heads[name]}..main")
         assert "Move Harness YAML off the retired app.harness.io/registry" in log
         diff = _git(bare, "diff", "--stat", heads[name], "main")
-        assert ".harness/connectors/harnessImage.yaml | 4 ++--" in diff
+        assert ".harness/connectors/harnessImage.yaml | 2 +-" in diff  # the URL; providerType Other stays
         assert "1 file changed" in diff
         assert _git(bare, "show", "main:.harness/connectors/harnessImage.yaml") == FIXED_CONNECTOR
 

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from conftest import FIXTURES, pipelint, pipelint_process
+from conftest import FIXTURES, ROOT, pipelint, pipelint_process
 
 CONNECTOR = (FIXTURES / "REG001" / "bad_connector.yaml").read_bytes()
 IMAGES = (FIXTURES / "REG001" / "bad_images.yaml").read_bytes()
@@ -16,7 +16,7 @@ IMAGES = (FIXTURES / "REG001" / "bad_images.yaml").read_bytes()
 def test_fix_stdin_writes_the_fixed_text_to_stdout(in_tmp):
     proc = pipelint_process("fix", "-", "--isolated", input=CONNECTOR, cwd=in_tmp)
     assert proc.stdout == (FIXTURES / "REG001" / "bad_connector.fixed.yaml").read_bytes()
-    assert proc.returncode == 1  # left unfixed: REG003, anonymous Docker Hub after the move
+    assert proc.returncode == 0  # nothing left: the anonymous connector moved to ECR public (no REG003)
     assert b"Fixed 1 problem in 1 file." in proc.stderr
 
 
@@ -27,6 +27,7 @@ def test_fix_stdin_untouched_text_passes_through(in_tmp):
 
 
 @pytest.mark.parametrize("target,image,url", [
+    ("auto", "public.ecr.aws/harness/ci-addon:1.16.4", "https://public.ecr.aws/harness"),  # anonymous connector
     ("dockerhub", "harness/ci-addon:1.16.4", "https://registry.hub.docker.com"),
     ("gar", "us-docker.pkg.dev/gar-prod-setup/harness-public/harness/ci-addon:1.16.4",
      "https://us-docker.pkg.dev/gar-prod-setup/harness-public"),
@@ -91,7 +92,7 @@ def test_symlinked_file_is_fixed_through_the_link(in_tmp):
     os.symlink("real.yaml", in_tmp / "link.yaml")
     pipelint("fix", "link.yaml", "--isolated")
     assert (in_tmp / "link.yaml").is_symlink()
-    assert b"registry.hub.docker.com" in (in_tmp / "real.yaml").read_bytes()
+    assert b"public.ecr.aws/harness" in (in_tmp / "real.yaml").read_bytes()
 
 
 def test_read_only_file_is_an_error_for_that_file_only(in_tmp):
@@ -104,7 +105,7 @@ def test_read_only_file_is_an_error_for_that_file_only(in_tmp):
     assert result.exit_code == 2
     assert result.stderr == "pipelint: error: ro/c.yaml: cannot write: file is read-only\n"
     assert (in_tmp / "ro" / "c.yaml").read_bytes() == CONNECTOR
-    assert b"registry.hub.docker.com" in (in_tmp / "rw" / "c.yaml").read_bytes()
+    assert b"public.ecr.aws/harness" in (in_tmp / "rw" / "c.yaml").read_bytes()
     assert "Fixed 1 problem in 1 file." in result.stdout
     assert "ro/c.yaml:6:24: REG001 [*]" in result.stdout  # still reported: it was not fixed
 
@@ -187,7 +188,7 @@ def test_fix_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
     assert (in_tmp / "other.yaml").read_bytes() == (FIXTURES / "REG001" / "bad_connector.fixed.yaml").read_bytes()
     monkeypatch.setattr(fixer, "_before_replace", lambda path: None)
     again = pipelint("fix", "c.yaml", "--isolated")  # run again: now it applies, keeping the edit
-    assert again.exit_code == 1 and again.stderr == ""
+    assert again.exit_code == 0 and again.stderr == ""
     assert (in_tmp / "c.yaml").read_bytes().count(b"# saved by a person") == 2000
 
 
@@ -211,3 +212,25 @@ def test_pin_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
     assert "p.yaml: changed while pinning; run again" in result.stderr
     assert (in_tmp / ".harness" / "p.yaml").read_bytes() == pipeline + b"".join(
         b"# saved by a person %d\n" % i for i in range(3))
+
+
+def test_auto_target_moves_a_connector_with_credentials_to_docker_hub_as_an_unsafe_fix(in_tmp):
+    connector = (FIXTURES / "REG001" / "bad_no_final_newline.yaml").read_bytes()  # UsernamePassword
+    assert b"UsernamePassword" in connector
+    (in_tmp / "c.yaml").write_bytes(connector)
+    safe = pipelint("fix", "c.yaml", "--isolated")
+    assert (in_tmp / "c.yaml").read_bytes() == connector  # not without --unsafe-fixes
+    assert "credentials are for that registry" in safe.stdout
+    pipelint("fix", "c.yaml", "--isolated", "--unsafe-fixes")
+    assert b"https://registry.hub.docker.com" in (in_tmp / "c.yaml").read_bytes()
+
+
+def test_fix_creates_no_warning_of_its_own(in_tmp):
+    """Right after `fix`, no default rule reports a problem the fix created (REG003 after a move to Docker Hub)."""
+    import shutil
+
+    shutil.copytree(ROOT / "examples", in_tmp / "ex")
+    before = {(f["code"]) for f in pipelint("check", "ex", "--isolated", "--format", "json").json()["findings"]}
+    pipelint("fix", "ex", "--isolated")
+    after = {(f["code"]) for f in pipelint("check", "ex", "--isolated", "--format", "json").json()["findings"]}
+    assert after <= before, after - before

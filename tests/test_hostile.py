@@ -346,7 +346,7 @@ def test_a_walk_does_not_follow_symlinks_out_of_the_tree(tmp_path, monkeypatch):
     result = pipelint("fix", ".harness", "--isolated")
     assert outside.read_text() == CONNECTOR  # never rewritten
     assert result.stderr == "pipelint: warning: .harness/evil.yaml: skipped: a symlink to a file outside .harness\n"
-    assert "registry.hub.docker.com" in (repo / ".harness" / "real.yaml").read_text()
+    assert "public.ecr.aws/harness" in (repo / ".harness" / "real.yaml").read_text()
     assert (repo / ".harness" / "twin.yaml").is_symlink()
     assert "Fixed 1 problem in 1 file." in result.stdout  # the twin is the same file: not fixed twice
 
@@ -365,8 +365,8 @@ def test_a_symlink_named_on_the_command_line_is_written_only_inside_the_project(
     inside = repo / "target.yaml"
     inside.write_text(CONNECTOR)
     (repo / "inner.yaml").symlink_to(inside)
-    assert pipelint("fix", "inner.yaml", "--isolated").exit_code == 1  # REG003 is left: anonymous Docker Hub
-    assert "registry.hub.docker.com" in inside.read_text() and (repo / "inner.yaml").is_symlink()
+    assert pipelint("fix", "inner.yaml", "--isolated").exit_code == 0  # fixed through the link, nothing left
+    assert "public.ecr.aws/harness" in inside.read_text() and (repo / "inner.yaml").is_symlink()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's owner needs root")
@@ -377,7 +377,7 @@ def test_fix_keeps_owner_group_and_mode(in_tmp):
     os.chmod(path, 0o640)
     pipelint("fix", "c.yaml", "--isolated")
     st = os.stat(path)
-    assert "registry.hub.docker.com" in path.read_text()
+    assert "public.ecr.aws/harness" in path.read_text()
     assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o640)
 
 

@@ -80,7 +80,7 @@ def test_hooks_fail_on_harness_problems_then_fix_them(tmp_path, precommit_home):
     assert fixed == BAD.replace(
         "              namespace: ci\n",
         "              namespace: ci\n              harnessImageConnectorRef: account.harnessImageMirror\n",
-    ).replace("app.harness.io/registry/harness/drone-git", "harness/drone-git")
+    ).replace("app.harness.io/registry/harness/drone-git", "public.ecr.aws/harness/drone-git")  # target auto
     assert (repo / "pod.yaml").read_text() == K8S and (repo / ".github/workflows/ci.yml").read_text() == WORKFLOW
 
     again = _try_repo(repo, precommit_home, "pipelint", *files)

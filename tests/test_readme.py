@@ -23,9 +23,18 @@ def blocks(lang: str) -> list[str]:
 
 def test_first_commands_and_ci_run():
     first = blocks("sh")[0].strip().splitlines()
-    assert first[0] == "python3 -m pip install . && pipelint check examples/"
+    assert first[0] == "python3 -m pip install . && python3 -m pipelint check examples/"
     assert first[1] == "python3 -m pip install '.[test]' && python3 -m pytest"
     assert first[1] in (ROOT / ".ci" / "run").read_text()
+    # the check runs with the interpreter alone: no `pipelint` script on PATH (an unactivated venv)
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PATH"}
+    env["PATH"] = "/usr/bin:/bin"
+    proc = subprocess.run([sys.executable, "-m", "pipelint", "check", "examples/"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "Found 5 problems in 2 files" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_harness_ci_step_is_clean_harness_yaml(in_tmp):

@@ -84,7 +84,7 @@ def test_html_report_is_self_contained_and_complete(examples):
                           "Kubernetes", "-", "account.harnessImage",
                           "https://app.harness.io/registry retired registry"]
     changes = tables["What pipelint fix would change"]
-    assert [row[:3] for row in changes[1:]] == [["examples/.harness/connectors/harnessImage.yaml", "1", "4"],
+    assert [row[:3] for row in changes[1:]] == [["examples/.harness/connectors/harnessImage.yaml", "1", "2"],
                                                 ["examples/.harness/orgs/default/projects/ci/pipelines/build.yaml",
                                                  "1", "2"]]
     assert not (examples / "examples" / ".harness" / "connectors" / "harnessImage.yaml").read_text().count(
