@@ -66,7 +66,13 @@ def make_engine(config_file, isolated, select, extend_select, ignore, force_excl
 
 
 def use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """On a terminal, unless NO_COLOR is set to something (an empty NO_COLOR does not count, as the
+    convention says); FORCE_COLOR (non-empty) colours a pipe too."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
 
 
 FEW_FILES = 8  # a handful of files named on the command line (pre-commit) is checked without the cache
@@ -176,19 +182,25 @@ class Report:
 def statistics_text(result, output_format: str) -> str:
     rows: dict[str, list] = {}
     for f in result.findings:
-        row = rows.setdefault(f.code, [f.code, f.name, 0, 0])
+        row = rows.setdefault(f.code, [f.code, f.name, 0, 0, 0])
         row[2] += 1
         row[3] += f.fixable
+        row[4] += f.unsafe_fixable
     ordered = sorted(rows.values(), key=lambda r: (-r[2], r[0]))
     if output_format == "text":
         if not ordered:
             return "All checks passed.\n"
         width = max(len(str(r[2])) for r in ordered)
-        return "".join(f"{r[2]:>{width}}  {r[0]}  {r[1]:<34}{f'[*] {r[3]} fixable' if r[3] else ''}".rstrip() + "\n"
-                       for r in ordered)
+
+        def fixes(r):
+            parts = ([f"[*] {r[3]} fixable"] if r[3] else []) + ([f"[~] {r[4]} unsafe"] if r[4] else [])
+            return ", ".join(parts)
+
+        return "".join(f"{r[2]:>{width}}  {r[0]}  {r[1]:<34}{fixes(r)}".rstrip() + "\n" for r in ordered)
     import json
 
-    return json.dumps([{"code": c, "name": n, "count": k, "fixable": x} for c, n, k, x in ordered], indent=2) + "\n"
+    return json.dumps([{"code": c, "name": n, "count": k, "fixable": x, "unsafe_fixable": u}
+                       for c, n, k, x, u in ordered], indent=2) + "\n"
 
 
 def exit_status(result, exit_zero: bool) -> int:

@@ -80,7 +80,8 @@ def test_json_contract(in_tmp):
     assert data["version"] == 1 and data["files_checked"] == 1
     first = data["findings"][0]
     assert list(first) == ["code", "name", "severity", "message", "path", "line", "column", "end_line",
-                           "end_column", "fixable"]
+                           "end_column", "fixable", "fix"]  # fields are only added within a version
+    assert list(data) == ["version", "findings", "files_checked", "errors"] and data["errors"] == []
     assert first["path"] == os.path.join("sub", "bad.yaml")
     keys = [(f["path"], f["line"], f["column"], f["code"]) for f in data["findings"]]
     assert keys == sorted(keys)
@@ -369,3 +370,32 @@ def test_pre_commit_path_imports_little(command, in_tmp):
     proc = subprocess.run([sys.executable, "-c", code], cwd=in_tmp, capture_output=True, text=True, timeout=60)
     assert "IMG001" in proc.stdout
     assert proc.stderr.strip() == "[]"
+
+
+def test_json_reports_paths_it_could_not_check(in_tmp):
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    result = pipelint("check", "p.yaml", "nope.yaml", "--isolated", "--format", "json")
+    assert result.exit_code == 2
+    assert result.json()["errors"] == [{"path": "nope.yaml", "message": "no such file or directory", "kind": "error"}]
+    assert {f["code"] for f in result.json()["findings"]} == {"IMG001"}  # the other file was checked
+
+
+def test_unsafe_fixes_are_marked_and_counted(in_tmp):
+    import shutil
+
+    shutil.copytree(ROOT / "examples", in_tmp / "ex")
+    text = pipelint("check", "ex", "--isolated").stdout
+    assert "REG004 [~] " in text and "REG001 [*] " in text
+    stats = pipelint("check", "ex", "--isolated", "--statistics").stdout
+    assert "REG004  image-connector-through-delegate  [~] 1 unsafe" in stats
+    data = pipelint("check", "ex", "--isolated", "--format", "json").json()
+    reg004 = next(f for f in data["findings"] if f["code"] == "REG004")
+    assert reg004["fixable"] is False and reg004["fix"]["applicability"] == "unsafe"
+
+
+def test_no_color_needs_a_value_and_force_color_colours_a_pipe(in_tmp):
+    write(in_tmp / "p.yaml", BAD_IMAGES)
+    assert "\x1b[" in pipelint_process("check", "p.yaml", "--isolated", cwd=in_tmp,
+                                        env={"FORCE_COLOR": "1", "NO_COLOR": ""}).stdout.decode()
+    assert "\x1b[" not in pipelint_process("check", "p.yaml", "--isolated", cwd=in_tmp,
+                                            env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout.decode()

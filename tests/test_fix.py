@@ -73,7 +73,7 @@ def test_unsafe_fixes_need_the_flag(in_tmp):
     before = (in_tmp / "harnessImage.yaml").read_bytes()
     result = pipelint("fix", ".", "--isolated")
     assert result.exit_code == 1 and (in_tmp / "harnessImage.yaml").read_bytes() == before
-    assert "(1 more fixable with `pipelint fix --unsafe-fixes`.)" in result.stdout
+    assert "[~] 1 more fixable with `pipelint fix --unsafe-fixes` (unsafe: read the message)." in result.stdout
     assert pipelint("fix", ".", "--isolated", "--unsafe-fixes").exit_code == 0
     assert (in_tmp / "harnessImage.yaml").read_bytes() == (case / "harnessImage.fixed.yaml").read_bytes()
 

@@ -23,11 +23,18 @@ def render(result, color: bool = False, fix_mode: bool = False, **_) -> str:
     if color:
         lines = [f"{_style(f.path, bold=True)}:{f.span.line}:{f.span.column}: "
                  f"{_style(f.code, fg='red' if f.severity == 'error' else 'yellow', bold=True)}"
-                 f"{' [*]' if f.fixable else ''} {f.message}\n" for f in result.findings]
+                 f"{_marker(f)} {f.message}\n" for f in result.findings]
     else:
-        lines = [f"{f.path}:{f.span.line}:{f.span.column}: {f.code}{' [*]' if f.fix and f.fix.safe else ''} "
-                 f"{f.message}\n" for f in result.findings]
+        lines = [f"{f.path}:{f.span.line}:{f.span.column}: {f.code}{_marker(f)} {f.message}\n"
+                 for f in result.findings]
     return "".join(lines) + summary(result, color, fix_mode)
+
+
+def _marker(f) -> str:
+    """` [*]` a safe fix (`pipelint fix`), ` [~]` an unsafe one (`--unsafe-fixes`), nothing without a fix."""
+    if f.fix is None:
+        return ""
+    return " [*]" if f.fix.safe else " [~]"
 
 
 def summary(result, color: bool = False, fix_mode: bool = False) -> str:
@@ -46,7 +53,7 @@ def summary(result, color: bool = False, fix_mode: bool = False) -> str:
         if fixable and not fix_mode:
             lines.append(f"[*] {fixable} fixable with `pipelint fix`.")
         if unsafe:
-            lines.append(f"({unsafe} more fixable with `pipelint fix --unsafe-fixes`.)")
+            lines.append(f"[~] {unsafe} more fixable with `pipelint fix --unsafe-fixes` (unsafe: read the message).")
     elif result.errors or result.internal_errors:  # not a pass: something was not checked (said on stderr)
         failed = len(result.errors) + len(result.internal_errors)
         lines.append(f"No problems found, but {_plural(failed, 'error')} kept pipelint from checking everything.")
