@@ -399,3 +399,11 @@ def test_no_color_needs_a_value_and_force_color_colours_a_pipe(in_tmp):
                                         env={"FORCE_COLOR": "1", "NO_COLOR": ""}).stdout.decode()
     assert "\x1b[" not in pipelint_process("check", "p.yaml", "--isolated", cwd=in_tmp,
                                             env={"FORCE_COLOR": "1", "NO_COLOR": "1"}).stdout.decode()
+
+
+def test_rule_docs_speak_toml_and_name_severity():
+    text = pipelint("rule", "CON003").stdout
+    assert "- `require-known` (default false):" in text
+    assert '- `severity` (default "error"): "error", "warning" or "info"' in text
+    assert "- `image-connector` (no default):" in pipelint("rule", "CON001").stdout
+    assert "'" not in text.split("## ")[0].split("Options")[1]  # no Python reprs
