@@ -39,7 +39,7 @@ def write(baseline_path: str, findings: list[Finding]) -> None:
         "message": f.message,
     } for f in findings), key=lambda e: (e["path"], e["code"], e["yaml_path"], e["value"], e["fingerprint"]))
     data = {"version": VERSION, "tool": "pipelint", "findings": entries}
-    from pipelint.fixer import write_atomic
+    from pipelint.files import write_atomic
 
     write_atomic(baseline_path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 

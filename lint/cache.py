@@ -316,7 +316,7 @@ def _encode_span(span) -> list:
 
 def _decode_report(body):
     from pipelint import document, harness, source as sourcelib, suppression
-    from pipelint.engine import FileReport
+    from pipelint.results import FileReport
     from pipelint.rule import HarnessDoc
 
     if not isinstance(body, dict) or not isinstance(body.get("path"), str) or type(body.get("harness")) is not bool:

@@ -312,7 +312,7 @@ def fast_args(argv: list[str]):
 def run() -> None:
     """The console script: `check` or `fix` straight away on the pre-commit path, else click's command line; either
     way interrupts end the way shells expect (exit 130 on ^C, 143 on SIGTERM), after any file being written
-    was either completed or left as it was (fixer.write_atomic)."""
+    was either completed or left as it was (files.write_atomic)."""
     import signal
 
     def terminated(signum, frame):

@@ -16,46 +16,11 @@ import sys
 from pipelint import document, fixplan, harness, source as sourcelib, suppression
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
 from pipelint.finding import Finding, Span
+from pipelint.results import FileReport, RunResult
 from pipelint.rule import HarnessDoc, Rule, RunIndex
 
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
-
-
-class FileReport:
-    """What checking one file produced."""
-
-    __slots__ = ("source", "docs", "parsed", "findings", "suppressions", "harness", "trial", "internal")
-
-    def __init__(self, source: sourcelib.Source, docs: list[HarnessDoc] | None = None, parsed: list | None = None,
-                 findings: list[Finding] | None = None, suppressions: suppression.Suppressions | None = None,
-                 harness: bool = False):
-        self.source = source
-        self.docs = docs if docs is not None else []
-        self.parsed = parsed if parsed is not None else []  # every document.Document of the file, Harness or not
-        self.findings = findings if findings is not None else []
-        self.suppressions = suppressions if suppressions is not None else suppression.Suppressions()
-        self.harness = harness  # did the file hold anything pipelint checks
-        self.trial = None  # (edits, new Source): the file's safe fixes applied and verified (fixplan.settle)
-        self.internal: list[str] = []  # pipelint's own failures on this file (a bug: exit 2, never cached)
-
-
-class RunResult:
-    """What a run found (and, for `fix`, changed), for the reporters."""
-
-    def __init__(self, findings: list[Finding], files_checked: int, errors: list[str],
-                 reports: dict[str, FileReport] | None = None, fixed: list[tuple[str, Finding]] | None = None,
-                 changed: dict[str, tuple[sourcelib.Source, str]] | None = None,
-                 internal_errors: list[str] | None = None, checked: list[str] | None = None):
-        self.findings = findings
-        self.files_checked = files_checked
-        self.errors = errors  # one line each: files that could not be read or written
-        self.reports = reports if reports is not None else {}
-        self.fixed = fixed if fixed is not None else []  # (path, finding) fixes applied
-        self.changed = changed if changed is not None else {}  # path -> (source, new text)
-        self.internal_errors = internal_errors if internal_errors is not None else []
-        self.checked = checked if checked is not None else []  # every file read, in order (JUnit lists them all)
-        self.warnings: list[str] = []  # said on stderr, not an error (symlinks a walk did not follow)
 
 
 class Engine:

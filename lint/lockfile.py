@@ -79,6 +79,6 @@ class Lockfile:
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     def save(self) -> None:
-        from pipelint.fixer import write_atomic
+        from pipelint.files import write_atomic
 
         write_atomic(self.path, self.text().encode())

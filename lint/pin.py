@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelint import fixer, fixplan, registries
+from pipelint import files as filelib, fixplan, registries
 from pipelint.engine import Engine, documents
 from pipelint.finding import Edit, Fix, Span
 from pipelint.images import ImageRef, parse_image
@@ -144,12 +144,12 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
 
     if write:
         for path, (src, text) in list(result.changed.items()):
-            problem = fixer.may_write(path)
+            problem = filelib.may_write(path)
             if problem is None:
                 try:
-                    fixer.write_if_unchanged(path, src.raw, src.encode(text))
+                    filelib.write_if_unchanged(path, src.raw, src.encode(text))
                     continue
-                except fixer.ChangedMeanwhile:
+                except filelib.ChangedMeanwhile:
                     problem = "changed while pinning; run again"
                 except OSError as exc:
                     problem = f"cannot write: {exc.strerror or exc}"

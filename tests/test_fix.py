@@ -174,7 +174,7 @@ def _appending(path, lines: int):
 
 
 def test_fix_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
-    import pipelint.fixer as fixer
+    import pipelint.files as fixer
 
     (in_tmp / "c.yaml").write_bytes(CONNECTOR)
     (in_tmp / "other.yaml").write_bytes(CONNECTOR)
@@ -195,7 +195,7 @@ def test_fix_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
 def test_pin_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
     import json
 
-    import pipelint.fixer as fixer
+    import pipelint.files as fixer
 
     (in_tmp / ".harness").mkdir()
     pipeline = (b"pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: s\n        type: CI\n"
