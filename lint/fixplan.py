@@ -196,8 +196,6 @@ def settle(src: sourcelib.Source, docs: list, findings: list):
     return first
 
 
-
-
 def _choose_findings(findings: list) -> tuple[list, list]:
     chosen, rest = choose([f.fix for f in findings])
     ids = {id(x) for x in chosen}
