@@ -260,7 +260,7 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
                 fix.intents = tuple(intents)
             if others:
                 fix.safe = False
-                where = ", ".join(_show(p) for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+                where = ", ".join(resolved.show(p) for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
                 note = f"the anchored value is also read at {where}"
                 fix.description += f" (edits the anchor: also changes {where})"
                 f.message += f" ({note}: only --unsafe-fixes edits the anchor)"
@@ -284,7 +284,3 @@ def _at_site(text: str, index: resolved.Uses, intent):
             return CopyInsert(span, target, intent.key, intent.value, intent.verbatim, intent.paths)
         return SetAtAlias(span, target, intent.value, intent.verbatim, intent.paths)
     return None
-
-
-def _show(path: tuple) -> str:
-    return resolved.show(path)
