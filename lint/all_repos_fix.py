@@ -19,13 +19,13 @@ import os
 import sys
 from collections.abc import Sequence
 
-ROOT_KEY_PATTERN = r"^[\"']?(pipeline|template|inputSet|overlayInputSet|trigger|connector)[\"']?[[:space:]]*:"
+from pipelint import harness
 
 
 def find_repos(config) -> set[str]:
     from all_repos.grep import repos_matching
 
-    with_root_keys = repos_matching(config, ("-E", ROOT_KEY_PATTERN, "--", "*.yaml", "*.yml"))
+    with_root_keys = repos_matching(config, ("-E", harness.ROOT_KEY_ERE, "--", "*.yaml", "*.yml"))
     under_harness = repos_matching(config, ("-e", "", "--", ".harness/*.yaml", ".harness/*.yml",
                                             "**/.harness/*.yaml", "**/.harness/*.yml"))
     return with_root_keys | under_harness

@@ -60,13 +60,10 @@ def implicit_tag(node: ScalarNode) -> str:
     return _resolver.resolve(ScalarNode, node.value, (not node.style, bool(node.style)))
 
 __all__ = [
-    "Document", "ParseError", "Node", "MappingNode", "ScalarNode", "SequenceNode", "parse",
-    "get", "get_pair", "scalar", "is_map", "ROOT_KEYS",
+    "Document", "ParseError", "Node", "MappingNode", "ScalarNode", "SequenceNode", "STR_TAG", "MAX_DEPTH",
+    "parse", "implicit_tag", "get", "get_pair", "scalar", "is_map", "is_null", "items", "mappings", "walk",
+    "scalar_value_start",
 ]
-
-ROOT_KEYS = ("pipeline", "template", "inputSet", "overlayInputSet", "trigger", "connector")
-# Keys one of which a Harness entity body carries; tells `trigger:` of Azure Pipelines from a Harness trigger.
-_ENTITY_KEYS = frozenset({"identifier", "name", "stages", "spec", "type", "pipeline", "inputSetReferences"})
 
 
 class ParseError(Exception):
@@ -78,16 +75,17 @@ class ParseError(Exception):
 
 
 class Document:
-    """One YAML document of a file: its root node and, when it is Harness's, its kind and entity body."""
+    """One YAML document of a file: its root node and, once `harness.documents` has classified it, its kind
+    and entity body (parsing alone leaves them None)."""
 
     __slots__ = ("source", "number", "root", "kind", "body", "path_prefix")
 
-    def __init__(self, source: Source, number: int, root: Node, kind: str | None, body: Node | None,
-                 path_prefix: tuple = ()):
+    def __init__(self, source: Source, number: int, root: Node | None, kind: str | None = None,
+                 body: Node | None = None, path_prefix: tuple = ()):
         self.source = source
         self.number = number  # 0-based index of the document in its file
         self.root = root
-        self.kind = kind  # a ROOT_KEYS entry, "headless", or None (not a Harness document)
+        self.kind = kind  # a harness.ROOT_KEYS entry, "headless", or None (not a Harness document)
         self.body = body  # the entity body: the root key's value, or the root itself when headless
         self.path_prefix = path_prefix
 
@@ -97,7 +95,8 @@ class Document:
 
 
 def parse(source: Source) -> tuple[list[Document], ParseError | None]:
-    """Every document of `source` that parses, and the error that stopped parsing, if any."""
+    """Every document of `source` that parses (not yet classified: see `harness.documents`), and the error
+    that stopped parsing, if any."""
     docs: list[Document] = []
     text = source.text or ""
     # Composing creates a node per scalar and nothing cyclic: the cyclic collector would only rescan the
@@ -110,8 +109,7 @@ def parse(source: Source) -> tuple[list[Document], ParseError | None]:
                 continue
             if not _DEPTH_CHECKED_BY_PARSER:
                 _check_depth(root)
-            kind, body = _kind(root, source)
-            docs.append(Document(source, number, root, kind, body))
+            docs.append(Document(source, number, root))
     except ParseError as exc:
         return docs, exc
     except yaml.MarkedYAMLError as exc:
@@ -134,19 +132,7 @@ def parse(source: Source) -> tuple[list[Document], ParseError | None]:
     finally:
         if collecting:
             gc.enable()
-        _name_documents(docs)
     return docs, None
-
-
-def _name_documents(docs: list[Document]) -> None:
-    """In a file of several documents, findings name their document by its entity and identifier
-    (`--- connector[harnessImage]`), so that a baseline survives reordering; by its position (`--- 2`) when it
-    has no identifier. A file of one document needs no name."""
-    if len(docs) < 2:
-        return
-    for d in docs:
-        ident = scalar(get(d.body, "identifier")) if d.kind not in (None, "headless") else None
-        d.path_prefix = (f"--- {d.kind}[{ident}]",) if ident else (f"--- {d.number}",)
 
 
 def _check_depth(root: Node) -> None:
@@ -168,22 +154,6 @@ def _check_depth(root: Node) -> None:
 
 def _clean(message: str) -> str:
     return " ".join(message.split())
-
-
-def _kind(root: Node, source: Source) -> tuple[str | None, Node | None]:
-    if isinstance(root, MappingNode):
-        keys = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)}
-        if keys.get("version") is not None and scalar(keys["version"]) == "1":
-            return None, None  # Harness "v1" YAML: other keys, out of scope
-        for key in ROOT_KEYS:
-            body = keys.get(key)
-            if isinstance(body, MappingNode) and (
-                len(root.value) == 1 or any(scalar(k) in _ENTITY_KEYS for k, _ in body.value)
-            ):
-                return key, body
-        if source.under_harness_dir:
-            return "headless", root
-    return None, None
 
 
 # --- node helpers: the only way the rest of pipelint reads nodes ---------------------------------------

@@ -132,14 +132,14 @@ class Engine:
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
         report = FileReport(src)
-        if not src.looks_like_harness():
+        if not harness.may_hold_harness(src):
             return report
         if src.text is None:
             report.harness = True
             self._invalid(report, src.error or "unreadable", src.error_line, src.error_column)
             return report
         try:
-            report.parsed, error = document.parse(src)
+            report.parsed, error = harness.documents(src)
             report.docs = []
             for d in report.parsed:
                 if d.kind is None:
@@ -208,7 +208,7 @@ class Engine:
                 report = reports[path]
                 parsed = report.parsed
                 if not parsed and report.source.text is not None:  # a report from the cache
-                    parsed = document.parse(report.source)[0]
+                    parsed = harness.documents(report.source)[0]
                 try:
                     fixplan.settle(report.source, parsed, found)
                 except Exception as exc:
@@ -336,7 +336,7 @@ def internal_error(where: str, src: sourcelib.Source, doc, exc: BaseException) -
 
 def documents(src: sourcelib.Source):
     """(every parsed document, the Harness ones with their sites, the parse error or None)."""
-    docs, error = document.parse(src)
+    docs, error = harness.documents(src)
     return docs, [HarnessDoc(d, harness.sites(d)) for d in docs if d.kind is not None], error
 
 

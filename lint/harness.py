@@ -18,11 +18,36 @@ values holding `<+` are known only at run time and are never sites; aliases are 
 
 from __future__ import annotations
 
-from pipelint.document import (
-    Document, MappingNode, Node, ScalarNode, get, get_pair, is_map, is_null, items, scalar,
-)
+import re
 
+from pipelint import document
+from pipelint.document import (
+    Document, MappingNode, Node, ParseError, ScalarNode, get, get_pair, is_map, is_null, items, scalar,
+)
+from pipelint.finding import Span
+from pipelint.images import ImageRef, parse_image
+from pipelint.source import Source
+
+# --- entities (harness-yaml.md § 1) ---------------------------------------------------------------------
+ROOT_KEYS = ("pipeline", "template", "inputSet", "overlayInputSet", "trigger", "connector")
+# Keys one of which a Harness entity body carries; tells `trigger:` of Azure Pipelines from a Harness trigger.
+ENTITY_KEYS = frozenset({"identifier", "name", "stages", "spec", "type", "pipeline", "inputSetReferences"})
+HARNESS_DIR = ".harness"
+
+_ROOT_ALTERNATIVES = "|".join(ROOT_KEYS)
+# A top-level root key at the start of a line (or after the `{` of a JSON-style file): the cheap test made
+# before any parse.
+ROOT_KEY_LINE = re.compile(rf"^(?:---[ \t]*\n)?(?:\{{[ \t\r\n]*)?[\"']?(?:{_ROOT_ALTERNATIVES})[\"']?[ \t]*:",
+                           re.MULTILINE)
+ROOT_KEY_LINE_BYTES = re.compile(ROOT_KEY_LINE.pattern.encode(), re.MULTILINE)
+# The same test as a POSIX extended regex, for `git grep -E` over many repositories (all_repos_fix).
+ROOT_KEY_ERE = rf"^[\"']?({_ROOT_ALTERNATIVES})[\"']?[[:space:]]*:"
+
+# --- connectors (harness-yaml.md § 3) -------------------------------------------------------------------
 IMAGE_CONNECTOR_KEY = "harnessImageConnectorRef"
+DEFAULT_IMAGE_CONNECTOR = "account.harnessImage"  # what Harness pulls its own images through by default
+DOCKER_REGISTRY = "DockerRegistry"  # the connector type of a Docker registry
+SCOPES = ("account", "org", "project")
 BUILD_STAGE_TYPES = frozenset({"CI", "SecurityTests", "IACM", "IDP"})
 STAGE_TYPES = BUILD_STAGE_TYPES | {
     "Deployment", "Approval", "Custom", "Pipeline", "FeatureFlag", "DRTest", "CompositeLoadTest", "Dynamic",
@@ -36,6 +61,87 @@ RawPath = tuple  # keys and list indexes: where a place is in the document's dat
 
 def is_expression(value: str | None) -> bool:
     return value is not None and "<+" in value
+
+
+class Place:
+    """One of the places Harness pulls its own images to (harness-yaml.md § 2): how reports name it."""
+
+    __slots__ = ("code", "short", "what")
+
+    def __init__(self, code: str, short: str, what: str):
+        self.code = code
+        self.short = short  # a table column: "Kubernetes"
+        self.what = what  # a sentence's subject, with `{owner}`: "build stage {owner} (...)"
+
+
+PLACES = {p.code: p for p in (
+    Place("A", "Kubernetes", "build stage {owner} (KubernetesDirect infrastructure)"),
+    Place("B", "VM pool", "build stage {owner} (VM pool infrastructure)"),
+    Place("C", "Docker runtime", "build stage {owner} (Docker runtime)"),
+    Place("D", "step group (Kubernetes)", "containerized step group {owner} (KubernetesDirect)"),
+    Place("F", "step group (ECS)", "containerized step group {owner} (ECSDirect)"),
+    Place("G", "Container step", "Container step {owner} (its own infrastructure)"),
+)}
+
+
+def under_harness_dir(path: str) -> bool:
+    """Is the file in a `.harness/` folder (where a headless entity body counts as Harness's)?"""
+    parts = re.split(r"[\\/]", path)
+    return HARNESS_DIR in parts[:-1]
+
+
+def may_hold_harness(src: Source) -> bool:
+    """Cheap test, before any parse: could this file hold a Harness entity?"""
+    if under_harness_dir(src.path):
+        return True
+    if src.text is not None:
+        return ROOT_KEY_LINE.search(src.text) is not None
+    return ROOT_KEY_LINE_BYTES.search(src.raw) is not None
+
+
+def classify(root: Node, path: str) -> tuple[str | None, Node | None]:
+    """(kind, entity body) of a document's root: kind is a ROOT_KEYS entry, "headless" (a body without its
+    root key, in a `.harness/` folder), or None (not Harness's: Harness "v1" YAML, other tools' YAML)."""
+    if isinstance(root, MappingNode):
+        keys = {k.value: v for k, v in root.value if isinstance(k, ScalarNode)}
+        if keys.get("version") is not None and scalar(keys["version"]) == "1":
+            return None, None  # Harness "v1" YAML: other keys, out of scope
+        for key in ROOT_KEYS:
+            body = keys.get(key)
+            if isinstance(body, MappingNode) and (
+                len(root.value) == 1 or any(scalar(k) in ENTITY_KEYS for k, _ in body.value)
+            ):
+                return key, body
+        if under_harness_dir(path):
+            return "headless", root
+    return None, None
+
+
+def documents(src: Source) -> tuple[list[Document], ParseError | None]:
+    """Every document of `src` that parses, classified (`kind`, `body`) and, in a file of several, named by
+    entity and identifier (`--- connector[harnessImage]`: a baseline survives reordering) or by position
+    (`--- 2`); and the error that stopped parsing, if any."""
+    docs, error = document.parse(src)
+    for d in docs:
+        d.kind, d.body = classify(d.root, src.path)
+    if len(docs) > 1:
+        for d in docs:
+            ident = scalar(get(d.body, "identifier")) if d.kind not in (None, "headless") else None
+            d.path_prefix = (f"--- {d.kind}[{ident}]",) if ident else (f"--- {d.number}",)
+    return docs, error
+
+
+def parse_ref(ref: str) -> tuple[str, str]:
+    """(scope, identifier) of a connector reference: `account.x`, `org.x`, or `x` (the project's)."""
+    head, dot, rest = ref.partition(".")
+    if dot and head in ("account", "org"):
+        return head, rest
+    return "project", ref
+
+
+def connector_ref(scope: str, identifier: str) -> str:
+    """How a reference names the connector `identifier` defined at `scope`."""
+    return identifier if scope == "project" else f"{scope}.{identifier}"
 
 
 class RefSite:
@@ -121,7 +227,12 @@ class ConnectorSite:
         """How a harnessImageConnectorRef names this connector."""
         if not self.identifier:
             return None
-        return {"account": "account.", "org": "org.", "project": ""}[self.scope] + self.identifier
+        return connector_ref(self.scope, self.identifier)
+
+    @property
+    def is_docker(self) -> bool:
+        """A Docker registry connector (the kind harnessImageConnectorRef must name), with a URL."""
+        return self.type == DOCKER_REGISTRY and self.url is not None
 
 
 class CloudStageSite:
@@ -182,6 +293,28 @@ class _Walker:
         body = doc.body
         self.default_owner = scalar(get(body, "identifier")) or scalar(get(body, "name")) or "?"
         self.body_raw: RawPath = (doc.kind,) if doc.kind not in (None, "headless") else ()
+        # Input-set mode: walking values that fill in another entity (an input set, a templated node's
+        # `templateInputs`). Types are often left out there, only harnessImageConnectorRef values are sites,
+        # and images and missing overrides are the other entity's business.
+        self.values_only = False
+
+    def as_values(self, method, node: Node | None, path: YamlPath, raw: RawPath) -> None:
+        """`method(node, path, raw)` in input-set mode."""
+        before, self.values_only = self.values_only, True
+        try:
+            method(node, path, raw)
+        finally:
+            self.values_only = before
+
+    def templated(self, node: Node, path: YamlPath, raw: RawPath, method) -> bool:
+        """A stage, step or step group that uses a template: only its `templateInputs` are ours (walked by
+        `method`, in input-set mode). True when `node` is one."""
+        template = get(node, "template")
+        if template is None:
+            return False
+        self.as_values(method, get(template, "templateInputs"), path + ("template", "templateInputs"),
+                       raw + ("template", "templateInputs"))
+        return True
 
     def owner(self, node: Node) -> str:
         """The identifier of a stage, step or step group (a template body: the template's)."""
@@ -215,7 +348,7 @@ class _Walker:
             elif ttype == "Pipeline":
                 self.pipeline(spec, path, sraw)
         elif kind == "inputSet":
-            self.pipeline(get(body, "pipeline"), root + ("pipeline",), raw + ("pipeline",), values_only=True)
+            self.as_values(self.pipeline, get(body, "pipeline"), root + ("pipeline",), raw + ("pipeline",))
         elif kind == "connector":
             self.connector(body)
         elif kind == "headless":
@@ -233,29 +366,26 @@ class _Walker:
         # overlayInputSet: references only. trigger: `inputYaml` is a string of embedded YAML whose
         # positions are not positions in this file; it is deliberately not walked.
 
-    def pipeline(self, body: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
+    def pipeline(self, body: Node | None, path: YamlPath, raw: RawPath) -> None:
         if not is_map(body):
             return
-        self.stage_items(get(body, "stages"), path + ("stages",), raw + ("stages",), values_only)
+        self.stage_items(get(body, "stages"), path + ("stages",), raw + ("stages",))
 
-    def stage_items(self, seq: Node | None, path: YamlPath, raw: RawPath, values_only: bool) -> None:
+    def stage_items(self, seq: Node | None, path: YamlPath, raw: RawPath) -> None:
         for i, item in enumerate(items(seq)):
             if not is_map(item):
                 continue
             label = path[:-1] + (path[-1] + _label(item, i),)
             for key, value in item.value:
                 if key.value == "stage":
-                    self.stage(value, label + ("stage",), raw + (i, "stage"), values_only)
+                    self.stage(value, label + ("stage",), raw + (i, "stage"))
                 elif key.value == "parallel":
-                    self.stage_items(value, label + ("parallel",), raw + (i, "parallel"), values_only)
+                    self.stage_items(value, label + ("parallel",), raw + (i, "parallel"))
 
-    def stage(self, stage: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
+    def stage(self, stage: Node | None, path: YamlPath, raw: RawPath) -> None:
         if not is_map(stage) or not self._first_visit(stage):
             return
-        template = get(stage, "template")
-        if template is not None:  # a templated stage: only its templateInputs are ours
-            self.stage(get(template, "templateInputs"), path + ("template", "templateInputs"),
-                       raw + ("template", "templateInputs"), True)
+        if self.templated(stage, path, raw, self.stage):
             return
         stype = scalar(get(stage, "type"))
         spath, sraw = path + ("spec",), raw + ("spec",)
@@ -263,81 +393,74 @@ class _Walker:
         if not is_map(spec):
             return
         owner = self.owner(stage)
-        if stype in BUILD_STAGE_TYPES or (values_only and stype is None):
-            self.build_infrastructure(spec, spath, sraw, owner, values_only)
-            if not values_only:
+        if stype in BUILD_STAGE_TYPES or (self.values_only and stype is None):
+            self.build_infrastructure(spec, spath, sraw, owner)
+            if not self.values_only:
                 for i, dep in enumerate(items(get(spec, "serviceDependencies"))):
                     dpath = spath[:-1] + ("spec", "serviceDependencies" + _label(dep, i), "spec")
                     self.image(get(dep, "spec"), None, dpath, sraw + ("serviceDependencies", i, "spec"), owner)
         execution = get(spec, "execution")
         for key in ("steps", "rollbackSteps"):
-            self.step_items(get(execution, key), spath + ("execution", key), sraw + ("execution", key), values_only)
+            self.step_items(get(execution, key), spath + ("execution", key), sraw + ("execution", key))
 
-    def build_infrastructure(self, spec: Node, path: YamlPath, raw: RawPath, owner: str, values_only: bool) -> None:
+    def build_infrastructure(self, spec: Node, path: YamlPath, raw: RawPath, owner: str) -> None:
         pair = get_pair(spec, "infrastructure")
         if pair:
             key, infra = pair
             ipath, iraw = path + ("infrastructure",), raw + ("infrastructure",)
             itype = scalar(get(infra, "type"))
-            if itype == "KubernetesDirect" or (values_only and itype is None):
-                self.place("A", key, infra, ipath, iraw, ("spec",), owner, values_only)
-            if itype == "VM" or (values_only and itype is None):
+            if itype == "KubernetesDirect" or (self.values_only and itype is None):
+                self.place("A", key, infra, ipath, iraw, ("spec",), owner)
+            if itype == "VM" or (self.values_only and itype is None):
                 inner = get(infra, "spec")
-                if scalar(get(inner, "type")) == "Pool" or (values_only and inner is not None):
-                    self.place("B", key, inner, ipath, iraw, ("spec", "spec"), owner, values_only)
+                if scalar(get(inner, "type")) == "Pool" or (self.values_only and inner is not None):
+                    self.place("B", key, inner, ipath, iraw, ("spec", "spec"), owner)
             # useFromStage, KubernetesHosted, expressions: no override exists, nothing to check.
         pair = get_pair(spec, "runtime")
         if pair:
             key, runtime = pair
             rpath, rraw = path + ("runtime",), raw + ("runtime",)
             rtype = scalar(get(runtime, "type"))
-            if rtype == "Docker" or (values_only and rtype is None):
-                self.place("C", key, runtime, rpath, rraw, ("spec",), owner, values_only)
-            elif rtype == "Cloud" and not values_only:
+            if rtype == "Docker" or (self.values_only and rtype is None):
+                self.place("C", key, runtime, rpath, rraw, ("spec",), owner)
+            elif rtype == "Cloud" and not self.values_only:
                 self.sites.cloud_stages.append(CloudStageSite(key, rpath))
 
-    def step_items(self, seq: Node | None, path: YamlPath, raw: RawPath, values_only: bool) -> None:
+    def step_items(self, seq: Node | None, path: YamlPath, raw: RawPath) -> None:
         for i, item in enumerate(items(seq)):
             if not is_map(item):
                 continue
             label = path[:-1] + (path[-1] + _label(item, i),)
             for key, value in item.value:
                 if key.value == "step":
-                    self.step(value, label + ("step",), raw + (i, "step"), values_only)
+                    self.step(value, label + ("step",), raw + (i, "step"))
                 elif key.value == "stepGroup":
-                    self.step_group(value, label + ("stepGroup",), raw + (i, "stepGroup"), values_only)
+                    self.step_group(value, label + ("stepGroup",), raw + (i, "stepGroup"))
                 elif key.value == "parallel":
-                    self.step_items(value, label + ("parallel",), raw + (i, "parallel"), values_only)
+                    self.step_items(value, label + ("parallel",), raw + (i, "parallel"))
 
-    def step(self, step: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
+    def step(self, step: Node | None, path: YamlPath, raw: RawPath) -> None:
         if not is_map(step) or not self._first_visit(step):
             return
-        template = get(step, "template")
-        if template is not None:
-            self.step(get(template, "templateInputs"), path + ("template", "templateInputs"),
-                      raw + ("template", "templateInputs"), True)
+        if self.templated(step, path, raw, self.step):
             return
         stype = scalar(get(step, "type"))
         spec = get(step, "spec")
         owner = self.owner(step)
-        if not values_only:
+        if not self.values_only:
             self.image(spec, stype, path + ("spec",), raw + ("spec",), owner)
-        if stype in CONTAINER_STEP_TYPES or (values_only and stype is None):
+        if stype in CONTAINER_STEP_TYPES or (self.values_only and stype is None):
             pair = get_pair(spec, "infrastructure")
             if pair:
                 key, infra = pair
                 ipath = path + ("spec", "infrastructure")
-                if scalar(get(infra, "type")) in STEP_INFRA_TYPES or values_only:
-                    self.place("G", key, infra, ipath, raw + ("spec", "infrastructure"), ("spec",), owner,
-                               values_only)
+                if scalar(get(infra, "type")) in STEP_INFRA_TYPES or self.values_only:
+                    self.place("G", key, infra, ipath, raw + ("spec", "infrastructure"), ("spec",), owner)
 
-    def step_group(self, group: Node | None, path: YamlPath, raw: RawPath, values_only: bool = False) -> None:
+    def step_group(self, group: Node | None, path: YamlPath, raw: RawPath) -> None:
         if not is_map(group) or not self._first_visit(group):
             return
-        template = get(group, "template")
-        if template is not None:
-            self.step_group(get(template, "templateInputs"), path + ("template", "templateInputs"),
-                            raw + ("template", "templateInputs"), True)
+        if self.templated(group, path, raw, self.step_group):
             return
         owner = self.owner(group)
         pair = get_pair(group, "stepGroupInfra")
@@ -345,15 +468,15 @@ class _Walker:
             key, infra = pair
             gpath = path + ("stepGroupInfra",)
             itype = scalar(get(infra, "type"))
-            if itype in STEP_INFRA_TYPES or (values_only and itype is None):
+            if itype in STEP_INFRA_TYPES or (self.values_only and itype is None):
                 place = "F" if itype == "ECSDirect" else "D"
-                self.place(place, key, infra, gpath, raw + ("stepGroupInfra",), ("spec",), owner, values_only)
+                self.place(place, key, infra, gpath, raw + ("stepGroupInfra",), ("spec",), owner)
         for key in ("steps", "rollbackSteps"):
-            self.step_items(get(group, key), path + (key,), raw + (key,), values_only)
+            self.step_items(get(group, key), path + (key,), raw + (key,))
 
     # --- leaves -------------------------------------------------------------------------------------
     def place(self, place: str, key: ScalarNode, infra: Node, key_path: YamlPath, key_raw: RawPath,
-              holder_path: YamlPath, owner: str, values_only: bool) -> None:
+              holder_path: YamlPath, owner: str) -> None:
         """`infra` is the `infrastructure`/`runtime`/`stepGroupInfra` mapping (for B: its inner `spec`); the
         holder of harnessImageConnectorRef is its `spec`."""
         holder_pair = get_pair(infra, "spec")
@@ -371,11 +494,11 @@ class _Walker:
             if not is_expression(value):
                 ref = RefSite(pair[1], value, path + (IMAGE_CONNECTOR_KEY,), raw)
                 self.sites.refs.append(ref)
-            elif not values_only:
+            elif not self.values_only:
                 ref = RefSite(pair[1], value, path + (IMAGE_CONNECTOR_KEY,), raw)  # set, at run time
         elif pair is None and holder is not None:
             merged = _merged_value(holder, IMAGE_CONNECTOR_KEY)
-        if not values_only:
+        if not self.values_only:
             self.sites.infra.append(InfraSite(place, key, holder, ref, owner, key_path, holder_raw,
                                               holder_pair[0] if holder_pair else None, merged))
 

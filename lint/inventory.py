@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelint import registries
+from pipelint import harness, registries
 from pipelint.engine import Engine, documents
 from pipelint.finding import Span
-from pipelint.harness import InfraSite
+from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, PLACES, InfraSite
 from pipelint.images import parse_image
 
-DEFAULT_IMAGE_CONNECTOR = "account.harnessImage"
-_PLACES = {"A": "Kubernetes", "B": "VM pool", "C": "Docker runtime", "D": "step group (Kubernetes)",
-           "F": "step group (ECS)", "G": "Container step"}
 
 
 @dataclass
@@ -80,7 +77,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
     inv.errors = [f"{p}: no such file or directory" for p in missing] + errors
     inv.files_checked = len(sources)
     for src in sources:
-        if src.text is None or not src.looks_like_harness():
+        if src.text is None or not harness.may_hold_harness(src):
             continue
         _, hdocs, _ = documents(src)
         for hdoc in hdocs:
@@ -100,7 +97,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
             for site in hdoc.sites.infra:
                 inv.pullers.append(_puller(src.path, src.text, entity, site))
             for c in hdoc.sites.connectors:
-                if c.ref and c.type == "DockerRegistry" and c.url is not None:
+                if c.ref and c.is_docker:
                     inv.connectors[c.ref] = c.url.value
     for puller in inv.pullers:
         puller.registry = inv.connectors.get(puller.connector)
@@ -109,7 +106,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
 
 def _puller(path: str, text: str, entity: str, site: InfraSite) -> ImagePuller:
     override = site.ref.value if site.ref is not None else None
-    return ImagePuller(path, Span.of(site.key, text).line, entity, site.owner, _PLACES[site.place], override,
+    return ImagePuller(path, Span.of(site.key, text).line, entity, site.owner, PLACES[site.place].short, override,
                        override or DEFAULT_IMAGE_CONNECTOR)
 
 

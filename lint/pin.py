@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelint import files as filelib, fixplan, registries
+from pipelint import files as filelib, fixplan, harness, registries
 from pipelint.engine import Engine, documents
 from pipelint.finding import Edit, Fix, Span
 from pipelint.images import ImageRef, parse_image
@@ -49,7 +49,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
     result.files_checked = len(sources)
     per_file = []
     for src in sources:
-        if src.text is None or not src.looks_like_harness():
+        if src.text is None or not harness.may_hold_harness(src):
             continue
         parsed, hdocs, error = documents(src)
         if error is not None:

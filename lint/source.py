@@ -1,6 +1,6 @@
 """Reading a file: bytes -> text, remembering what a rewrite must restore (BOM, newline style).
 
-Nothing here knows YAML. A `Source` is what every later stage works on: `text` is the decoded content
+Nothing here knows YAML or Harness. A `Source` is what every later stage works on: `text` is the decoded content
 *without* a UTF-8 byte order mark (libyaml does not count a BOM in its marks, the pure-Python parsers do;
 stripping it here makes every mark an index into `text`), and `encode()` gives the bytes back exactly.
 """
@@ -19,15 +19,6 @@ _OTHER_BOMS = (
     (b"\xfe\xff", "UTF-16"),
 )
 
-# A top-level Harness root key at the start of a line (or after the `{` of a JSON-style file): the cheap
-# test made before any parse.
-ROOT_KEY_LINE = re.compile(
-    r"^(?:---[ \t]*\n)?(?:\{[ \t\r\n]*)?[\"']?(?:pipeline|template|inputSet|overlayInputSet|trigger|connector)[\"']?[ \t]*:",
-    re.MULTILINE,
-)
-ROOT_KEY_LINE_BYTES = re.compile(ROOT_KEY_LINE.pattern.encode(), re.MULTILINE)
-
-
 class Source:
     """A file's text as decoded, and how to write it back (BOM, newline), or why it is not text."""
 
@@ -44,27 +35,10 @@ class Source:
         self.error_column = error_column
         self.raw = raw
 
-    @property
-    def under_harness_dir(self) -> bool:
-        return under_harness_dir(self.path)
-
-    def looks_like_harness(self) -> bool:
-        """Cheap test, before any parse: could this file hold a Harness entity?"""
-        if self.under_harness_dir:
-            return True
-        if self.text is not None:
-            return ROOT_KEY_LINE.search(self.text) is not None
-        return ROOT_KEY_LINE_BYTES.search(self.raw) is not None
-
     def encode(self, text: str) -> bytes:
         """Bytes for `text` (a rewrite of this source), with the BOM restored."""
         data = text.encode("utf-8")
         return UTF8_BOM + data if self.bom else data
-
-
-def under_harness_dir(path: str) -> bool:
-    parts = re.split(r"[\\/]", path)
-    return ".harness" in parts[:-1]
 
 
 def detect_newline(text: str) -> str:

@@ -1,17 +1,7 @@
 from pipelint.document import ScalarNode, is_map
-from pipelint.harness import IMAGE_CONNECTOR_KEY as KEY
+from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, IMAGE_CONNECTOR_KEY as KEY, PLACES
 from pipelint.rule import Option, Rule
 from pipelint.yamltext import InsertPair, SetScalar
-
-_WHAT = {
-    "A": "build stage {owner} (KubernetesDirect infrastructure)",
-    "B": "build stage {owner} (VM pool infrastructure)",
-    "C": "build stage {owner} (Docker runtime)",
-    "D": "containerized step group {owner} (KubernetesDirect)",
-    "F": "containerized step group {owner} (ECSDirect)",
-    "G": "Container step {owner} (its own infrastructure)",
-}
-
 
 class MissingImageConnector(Rule):
     """A build stage or containerized step group without an Override Image Connector.
@@ -81,14 +71,14 @@ class MissingImageConnector(Rule):
         for site in doc.sites.infra:
             if site.ref is not None:
                 continue
-            what = _WHAT[site.place].format(owner=f'"{site.owner}"')
-            message = f"{what} has no harnessImageConnectorRef: Harness images are pulled through account.harnessImage"
+            what = PLACES[site.place].what.format(owner=f'"{site.owner}"')
+            message = f"{what} has no harnessImageConnectorRef: Harness images are pulled through {DEFAULT_IMAGE_CONNECTOR}"
             fix = None
             existing = [v for k, v in site.holder.value if k.value == KEY] if is_map(site.holder) else []
             if existing and not isinstance(existing[-1], ScalarNode):
                 kind = "mapping" if is_map(existing[-1]) else "list"
                 message = (f"{what} has a harnessImageConnectorRef that is a {kind}, not a connector reference: "
-                           "Harness images are pulled through account.harnessImage (no automatic fix: write the "
+                           f"Harness images are pulled through {DEFAULT_IMAGE_CONNECTOR} (no automatic fix: write the "
                            "connector's reference there)")
             elif site.merged is not None:  # right under one reading only: no fix
                 message += (" (a `<<` merge supplies one, which Harness does not read, see YML003; no automatic "

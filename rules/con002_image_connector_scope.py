@@ -1,3 +1,4 @@
+from pipelint import harness
 from pipelint.rule import Rule
 
 
@@ -28,7 +29,7 @@ class ImageConnectorScope(Rule):
 
     def check(self, doc):
         for ref in doc.sites.refs:
-            if ref.value.startswith("account."):
+            if harness.parse_ref(ref.value)[0] == "account":
                 continue
             yield self.finding(
                 doc, ref.node,

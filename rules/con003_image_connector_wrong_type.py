@@ -1,3 +1,4 @@
+from pipelint import harness
 from pipelint.rule import Option, Rule
 
 
@@ -33,12 +34,12 @@ class ImageConnectorWrongType(Rule):
     def check_run(self, run):
         for hdoc in run.docs:
             for ref in hdoc.sites.refs:
-                if not ref.value.startswith("account."):
+                if harness.parse_ref(ref.value)[0] != "account":
                     continue  # CON002 reports those
                 found = run.connector(ref.value)
                 if found:
                     types = {c.type for _, c in found}
-                    if "DockerRegistry" in types:
+                    if harness.DOCKER_REGISTRY in types:
                         continue
                     kind = ", ".join(sorted(t or "untyped" for t in types))
                     message = f'harnessImageConnectorRef "{ref.value}" names a {kind} connector, not DockerRegistry'

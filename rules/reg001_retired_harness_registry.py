@@ -60,7 +60,7 @@ class RetiredHarnessRegistry(Rule):
 
     def check(self, doc):
         for c in doc.sites.connectors:
-            if c.type != "DockerRegistry" or c.url is None or not registries.is_retired_url(c.url.value):
+            if not c.is_docker or not registries.is_retired_url(c.url.value):
                 continue
             authenticated = c.auth_type not in (None, "Anonymous")
             target = registries.target(self.opts["target"], authenticated)

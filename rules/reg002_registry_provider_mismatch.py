@@ -38,7 +38,7 @@ class RegistryProviderMismatch(Rule):
 
     def check(self, doc):
         for c in doc.sites.connectors:
-            if c.type != "DockerRegistry" or c.url is None or c.provider is None:
+            if not c.is_docker or c.provider is None:
                 continue
             if registries.is_retired_url(c.url.value):
                 continue  # REG001's fix sets the provider together with the URL

@@ -1,4 +1,5 @@
 from pipelint import registries
+from pipelint.harness import DEFAULT_IMAGE_CONNECTOR
 from pipelint.rule import Rule
 
 
@@ -39,13 +40,13 @@ class AnonymousDockerHub(Rule):
     cross_file = True
 
     def check_run(self, run):
-        used = run.referenced_connectors() | {"account.harnessImage"}
+        used = run.referenced_connectors() | {DEFAULT_IMAGE_CONNECTOR}
         for hdoc, c in run.connectors:
-            if c.ref not in used or c.type != "DockerRegistry" or c.url is None:
+            if c.ref not in used or not c.is_docker:
                 continue
             if c.auth_type != "Anonymous" or registries.url_host(c.url.value) not in registries.DOCKER_HUB_HOSTS:
                 continue
-            why = "is the account's harnessImage connector" if c.ref == "account.harnessImage" else \
+            why = "is the account's harnessImage connector" if c.ref == DEFAULT_IMAGE_CONNECTOR else \
                 "is named by a harnessImageConnectorRef"
             yield self.finding(
                 hdoc, c.url,

@@ -1,4 +1,5 @@
 from pipelint.document import is_map, is_null, scalar
+from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, DOCKER_REGISTRY
 from pipelint.rule import Rule
 from pipelint.yamltext import InsertPair, SetScalar
 
@@ -44,7 +45,7 @@ class ImageConnectorThroughDelegate(Rule):
         if not run.has_cloud_stage():
             return
         for hdoc, c in run.connectors:
-            if c.ref != "account.harnessImage" or c.type != "DockerRegistry":
+            if c.ref != DEFAULT_IMAGE_CONNECTOR or c.type != DOCKER_REGISTRY:
                 continue
             message = ('the account connector "harnessImage" connects through a delegate '
                        "(executeOnDelegate {}), but stages in the checked files build on Harness Cloud, "
