@@ -301,7 +301,7 @@ def _encode_report(report):
     if getattr(report, "internal", None) or any(d.sites.connectors for d in report.docs):
         return None
     docs = [{"number": d.doc.number, "kind": d.doc.kind, "prefix": list(d.doc.path_prefix),
-             "refs": [[r.value, _encode_span(r.node), list(r.yaml_path)] for r in d.sites.refs],
+             "refs": [[r.value, _encode_span(r.at), list(r.yaml_path)] for r in d.sites.refs],
              "clouds": [list(c.yaml_path) for c in d.sites.cloud_stages]} for d in report.docs]
     s = report.source
     sup = report.suppressions

@@ -212,19 +212,6 @@ def rules_cmd(output_format):
                    f"{r.fix_safety or '-':<8}")
 
 
-def _toml_default(value) -> str:
-    """A default as one writes it in TOML (`"auto"`, `true`, `3`), or that there is none."""
-    if value is None:
-        return "no default"
-    if isinstance(value, bool):
-        return f"default {'true' if value else 'false'}"
-    if isinstance(value, str):
-        return f'default "{value}"'
-    if isinstance(value, (list, tuple)):
-        return "default [" + ", ".join(_toml_default(v)[8:] for v in value) + "]"
-    return f"default {value}"
-
-
 @main.command("rule")
 @click.argument("rule")
 def rule_cmd(rule):
@@ -237,7 +224,7 @@ def rule_cmd(rule):
     head = f"# {cls.name} ({cls.code})\n\nDefault severity: {cls.severity}. "
     head += "Enabled by default. " if cls.enabled_by_default else "Off by default. "
     head += {"safe": "Fix: safe.", "unsafe": "Fix: unsafe (with --unsafe-fixes)."}.get(cls.fix_safety, "No fix.")
-    options = "".join(f"\n- `{o.name}` ({_toml_default(o.default)}): {o.help}" for o in cls.options)
+    options = "".join(f"\n- `{o.name}` ({o.default_text()}): {o.help}" for o in cls.options)
     options += (f"\n- `severity` (default \"{cls.severity}\"): \"error\", \"warning\" or \"info\", as this rule's "
                 "findings are reported")
     head += f"\n\nOptions, in [tool.pipelint.rules.{cls.code}] (or .pipelint.toml's [rules.{cls.code}]):{options}"

@@ -9,8 +9,7 @@ from __future__ import annotations
 import fnmatch
 import os
 
-from pipelint import registries
-from pipelint.rule import SEVERITY_OPTION, Rule
+from pipelint.rule import SEVERITY_OPTION, Rule, toml_value
 
 TOP_KEYS = ("select", "extend-select", "ignore", "exclude", "per-file-ignores", "max-file-size", "rules")
 DEFAULT_MAX_FILE_MB = 8  # a node graph costs ~100 bytes of memory per byte of YAML
@@ -184,11 +183,27 @@ def validate_options(rule: type[Rule], options: dict, where: str) -> dict:
         if option is None:
             raise ConfigError(f"{where}.{key}' is not an option of {rule.code} (allowed: {', '.join(known)})")
         problem = option.validate(value)
-        if problem is None and rule.code == "REG001" and key == "target":
-            problem = registries.target_error(value)
         if problem:
-            raise ConfigError(f"{where}.{key}' = {value!r}: {problem}")
+            raise ConfigError(f"{where}.{key}' = {toml_value(value)}: {problem}")
     return dict(options)
+
+
+def flag_overrides(flags: dict[str, object]) -> dict[str, dict[str, object]]:
+    """Per-rule option values from command-line flags (`{"--target": "gar"}`), for the rules whose options
+    declare those flags, validated as the configuration's are; unset flags (None) are skipped."""
+    from pipelint.rules import RULES
+
+    out: dict[str, dict[str, object]] = {}
+    for cls in RULES:
+        for option in cls.options:
+            value = flags.get(option.flag) if option.flag else None
+            if value is None:
+                continue
+            problem = option.validate(value)
+            if problem:
+                raise ConfigError(f"{option.flag} {value!r}: {problem}")
+            out.setdefault(cls.code, {})[option.name] = value
+    return out
 
 
 def rule_class(name: str) -> type[Rule] | None:

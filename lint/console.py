@@ -38,7 +38,7 @@ def fail(message: str) -> None:
 
 
 def make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target):
-    from pipelint import config as configlib, registries
+    from pipelint import config as configlib
     from pipelint.engine import Engine
 
     if isolated and config_file:
@@ -51,12 +51,7 @@ def make_engine(config_file, isolated, select, extend_select, ignore, force_excl
             if config_file and not os.path.isfile(config_file):
                 fail(f"{config_file}: configuration file not found")
             settings = configlib.load(path) if path else configlib.Settings()
-        overrides = {}
-        if target is not None:
-            problem = registries.target_error(target)
-            if problem:
-                fail(f"--target {target!r}: {problem}")
-            overrides["REG001"] = {"target": target}
+        overrides = configlib.flag_overrides({"--target": target})
         rules = configlib.enabled_rules(
             settings, split_values(select) if select else None, split_values(extend_select), split_values(ignore), overrides,
         )

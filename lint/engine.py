@@ -374,7 +374,7 @@ def _light(hdoc: HarnessDoc, source: sourcelib.Source) -> HarnessDoc:
     doc = document.Document(source, d.number, None, d.kind, None, d.path_prefix)
     text = d.source.text
     # references and Cloud stages travel as spans, not nodes: they are most of what is kept
-    refs = [harness.RefSite(Span.of(r.node, text), r.value, r.yaml_path) for r in hdoc.sites.refs]
+    refs = [r.light(text) for r in hdoc.sites.refs]
     clouds = [harness.CloudStageSite(None, c.yaml_path) for c in hdoc.sites.cloud_stages]
     sites = harness.Sites(refs=refs, cloud_stages=clouds,
                           connectors=[c.replace(doc=doc) for c in hdoc.sites.connectors])

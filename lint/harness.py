@@ -144,16 +144,36 @@ def connector_ref(scope: str, identifier: str) -> str:
     return identifier if scope == "project" else f"{scope}.{identifier}"
 
 
+class At:
+    """Where a finding points, as every site says it: `at` (a node, or the Span it was reduced to), the YAML
+    path that names the place, and the value a baseline fingerprint keys on. Sites have these three too."""
+
+    __slots__ = ("at", "yaml_path", "finding_value")
+
+    def __init__(self, at: Node | Span, yaml_path: YamlPath, finding_value: str = ""):
+        self.at = at
+        self.yaml_path = yaml_path
+        self.finding_value = finding_value
+
+
 class RefSite:
     """A harnessImageConnectorRef value."""
 
-    __slots__ = ("node", "value", "yaml_path", "raw")
+    __slots__ = ("at", "value", "yaml_path", "raw")
 
-    def __init__(self, node: ScalarNode, value: str, yaml_path: YamlPath, raw: RawPath = ()):
-        self.node = node  # the value of harnessImageConnectorRef (a Span, once the file's nodes are dropped)
+    def __init__(self, at: ScalarNode | Span, value: str, yaml_path: YamlPath, raw: RawPath = ()):
+        self.at = at  # the value node; its Span in the compact form cross-file rules read (`light`)
         self.value = value
         self.yaml_path = yaml_path
         self.raw = raw
+
+    @property
+    def finding_value(self) -> str:
+        return self.value
+
+    def light(self, text: str) -> RefSite:
+        """The same site without its node (it keeps its Span): what travels between processes and the cache."""
+        return RefSite(Span.of(self.at, text), self.value, self.yaml_path, self.raw)
 
 
 class InfraSite:
@@ -174,25 +194,34 @@ class InfraSite:
         self.holder_key = holder_key  # the `spec` key whose value is the holder
         self.merged = merged  # a harnessImageConnectorRef that only a `<<` merge supplies (Harness ignores it)
 
+    @property
+    def at(self) -> ScalarNode:
+        return self.key
+
+    finding_value = ""
+
 
 class ImageSite:
-    """A step's container image."""
+    """A step's container image (parsed once, here: `image` is None when the value is not a reference)."""
 
-    __slots__ = ("node", "value", "step_type", "yaml_path", "owner", "raw", "at")
+    __slots__ = ("node", "value", "image", "step_type", "yaml_path", "owner", "raw", "at")
 
     def __init__(self, node: ScalarNode, value: str, step_type: str | None, yaml_path: YamlPath, owner: str = "",
-                 raw: RawPath = (), at=None):
+                 raw: RawPath = (), at: ScalarNode | Span | None = None):
         self.node = node
         self.value = value
+        self.image: ImageRef | None = parse_image(value)
         self.step_type = step_type
         self.yaml_path = yaml_path
         self.owner = owner
         self.raw = raw  # where this use of the image is in the document's data
         self.at = at if at is not None else node  # what a finding points at: the node, or the Span of `*alias`
 
-    def span(self, text: str):
-        from pipelint.finding import Span
+    @property
+    def finding_value(self) -> str:
+        return str(self.image) if self.image is not None else self.value.strip()
 
+    def span(self, text: str) -> Span:
         return self.at if isinstance(self.at, Span) else Span.of(self.at, text)
 
 
@@ -228,6 +257,12 @@ class ConnectorSite:
         if not self.identifier:
             return None
         return connector_ref(self.scope, self.identifier)
+
+    def at_spec(self, key: str, node: Node | None = None) -> At:
+        """A finding's place at `spec.<key>` (`node`: the value there; None points at the `spec` key)."""
+        if node is None:
+            return At(self.spec_key, self.yaml_path + ("spec",), "")
+        return At(node, self.yaml_path + ("spec", key), scalar(node) or "")
 
     @property
     def is_docker(self) -> bool:
@@ -563,8 +598,6 @@ def alias_span(text: str | None, key: ScalarNode, value: Node):
     span = alias_token(text, key)
     if span is None:
         return value
-    from pipelint.finding import Span
-
     start, end = span
     line = text.count("\n", 0, start) + 1
     col = start - (text.rfind("\n", 0, start) + 1) + 1

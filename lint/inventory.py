@@ -9,7 +9,6 @@ from pipelint import harness, registries
 from pipelint.engine import Engine, documents
 from pipelint.finding import Span
 from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, PLACES, InfraSite
-from pipelint.images import parse_image
 
 
 
@@ -87,7 +86,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
                 if getattr(k, "value", None) == "identifier":
                     entity = getattr(v, "value", "") or ""
             for img in hdoc.sites.images:
-                ref = parse_image(img.value)
+                ref = img.image
                 if ref is None:
                     continue
                 span = img.span(src.text)

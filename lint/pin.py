@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pipelint import files as filelib, fixplan, harness, registries
 from pipelint.engine import Engine, documents
 from pipelint.finding import Edit, Fix, Span
-from pipelint.images import ImageRef, parse_image
+from pipelint.images import ImageRef
 from pipelint.lockfile import Lockfile, key, valid_digest
 from pipelint.registry import Client, Options, RegistryError
 from pipelint.yamltext import SetScalar, edit_for
@@ -59,7 +59,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
         for hdoc in hdocs:
             number = hdoc.doc.number
             for img in hdoc.sites.images:
-                ref = parse_image(img.value)
+                ref = img.image
                 if ref is None or registries.retired_image_prefix(img.value.strip()):
                     continue
                 if ref.pinned and not (update and ref.tag):

@@ -13,42 +13,77 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipelint.document import Document, Node
+from pipelint.document import Document
 from pipelint.finding import SEVERITIES, Edit, Finding, Fix, Severity, Span
 from pipelint.harness import ConnectorSite, Sites
 from pipelint.yamltext import edit_for
 
 
 class Option:
-    """A rule option: its name, default, type and help (printed by `pipelint rule`)."""
+    """A rule option, declared next to its check (yamllint's CONF + VALIDATE): its name, default, type (for a
+    list, also the type of its items), allowed choices, an optional validator of the rule's own
+    (`check(value) -> problem or None`), help (printed by `pipelint rule`), and optionally a command-line flag
+    that sets it for one run (`--target`)."""
 
-    __slots__ = ("name", "default", "help", "type", "choices", "path")
+    __slots__ = ("name", "default", "help", "type", "items", "choices", "path", "check", "flag")
 
     def __init__(self, name: str, default: object, help: str, type: type | tuple = str, choices: tuple | None = None,
-                 path: bool = False):
+                 path: bool = False, *, items: type | None = None, check=None, flag: str | None = None):
         self.name = name
         self.default = default
         self.help = help
         self.type = type
+        self.items = items  # the type of a list option's items
         self.choices = choices
         self.path = path  # a file path: taken relative to the configuration file that sets it
+        self.check = check
+        self.flag = flag
 
     def validate(self, value: object) -> str | None:
-        """None when `value` is allowed, else what is allowed."""
+        """None when `value` is allowed, else what is allowed (one line)."""
         if self.choices is not None:
             ok = value in self.choices
         else:
-            ok = isinstance(value, self.type) and (self.type is bool or not isinstance(value, bool))
+            ok = _is(value, self.type)
+        if ok and self.items is not None:
+            ok = all(_is(v, self.items) for v in value)  # type: ignore[attr-defined]
         if not ok:
-            allowed = " | ".join(repr(c) for c in self.choices) if self.choices else _type_name(self.type)
+            if self.choices:
+                allowed = " | ".join(toml_value(c) for c in self.choices)
+            elif self.items is not None:
+                allowed = f"a list of {_type_name(self.items, plural=True)}"
+            else:
+                allowed = _type_name(self.type)
             return f"expected {allowed}"
-        return None
+        return self.check(value) if self.check is not None else None
+
+    def default_text(self) -> str:
+        """`default "auto"`, `default false`, or `no default`, for `pipelint rule`."""
+        return "no default" if self.default is None else f"default {toml_value(self.default)}"
 
 
-def _type_name(t) -> str:
+def _is(value: object, t) -> bool:
+    """isinstance, except that true/false is not a number."""
+    return isinstance(value, t) and (t is bool or not isinstance(value, bool))
+
+
+def toml_value(value: object) -> str:
+    """A value as TOML spells it (what a user writes in the configuration): `"auto"`, `true`, `[1, 2]`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+def _type_name(t, plural: bool = False) -> str:
     if isinstance(t, tuple):
-        return " or ".join(_type_name(x) for x in t)
-    return {str: "a string", bool: "true or false", int: "an integer"}.get(t, t.__name__)
+        return " or ".join(_type_name(x, plural) for x in t)
+    names = {str: ("a string", "strings"), bool: ("true or false", "true/false values"),
+             int: ("an integer", "integers"), list: ("a list", "lists"), float: ("a number", "numbers")}
+    return names.get(t, (t.__name__, t.__name__ + "s"))[1 if plural else 0]
 
 
 SEVERITY_OPTION = Option("severity", None, "error | warning | info", str, SEVERITIES)
@@ -149,11 +184,13 @@ class Rule:
                 return line.strip()
         return ""
 
-    def finding(self, hdoc: HarnessDoc, node: Node | Span, message: str, *, fix: Fix | None = None,
-                yaml_path: tuple = (), value: str = "") -> Finding:
-        span = node if isinstance(node, Span) else Span.of(node, hdoc.text)
+    def finding(self, hdoc: HarnessDoc, site, message: str, *, fix: Fix | None = None) -> Finding:
+        """A finding at `site` (a site of `hdoc.sites`, or a `harness.At`): its span, YAML path and
+        fingerprint value come from the site, so no rule can forget them."""
+        at = site.at
+        span = at if isinstance(at, Span) else Span.of(at, hdoc.text)
         return Finding(self.code, self.name, self.effective_severity, message, hdoc.path, span, fix,
-                       hdoc.doc.path_prefix + tuple(yaml_path), value)
+                       hdoc.doc.path_prefix + tuple(site.yaml_path), site.finding_value)
 
     def fix_from(self, hdoc: HarnessDoc, description: str, intents: list, safe: bool | None = None) -> Fix | None:
         """A fix carrying out `intents` (yamltext.SetScalar / InsertPair) as text edits; None when one of

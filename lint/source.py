@@ -8,7 +8,6 @@ stripping it here makes every mark an index into `text`), and `encode()` gives t
 from __future__ import annotations
 
 import os
-import re
 import stat as _stat
 
 UTF8_BOM = b"\xef\xbb\xbf"

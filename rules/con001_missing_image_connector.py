@@ -93,4 +93,4 @@ class MissingImageConnector(Rule):
                     fix = self.fix_from(doc, f"set harnessImageConnectorRef: {connector}", intents)
             else:
                 message += " (set [tool.pipelint.rules.CON001] image-connector to fix)"
-            yield self.finding(doc, site.key, message, fix=fix, yaml_path=site.yaml_path)
+            yield self.finding(doc, site, message, fix=fix)

@@ -32,8 +32,7 @@ class ImageConnectorScope(Rule):
             if harness.parse_ref(ref.value)[0] == "account":
                 continue
             yield self.finding(
-                doc, ref.node,
+                doc, ref,
                 f'harnessImageConnectorRef "{ref.value}" is not an account connector: '
                 "the override image connector must be created at account scope (account.<id>)",
-                yaml_path=ref.yaml_path, value=ref.value,
             )

@@ -47,4 +47,4 @@ class ImageConnectorWrongType(Rule):
                     message = f'harnessImageConnectorRef "{ref.value}" names no connector among the checked files'
                 else:
                     continue
-                yield self.finding(hdoc, ref.node, message, yaml_path=ref.yaml_path, value=ref.value)
+                yield self.finding(hdoc, ref, message)

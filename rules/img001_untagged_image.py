@@ -1,4 +1,3 @@
-from pipelint.images import parse_image
 from pipelint.rule import Rule
 
 
@@ -33,8 +32,7 @@ class UntaggedImage(Rule):
 
     def check(self, doc):
         for img in doc.sites.images:
-            ref = parse_image(img.value)
+            ref = img.image
             if ref is not None and ref.tag is None and ref.digest is None:
-                yield self.finding(doc, img.at, f'image "{ref}" has no tag or digest (it means "latest"); '
-                                   "`pipelint pin --allow-latest` pins today's latest",
-                                   yaml_path=img.yaml_path, value=str(ref))
+                yield self.finding(doc, img, f'image "{ref}" has no tag or digest (it means "latest"); '
+                                   "`pipelint pin --allow-latest` pins today's latest")

@@ -1,4 +1,3 @@
-from pipelint.images import parse_image
 from pipelint.rule import Rule
 
 
@@ -29,7 +28,6 @@ class LatestTag(Rule):
 
     def check(self, doc):
         for img in doc.sites.images:
-            ref = parse_image(img.value)
+            ref = img.image
             if ref is not None and ref.tag == "latest" and ref.digest is None:
-                yield self.finding(doc, img.at, f'image "{ref}" uses the "latest" tag; `pipelint pin` pins it to a digest',
-                                   yaml_path=img.yaml_path, value=str(ref))
+                yield self.finding(doc, img, f'image "{ref}" uses the "latest" tag; `pipelint pin` pins it to a digest')

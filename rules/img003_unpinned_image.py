@@ -1,4 +1,3 @@
-from pipelint.images import parse_image
 from pipelint.rule import Rule
 
 
@@ -33,7 +32,6 @@ class UnpinnedImage(Rule):
 
     def check(self, doc):
         for img in doc.sites.images:
-            ref = parse_image(img.value)
+            ref = img.image
             if ref is not None and ref.digest is None:
-                yield self.finding(doc, img.at, f'image "{ref}" is not pinned to a digest; `pipelint pin` pins it',
-                                   yaml_path=img.yaml_path, value=str(ref))
+                yield self.finding(doc, img, f'image "{ref}" is not pinned to a digest; `pipelint pin` pins it')

@@ -1,6 +1,5 @@
 import os
 
-from pipelint.images import parse_image
 from pipelint.rule import Option, Rule
 
 
@@ -61,13 +60,12 @@ class DigestMismatch(Rule):
         from pipelint.lockfile import key
 
         for img in doc.sites.images:
-            ref = parse_image(img.value)
+            ref = img.image
             if ref is None or not ref.pinned or ref.tag is None:
                 continue
             lock = self._lockfile()
             if lock is None:
-                yield self.finding(doc, img.at, f'image "{ref}" cannot be checked: {self._error}',
-                                   yaml_path=img.yaml_path, value=str(ref))
+                yield self.finding(doc, img, f'image "{ref}" cannot be checked: {self._error}')
                 continue
             recorded = lock.get(ref)
             name = os.path.basename(lock.path)
@@ -77,4 +75,4 @@ class DigestMismatch(Rule):
                 message = f'image "{ref}" is pinned, but {name} does not record {key(ref)}'
             else:
                 message = f'image "{ref}" is pinned to another digest than {name} records for {key(ref)} ({recorded})'
-            yield self.finding(doc, img.at, message, yaml_path=img.yaml_path, value=str(ref))
+            yield self.finding(doc, img, message)

@@ -55,7 +55,8 @@ class RetiredHarnessRegistry(Rule):
     severity = "error"
     fix_safety = "safe"
     options = (
-        Option("target", "auto", 'the registry fixes move to: "auto", "dockerhub", "gar", "gcr", "ecr" or a URL'),
+        Option("target", "auto", 'the registry fixes move to: "auto", "dockerhub", "gar", "gcr", "ecr" or a URL',
+               check=registries.target_error, flag="--target"),
     )
 
     def check(self, doc):
@@ -76,11 +77,10 @@ class RetiredHarnessRegistry(Rule):
             if authenticated:  # the credentials were for the old registry
                 message += f"; its {c.auth_type} credentials are for that registry: update them when moving it"
             yield self.finding(
-                doc, c.url, message,
+                doc, c.at_spec("dockerRegistryUrl", c.url), message,
                 fix=self.fix_from(doc, f"set dockerRegistryUrl to {target.url}"
                                   + (" (the credentials stay: update them)" if authenticated else ""),
                                   intents, safe=not authenticated),
-                yaml_path=c.yaml_path + ("spec", "dockerRegistryUrl"), value=c.url.value,
             )
         target = registries.target(self.opts["target"])
         for img in doc.sites.images:
@@ -90,9 +90,8 @@ class RetiredHarnessRegistry(Rule):
             stripped = img.value.strip()
             new = target.image_prefix + stripped[cut:]
             yield self.finding(
-                doc, img.at,
+                doc, img,
                 f'image "{stripped}" is on the retired Harness registry {registries.RETIRED} '
                 f"({registries.EOL_NOTE})",
                 fix=self.fix_from(doc, f"pull {new}", [SetScalar(img.node, new, paths=(img.raw,))]),
-                yaml_path=img.yaml_path, value=stripped,
             )

@@ -48,7 +48,6 @@ class RegistryProviderMismatch(Rule):
                 continue
             host = registries.url_host(c.url.value)
             yield self.finding(
-                doc, c.provider, f'providerType "{have}" does not match {host}: expected {want}',
+                doc, c.at_spec("providerType", c.provider), f'providerType "{have}" does not match {host}: expected {want}',
                 fix=self.fix_from(doc, f"set providerType to {want}", [SetScalar(c.provider, want, paths=(c.raw + ("spec", "providerType"),))]),
-                yaml_path=c.yaml_path + ("spec", "providerType"), value=have,
             )

@@ -49,8 +49,7 @@ class AnonymousDockerHub(Rule):
             why = "is the account's harnessImage connector" if c.ref == DEFAULT_IMAGE_CONNECTOR else \
                 "is named by a harnessImageConnectorRef"
             yield self.finding(
-                hdoc, c.url,
+                hdoc, c.at_spec("dockerRegistryUrl", c.url),
                 f'connector "{c.identifier}" {why} and pulls from Docker Hub anonymously: '
                 "rate limits will fail builds; add credentials or use the GAR/ECR mirror",
-                yaml_path=c.yaml_path + ("spec", "dockerRegistryUrl"), value=c.url.value,
             )

@@ -55,14 +55,12 @@ class ImageConnectorThroughDelegate(Rule):
                 if is_null(value) or scalar(value) not in ("true", "True", "TRUE"):
                     continue
                 yield self.finding(
-                    hdoc, value, message.format("true"),
+                    hdoc, c.at_spec("executeOnDelegate", value), message.format("true"),
                     fix=self.fix_from(hdoc, "set executeOnDelegate: false", [SetScalar(value, "false", verbatim=True, paths=(c.raw + ("spec", "executeOnDelegate"),))]),
-                    yaml_path=c.yaml_path + ("spec", "executeOnDelegate"), value=value.value,
                 )
             elif c.spec_key is not None and is_map(c.spec):
                 yield self.finding(
-                    hdoc, c.spec_key, message.format("absent, so true"),
+                    hdoc, c.at_spec("executeOnDelegate"), message.format("absent, so true"),
                     fix=self.fix_from(hdoc, "insert executeOnDelegate: false",
                                       [InsertPair(c.spec, "executeOnDelegate", "false", verbatim=True, paths=(c.raw + ("spec",),))]),
-                    yaml_path=c.yaml_path + ("spec",), value="",
                 )

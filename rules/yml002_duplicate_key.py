@@ -1,4 +1,5 @@
 from pipelint.document import ScalarNode, mappings
+from pipelint.harness import At
 from pipelint.rule import Rule
 
 
@@ -38,7 +39,6 @@ class DuplicateKey(Rule):
                     continue
                 if key.value in first:
                     line = first[key.value].start_mark.line + 1
-                    yield self.finding(doc, key, f'duplicate key "{key.value}" (first at line {line})',
-                                       value=key.value)
+                    yield self.finding(doc, At(key, (), key.value), f'duplicate key "{key.value}" (first at line {line})')
                 else:
                     first[key.value] = key

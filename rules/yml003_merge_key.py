@@ -1,4 +1,4 @@
-from pipelint.harness import labeled_mappings, merge_supplies
+from pipelint.harness import At, labeled_mappings, merge_supplies
 from pipelint.resolved import is_merge_key
 from pipelint.rule import Rule
 
@@ -57,4 +57,4 @@ class MergeKey(Rule):
                     what = f'YAML 1.1 tools merge {keys} in here, but Harness reads "<<" as an ordinary key and does not see them'
                 else:
                     what = 'Harness reads "<<" as an ordinary key (YAML 1.1 tools merge it)'
-                yield self.finding(doc, key, f"merge key: {what}", yaml_path=path + ("<<",), value=",".join(supplied))
+                yield self.finding(doc, At(key, path + ("<<",), ",".join(supplied)), f"merge key: {what}")

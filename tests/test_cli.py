@@ -179,9 +179,10 @@ def test_configuration_pyproject_and_options(in_tmp):
     ('select = "IMG"\n', "{cfg}: 'select' must be a list of strings"),
     ('[rules.NOPE001]\nx = 1\n', "{cfg}: unknown rule 'rules.NOPE001' (see `pipelint rules`)"),
     ('[rules.CON001]\nimage-conector = "account.x"\n', "{cfg}: 'rules.CON001.image-conector' is not an option of CON001 (allowed: image-connector, severity)"),
-    ('[rules.IMG001]\nseverity = "fatal"\n', "{cfg}: 'rules.IMG001.severity' = 'fatal': expected 'error' | 'warning' | 'info'"),
-    ('[rules.REG001]\ntarget = "quay"\n', "{cfg}: 'rules.REG001.target' = 'quay': expected \"auto\", \"dockerhub\", \"gar\", \"gcr\", \"ecr\" or a URL like \"https://my.registry.example/harness\""),
-    ('[rules.CON003]\nrequire-known = "yes"\n', "{cfg}: 'rules.CON003.require-known' = 'yes': expected true or false"),
+    ('[rules.IMG001]\nseverity = "fatal"\n', "{cfg}: 'rules.IMG001.severity' = \"fatal\": expected \"error\" | \"warning\" | \"info\""),
+    ('[rules.REG001]\ntarget = "quay"\n', "{cfg}: 'rules.REG001.target' = \"quay\": expected \"auto\", \"dockerhub\", \"gar\", \"gcr\", \"ecr\" or a URL like \"https://my.registry.example/harness\""),
+    ('[rules.CON003]\nrequire-known = "yes"\n', "{cfg}: 'rules.CON003.require-known' = \"yes\": expected true or false"),
+    ('[rules.CON003]\nrequire-known = 1\n', "{cfg}: 'rules.CON003.require-known' = 1: expected true or false"),
     ("select = [\n", "{cfg}: invalid TOML: "),
 ])
 def test_configuration_errors(config, message, in_tmp):
