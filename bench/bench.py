@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from generate import generate  # noqa: E402
+from generate import generate
 
 
 def run(cmd: list[str], cwd: str) -> tuple[float, int, int]:

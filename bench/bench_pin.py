@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from registries import Registry  # noqa: E402
+from registries import Registry
 
 
 def upload(host: str, repo: str, tag: str, n: int) -> str:
@@ -70,7 +71,7 @@ def main() -> None:
             with open(os.path.join(tree, f"p{f}.yaml"), "w") as fh:
                 fh.write(f"pipeline:\n  name: p{f}\n  identifier: p{f}\n  stages:\n    - stage:\n        identifier: s\n"
                          f"        type: CI\n        spec:\n          execution:\n            steps:\n{steps}")
-        pristine = {os.path.join(tree, n): open(os.path.join(tree, n), "rb").read() for n in os.listdir(tree)}
+        pristine = {os.path.join(tree, n): pathlib.Path(tree, n).read_bytes() for n in os.listdir(tree)}
         refs = sum(p.count(b"image:") for p in pristine.values())
 
         def timed(*extra):

@@ -315,7 +315,8 @@ def _encode_span(span) -> list:
 
 
 def _decode_report(body):
-    from pipelint import document, harness, source as sourcelib, suppression
+    from pipelint import document, harness, suppression
+    from pipelint import source as sourcelib
     from pipelint.results import FileReport
     from pipelint.rule import HarnessDoc
 

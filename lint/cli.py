@@ -111,7 +111,9 @@ def fix(**options):
 def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, allow_latest, insecure_registry,
         timeout, jobs, show_diff):
     """Pin images to digests (name:tag@sha256:...), recording them in pipelint.lock."""
-    from pipelint import fixer, lockfile as locklib, pin as pinlib
+    from pipelint import fixer
+    from pipelint import lockfile as locklib
+    from pipelint import pin as pinlib
     from pipelint.registry import Options
 
     if offline and update:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Sequence
 
 from pipelint.rule import SEVERITY_OPTION, Rule, toml_value
 
@@ -120,9 +121,10 @@ def load(path: str) -> Settings:
     prefix = ""
     if os.path.basename(path) == "pyproject.toml":
         tool = data.get("tool", {})
-        data = tool.get("pipelint", {}) if isinstance(tool, dict) else None
-        if not isinstance(data, dict):
+        table = tool.get("pipelint", {}) if isinstance(tool, dict) else None
+        if not isinstance(table, dict):
             raise ConfigError(f"{path}: 'tool.pipelint' must be a table")
+        data = table
         prefix = "tool.pipelint."
     return from_dict(data, path, prefix)
 
@@ -232,8 +234,8 @@ def resolve(selectors: list[str], key: str = "selector", path: str | None = None
     return codes
 
 
-def enabled_rules(settings: Settings, select: list[str] | None = None, extend_select: list[str] = (),
-                  ignore: list[str] = (), overrides: dict[str, dict] | None = None) -> list[Rule]:
+def enabled_rules(settings: Settings, select: list[str] | None = None, extend_select: Sequence[str] = (),
+                  ignore: Sequence[str] = (), overrides: dict[str, dict] | None = None) -> list[Rule]:
     """Rule instances for a run: configuration first, command-line selectors on top."""
     from pipelint.rules import RULES
 
@@ -247,15 +249,16 @@ def enabled_rules(settings: Settings, select: list[str] | None = None, extend_se
     base |= resolve(list(extend_select), "--extend-select")
     base -= resolve(settings.ignore, "ignore", settings.path)
     base -= resolve(list(ignore), "--ignore")
-    rules = []
+    rules: list[Rule] = []
     for cls in RULES:
         if cls.code not in base:
             continue
         options = dict(settings.rule_options.get(cls.code, {}))
         for option in cls.options:
             if option.path and option.name in options and settings.path:
-                options[option.name] = os.path.join(settings.root, options[option.name])
+                options[option.name] = os.path.join(settings.root, str(options[option.name]))
         options.update((overrides or {}).get(cls.code, {}))
         severity = options.pop("severity", None)
+        assert severity is None or isinstance(severity, str)  # checked by validate_options
         rules.append(cls(severity, **options))
     return rules

@@ -19,6 +19,11 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pipelint.source import Source
 
+TYPE_CHECKING = False  # typing is not imported on the pre-commit path (tests/test_cli.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+_Base: Any  # the C loader where PyYAML has libyaml, the Python one otherwise
 try:
     _Base = yaml.CSafeLoader
     from yaml import _yaml as _libyaml
@@ -60,9 +65,25 @@ def implicit_tag(node: ScalarNode) -> str:
     return _resolver.resolve(ScalarNode, node.value, (not node.style, bool(node.style)))
 
 __all__ = [
-    "Document", "ParseError", "Node", "MappingNode", "ScalarNode", "SequenceNode", "STR_TAG", "MAX_DEPTH",
-    "parse", "implicit_tag", "get", "get_pair", "scalar", "is_map", "is_null", "items", "mappings", "walk",
+    "MAX_DEPTH",
+    "STR_TAG",
+    "Document",
+    "MappingNode",
+    "Node",
+    "ParseError",
+    "ScalarNode",
+    "SequenceNode",
+    "get",
+    "get_pair",
+    "implicit_tag",
+    "is_map",
+    "is_null",
+    "items",
+    "mappings",
+    "parse",
+    "scalar",
     "scalar_value_start",
+    "walk",
 ]
 
 
@@ -78,7 +99,7 @@ class Document:
     """One YAML document of a file: its root node and, once `harness.documents` has classified it, its kind
     and entity body (parsing alone leaves them None)."""
 
-    __slots__ = ("source", "number", "root", "kind", "body", "path_prefix")
+    __slots__ = ("body", "kind", "number", "path_prefix", "root", "source")
 
     def __init__(self, source: Source, number: int, root: Node | None, kind: str | None = None,
                  body: Node | None = None, path_prefix: tuple = ()):

@@ -13,7 +13,8 @@ import gc
 import os
 import sys
 
-from pipelint import document, fixplan, harness, source as sourcelib, suppression
+from pipelint import document, fixplan, harness, suppression
+from pipelint import source as sourcelib
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
 from pipelint.finding import Finding, Span
 from pipelint.results import FileReport, RunResult
@@ -53,9 +54,7 @@ class Engine:
                     files.append(os.path.normpath(given))
             else:
                 missing.append(given)
-        seen: set[str] = set()
-        unique = [f for f in files if not (f in seen or seen.add(f))]
-        return unique, missing
+        return list(dict.fromkeys(files)), missing
 
     def _walk(self, top: str) -> list[str]:
         out: list[str] = []
@@ -302,7 +301,7 @@ class Engine:
             return
         import multiprocessing
 
-        global _WORKER
+        global _WORKER  # noqa: PLW0603 -- the pool initializer hands the engine to forked workers
         _WORKER = (self, cache)
         try:
             ctx = multiprocessing.get_context("fork")
@@ -373,6 +372,7 @@ def _light(hdoc: HarnessDoc, source: sourcelib.Source) -> HarnessDoc:
     d = hdoc.doc
     doc = document.Document(source, d.number, None, d.kind, None, d.path_prefix)
     text = d.source.text
+    assert text is not None, "a checked document has text"
     # references and Cloud stages travel as spans, not nodes: they are most of what is kept
     refs = [r.light(text) for r in hdoc.sites.refs]
     clouds = [harness.CloudStageSite(None, c.yaml_path) for c in hdoc.sites.cloud_stages]

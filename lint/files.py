@@ -93,7 +93,7 @@ def write_atomic(path: str, data: bytes) -> None:
 
 TMP_SUFFIX = ".pipelint-tmp"
 STALE_SECONDS = 60  # a temporary file this old is not being written any more
-_cleaned: set[str] = set()
+_cleaned: set[tuple[str, str]] = set()
 
 
 def _remove_stale_temporaries(folder: str, name: str) -> None:

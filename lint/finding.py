@@ -16,7 +16,7 @@ SEVERITIES = ("error", "warning", "info")
 class Span:
     """A stretch of the source text: character indexes and 1-based line/column at both ends."""
 
-    __slots__ = ("start", "end", "line", "column", "end_line", "end_column")
+    __slots__ = ("column", "end", "end_column", "end_line", "line", "start")
 
     def __init__(self, start: int, end: int, line: int, column: int, end_line: int, end_column: int):
         self.start = start  # character index into the source text (BOM excluded)
@@ -65,7 +65,7 @@ class Edit:
     """Replace text[start:end] with `text`. An insertion has start == end. Compared by value (fixes that
     make the same edit are applied once)."""
 
-    __slots__ = ("start", "end", "text")
+    __slots__ = ("end", "start", "text")
 
     def __init__(self, start: int, end: int, text: str):
         self.start = start
@@ -85,7 +85,7 @@ class Edit:
 class Fix:
     """Text edits that repair a finding, safe or unsafe."""
 
-    __slots__ = ("description", "edits", "safe", "intents", "doc")
+    __slots__ = ("description", "doc", "edits", "intents", "safe")
 
     def __init__(self, description: str, edits: tuple[Edit, ...], safe: bool = True, intents: tuple = (),
                  doc: int = 0):
@@ -102,7 +102,7 @@ class Fix:
 class Finding:
     """One problem a rule reports, where it is, and the fix for it, if any."""
 
-    __slots__ = ("code", "name", "severity", "message", "path", "span", "fix", "yaml_path", "value")
+    __slots__ = ("code", "fix", "message", "name", "path", "severity", "span", "value", "yaml_path")
 
     def __init__(self, code: str, name: str, severity: Severity, message: str, path: str, span: Span,
                  fix: Fix | None = None, yaml_path: tuple = (), value: str = ""):

@@ -15,7 +15,8 @@ import difflib
 import os
 import re
 
-from pipelint import fixplan, source as sourcelib
+from pipelint import fixplan
+from pipelint import source as sourcelib
 from pipelint.engine import Engine, RunResult
 from pipelint.files import ChangedMeanwhile, may_write, write_if_unchanged
 from pipelint.finding import Finding
@@ -66,7 +67,7 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             break
         result = engine.finish(reports, errors)  # only the files changed were checked again
     changed = {path: (originals[path], s.text) for path, s in current.items()
-               if path not in frozen and s.text != originals[path].text}
+               if path not in frozen and s.text is not None and s.text != originals[path].text}
     unwritten: set[str] = set()
     if write:
         for path, (original, text) in changed.items():
@@ -110,7 +111,7 @@ def unified_diff(result: RunResult) -> str:
     for path in sorted(result.changed):
         original, text = result.changed[path]
         bom = "\ufeff" if original.bom else ""
-        old_lines = _lines(bom + original.text)
+        old_lines = _lines(bom + (original.text or ""))
         new_lines = _lines(bom + text)
         rel = path.replace(os.sep, "/")
         out.append(f"diff --git a/{rel} b/{rel}\n")

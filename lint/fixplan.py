@@ -21,8 +21,10 @@ never shown for a fix that cannot apply):
 from __future__ import annotations
 
 import bisect
+import itertools
 
-from pipelint import document, resolved, source as sourcelib
+from pipelint import document, resolved
+from pipelint import source as sourcelib
 from pipelint.finding import Edit
 from pipelint.yamltext import CopyInsert, InsertPair, SetScalar, alias_token, edit_for, render_scalar
 
@@ -97,7 +99,7 @@ def choose(fixes: list) -> tuple[list, list]:
 
 def _self_overlap(edits: list[Edit]) -> bool:
     edits = sorted(edits, key=lambda e: (e.start, e.end))
-    return any(overlaps(a, b) for a, b in zip(edits, edits[1:]))
+    return any(overlaps(a, b) for a, b in itertools.pairwise(edits))
 
 
 def changes_by_doc(fixes) -> dict[int, list]:
@@ -148,6 +150,7 @@ class _Trial:
 def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, list]) -> sourcelib.Source:
     """`src` with `edits` applied, verified to read as its old documents with exactly `changes`; raises
     NotApplicable."""
+    assert src.text is not None, "only decoded sources are rewritten"
     new_text = apply_edits(src.text, edits)
     new_src = sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
     new_docs, error = document.parse(new_src)
@@ -197,7 +200,7 @@ def settle(src: sourcelib.Source, docs: list, findings: list):
 
 
 def _choose_findings(findings: list) -> tuple[list, list]:
-    chosen, rest = choose([f.fix for f in findings])
+    chosen, _rest = choose([f.fix for f in findings])
     ids = {id(x) for x in chosen}
     return [f for f in findings if id(f.fix) in ids], [f for f in findings if id(f.fix) not in ids]
 
@@ -209,6 +212,8 @@ def _refuse(finding, reason: str) -> None:
 
 def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
     """The shared-node policy, for intents whose target is read at more than one place."""
+    text = src.text
+    assert text is not None, "only decoded sources are fixed"
     intended: dict[tuple, set] = {}
     uses: dict[int, resolved.Uses] = {}  # document number -> where its nodes are read, built once
 
@@ -229,7 +234,9 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
         index = uses[fix.doc]
         if not index.multi:
             continue  # no node of this document is used twice
-        intents, changed, others = [], False, []
+        intents: list = []
+        others: list = []
+        changed = False
         shared = index.shared_nodes()
         for intent in fix.intents:
             target = intent.target()
@@ -243,8 +250,8 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
             if paths is None:
                 _refuse(f, "the value is reached through recursive or too many aliases")
                 break
-            local = _at_site(src.text, index, intent)
-            edit = _edit(src.text, local, src.newline) if local is not None else None
+            local = _at_site(text, index, intent)
+            edit = _edit(text, local, src.newline) if local is not None else None
             if edit is not None:
                 intents.append(local)
                 changed = True
@@ -255,7 +262,7 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
             intents.append(intent)
         else:
             if changed:
-                new_edits = [_edit(src.text, i, src.newline) for i in intents]
+                new_edits = [_edit(text, i, src.newline) for i in intents]
                 fix.edits = tuple(Edit(*e) for e in new_edits)
                 fix.intents = tuple(intents)
             if others:

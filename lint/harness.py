@@ -22,7 +22,17 @@ import re
 
 from pipelint import document
 from pipelint.document import (
-    Document, MappingNode, Node, ParseError, ScalarNode, get, get_pair, is_map, is_null, items, scalar,
+    Document,
+    MappingNode,
+    Node,
+    ParseError,
+    ScalarNode,
+    get,
+    get_pair,
+    is_map,
+    is_null,
+    items,
+    scalar,
 )
 from pipelint.finding import Span
 from pipelint.images import ImageRef, parse_image
@@ -148,7 +158,7 @@ class At:
     """Where a finding points, as every site says it: `at` (a node, or the Span it was reduced to), the YAML
     path that names the place, and the value a baseline fingerprint keys on. Sites have these three too."""
 
-    __slots__ = ("at", "yaml_path", "finding_value")
+    __slots__ = ("at", "finding_value", "yaml_path")
 
     def __init__(self, at: Node | Span, yaml_path: YamlPath, finding_value: str = ""):
         self.at = at
@@ -159,7 +169,7 @@ class At:
 class RefSite:
     """A harnessImageConnectorRef value."""
 
-    __slots__ = ("at", "value", "yaml_path", "raw")
+    __slots__ = ("at", "raw", "value", "yaml_path")
 
     def __init__(self, at: ScalarNode | Span, value: str, yaml_path: YamlPath, raw: RawPath = ()):
         self.at = at  # the value node; its Span in the compact form cross-file rules read (`light`)
@@ -179,7 +189,7 @@ class RefSite:
 class InfraSite:
     """A build stage's or containerized step group's infrastructure: a place Harness pulls its own images to."""
 
-    __slots__ = ("place", "key", "holder", "ref", "owner", "yaml_path", "holder_raw", "holder_key", "merged")
+    __slots__ = ("holder", "holder_key", "holder_raw", "key", "merged", "owner", "place", "ref", "yaml_path")
 
     def __init__(self, place: str, key: ScalarNode, holder: Node | None, ref: RefSite | None, owner: str,
                  yaml_path: YamlPath, holder_raw: RawPath = (), holder_key: ScalarNode | None = None,
@@ -204,7 +214,7 @@ class InfraSite:
 class ImageSite:
     """A step's container image (parsed once, here: `image` is None when the value is not a reference)."""
 
-    __slots__ = ("node", "value", "image", "step_type", "yaml_path", "owner", "raw", "at")
+    __slots__ = ("at", "image", "node", "owner", "raw", "step_type", "value", "yaml_path")
 
     def __init__(self, node: ScalarNode, value: str, step_type: str | None, yaml_path: YamlPath, owner: str = "",
                  raw: RawPath = (), at: ScalarNode | Span | None = None):
@@ -228,8 +238,20 @@ class ImageSite:
 class ConnectorSite:
     """A connector document: its identifier, type, scope, and the spec that says which registry it reaches."""
 
-    __slots__ = ("doc", "identifier", "type", "scope", "spec_key", "spec", "url", "provider", "auth_type",
-                 "delegate", "yaml_path", "raw")
+    __slots__ = (
+        "auth_type",
+        "delegate",
+        "doc",
+        "identifier",
+        "provider",
+        "raw",
+        "scope",
+        "spec",
+        "spec_key",
+        "type",
+        "url",
+        "yaml_path",
+    )
 
     def __init__(self, doc: Document, identifier: str | None, type: str | None, scope: str,
                  spec_key: ScalarNode | None, spec: Node | None, url: ScalarNode | None,
@@ -283,7 +305,7 @@ class CloudStageSite:
 class Sites:
     """Everything the walker found in one document, for the rules to read."""
 
-    __slots__ = ("infra", "refs", "images", "connectors", "cloud_stages")
+    __slots__ = ("cloud_stages", "connectors", "images", "infra", "refs")
 
     def __init__(self, infra: list[InfraSite] | None = None, refs: list[RefSite] | None = None,
                  images: list[ImageSite] | None = None, connectors: list[ConnectorSite] | None = None,
@@ -610,7 +632,7 @@ def labeled_mappings(doc: Document):
     if doc.root is None:
         return
     seen: set[int] = set()
-    stack = [(doc.root, ())]
+    stack: list[tuple[Node, tuple[str, ...]]] = [(doc.root, ())]
     while stack:
         node, path = stack.pop()
         if id(node) in seen or isinstance(node, ScalarNode):

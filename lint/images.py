@@ -21,7 +21,7 @@ DOCKER_HUB = "docker.io"
 class ImageRef:
     """An image reference split into registry, repository path, tag and digest. Compared by value."""
 
-    __slots__ = ("registry", "path", "tag", "digest")
+    __slots__ = ("digest", "path", "registry", "tag")
 
     def __init__(self, registry: str | None, path: str, tag: str | None, digest: str | None):
         self.registry = registry  # None: Docker Hub, implicitly

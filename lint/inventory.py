@@ -11,7 +11,6 @@ from pipelint.finding import Span
 from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, PLACES, InfraSite
 
 
-
 @dataclass
 class ImageUse:
     path: str

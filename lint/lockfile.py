@@ -12,10 +12,10 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from pipelint.images import ImageRef
 from pipelint.source import read_json
-from datetime import UTC
 
 VERSION = 1
 DEFAULT = "pipelint.lock"

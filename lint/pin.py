@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelint import files as filelib, fixplan, harness, registries
+from pipelint import files as filelib
+from pipelint import fixplan, harness, registries
 from pipelint.engine import Engine, documents
 from pipelint.finding import Edit, Fix, Span
 from pipelint.images import ImageRef
@@ -117,6 +118,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
             if new == str(site.ref):
                 continue  # --update found the same digest
             intent = SetScalar(img.node, new, paths=(img.raw,))
+            assert src.text is not None, "only decoded sources hold sites"
             edit = edit_for(src.text, intent, src.newline)
             if edit is None:
                 result.errors.append(f"{where}: {site.ref}: a block scalar: pin it by hand")
@@ -124,23 +126,23 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
             site.fix = Fix(f"pin {new}", (Edit(*edit),), intents=(intent,), doc=site.doc)
             todo.append(site)
         fixplan.settle(src, parsed, todo)  # shared anchors, and the trial on what the result reads as
-        done = []
+        done: list = []
         for site in todo:
             if site.fix is None or not site.fix.safe:
                 why = site.message.strip()[1:-1] or "not applicable"  # settle's note: " (why)"
                 result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {site.ref}: not pinned: {why}")
             else:
-                done.append(site)
+                done.append((site, site.fix))
         if not done:
             continue
         try:
-            new_src = fixplan.rewrite(src, parsed, {e for s in done for e in s.fix.edits},
-                                      fixplan.changes_by_doc([s.fix for s in done]))
+            new_src = fixplan.rewrite(src, parsed, {e for _, fix in done for e in fix.edits},
+                                      fixplan.changes_by_doc([fix for _, fix in done]))
         except fixplan.NotApplicable as exc:
             result.errors.append(f"{src.path}: not pinned, the file is left unchanged: {exc}")
             continue
         result.changed[src.path] = (src, new_src.text)
-        result.pinned += done
+        result.pinned += [site for site, _ in done]
 
     if write:
         for path, (src, text) in list(result.changed.items()):

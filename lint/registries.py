@@ -18,7 +18,7 @@ MIRROR_HOSTS = frozenset({"gcr.io", "us-docker.pkg.dev", "public.ecr.aws"})
 class Target:
     """Where Harness images are pulled from instead of the retired registry. Compared by value."""
 
-    __slots__ = ("url", "provider", "image_prefix")
+    __slots__ = ("image_prefix", "provider", "url")
 
     def __init__(self, url: str, provider: str, image_prefix: str):
         self.url = url  # dockerRegistryUrl

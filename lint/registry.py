@@ -133,7 +133,7 @@ def _parse_challenge(header: str) -> tuple[str, dict] | None:
     m = re.match(r"\s*(\w+)\s*(.*)", header or "")
     if not m:
         return None
-    params = dict((k.lower(), v) for k, v in re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+    params = {k.lower(): v for k, v in re.findall(r'(\w+)="([^"]*)"', m.group(2))}
     return m.group(1).lower(), params
 
 
@@ -152,10 +152,10 @@ class Client:
         host = self._host(api_host(registry))
         path = f"/v2/{repo}/manifests/{urllib.parse.quote(tag, safe='')}"
         headers = {"Accept": ACCEPT}
-        status, resp_headers, body = self._request(host, "HEAD", path, headers, repo, str(ref))
+        _status, resp_headers, body = self._request(host, "HEAD", path, headers, repo, str(ref))
         digest = resp_headers.get("docker-content-digest")
         if not digest or not _DIGEST.fullmatch(digest):
-            status, resp_headers, body = self._request(host, "GET", path, headers, repo, str(ref))
+            _status, resp_headers, body = self._request(host, "GET", path, headers, repo, str(ref))
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
         return digest
 
@@ -313,7 +313,7 @@ class Client:
                 send.pop("Authorization", None)  # credentials only to the host they belong to
             deadline = time.monotonic() + self.options.timeout
             cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-            conn = cls(parts.hostname, parts.port, timeout=self.options.timeout)
+            conn = cls(parts.hostname or "", parts.port, timeout=self.options.timeout)
             aborted = threading.Event()
             watchdog = threading.Timer(self.options.timeout, _abort, (conn, aborted))
             watchdog.daemon = True
@@ -354,7 +354,7 @@ class Client:
                 return status, resp_headers, b"".join(chunks)
             except (RegistryError, _Retry):
                 raise
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 raise _Retry(None, {}) from None
             except ConnectionRefusedError:
                 raise RegistryError(f"{image}: cannot connect to {where}: connection refused") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 from pipelint import fixer, inventory, registries
 from pipelint.engine import Engine, RunResult
@@ -37,7 +37,7 @@ def build(engine: Engine, paths: list[str]) -> ReportData:
         would[path][f.code] += 1
     lines = {}
     for path, (original, text) in dry.changed.items():
-        old, new = original.text.splitlines(), text.splitlines()
+        old, new = (original.text or "").splitlines(), text.splitlines()
         import difflib
 
         lines[path] = sum(1 for line in difflib.unified_diff(old, new, n=0, lineterm="")

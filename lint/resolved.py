@@ -22,6 +22,8 @@ as the old one with exactly the intended changes at the intended paths, under bo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pipelint.document import STR_TAG, MappingNode, ScalarNode, SequenceNode, implicit_tag
 
 LITERAL = "literal"
@@ -72,7 +74,7 @@ class Change:
     """At `path` (keys and list indexes from the document root), the scalar becomes `value`.
     `mode`: "replace" (it was there), "add" (a new key: it was not), "set" (either)."""
 
-    __slots__ = ("path", "value", "verbatim", "mode")
+    __slots__ = ("mode", "path", "value", "verbatim")
 
     def __init__(self, path: tuple, value: str, verbatim: bool = False, mode: str = "replace"):
         self.path = path
@@ -81,7 +83,7 @@ class Change:
         self.mode = mode
 
 
-def _trie(changes: list[Change]) -> dict:
+def _trie(changes: Sequence[Change]) -> dict:
     root: dict = {}
     for c in changes:
         node = root
@@ -177,7 +179,7 @@ def _complex(node):
         raise TooLarge("a recursive complex key") from None
 
 
-def same(old_root, new_root, changes: list[Change] = (), *, reading: str = LITERAL, where=(),
+def same(old_root, new_root, changes: Sequence[Change] = (), *, reading: str = LITERAL, where=(),
          texts: tuple[str, str] | None = None) -> tuple[bool, bool]:
     """Raise Mismatch unless the new document reads as the old one with exactly `changes` applied (in
     time linear in the two node graphs). Returns whether each side has a merge key.
@@ -188,10 +190,10 @@ def same(old_root, new_root, changes: list[Change] = (), *, reading: str = LITER
     ra, rb = _Reader(reading), _Reader(reading)
     memo: set[tuple[int, int]] = set()
     # a path travels as a linked pair (parent, part), made a tuple only for a message
-    start = None
+    start: tuple | None = None
     for part in where:
         start = (start, part)
-    stack = [(old_root, new_root, _trie(changes) if changes else None, start)]
+    stack: list[tuple] = [(old_root, new_root, _trie(changes) if changes else None, start)]
     while stack:
         a, b, trie, path = stack.pop()
         if trie is None:
@@ -224,7 +226,7 @@ def same(old_root, new_root, changes: list[Change] = (), *, reading: str = LITER
         elif cls is SequenceNode:
             if len(a.value) != len(b.value):
                 raise Mismatch(f"the list at {show_linked(path)} changed length")
-            for i, (x, y) in enumerate(zip(a.value, b.value)):
+            for i, (x, y) in enumerate(zip(a.value, b.value, strict=True)):
                 stack.append((x, y, trie.get(i) if trie else None, (path, i)))
         else:
             ma, mb = ra.mapping(a), rb.mapping(b)
@@ -302,7 +304,7 @@ def verify_document(old_root, new_root, changes: list[Change], number: int = 0,
 class Use:
     """One place a node is used: its parent collection, and the key (node) or index there."""
 
-    __slots__ = ("parent", "part", "key")
+    __slots__ = ("key", "parent", "part")
 
     def __init__(self, parent, part, key):
         self.parent = parent
@@ -387,7 +389,7 @@ class Uses:
 
     def _nodes(self, ids) -> list:
         """The nodes with these ids (found through their first use's parent)."""
-        out = []
+        out: list = []
         for n in ids:
             parent, part, key = self.first[n]
             if parent.__class__ is MappingNode:
@@ -421,8 +423,8 @@ class Uses:
                 if above is None or part is None:
                     out = None
                     break
-                out.extend(p + (part,) for p in above)
-                if len(out) > self.LIMIT:
+                out.extend(p + (part,) for p in above)  # type: ignore[union-attr]  # None only after break
+                if len(out) > self.LIMIT:  # type: ignore[arg-type]
                     out = None
                     break
             memo[id(n)] = out

@@ -3,14 +3,15 @@ fixer and the reporters pass between them). Plain classes, no behaviour: a leaf 
 
 from __future__ import annotations
 
-from pipelint import source as sourcelib, suppression
+from pipelint import source as sourcelib
+from pipelint import suppression
 from pipelint.finding import Finding
 
 
 class FileReport:
     """What checking one file produced."""
 
-    __slots__ = ("source", "docs", "parsed", "findings", "suppressions", "harness", "trial", "internal")
+    __slots__ = ("docs", "findings", "harness", "internal", "parsed", "source", "suppressions", "trial")
 
     def __init__(self, source: sourcelib.Source, docs: list | None = None, parsed: list | None = None,
                  findings: list[Finding] | None = None, suppressions: suppression.Suppressions | None = None,

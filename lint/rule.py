@@ -18,6 +18,10 @@ from pipelint.finding import SEVERITIES, Edit, Finding, Fix, Severity, Span
 from pipelint.harness import ConnectorSite, Sites
 from pipelint.yamltext import edit_for
 
+TYPE_CHECKING = False  # typing is not imported on the pre-commit path (tests/test_cli.py)
+if TYPE_CHECKING:
+    from pipelint.resolved import Uses
+
 
 class Option:
     """A rule option, declared next to its check (yamllint's CONF + VALIDATE): its name, default, type (for a
@@ -25,7 +29,7 @@ class Option:
     (`check(value) -> problem or None`), help (printed by `pipelint rule`), and optionally a command-line flag
     that sets it for one run (`--target`)."""
 
-    __slots__ = ("name", "default", "help", "type", "items", "choices", "path", "check", "flag")
+    __slots__ = ("check", "choices", "default", "flag", "help", "items", "name", "path", "type")
 
     def __init__(self, name: str, default: object, help: str, type: type | tuple = str, choices: tuple | None = None,
                  path: bool = False, *, items: type | None = None, check=None, flag: str | None = None):
@@ -92,12 +96,12 @@ SEVERITY_OPTION = Option("severity", None, "error | warning | info", str, SEVERI
 class HarnessDoc:
     """A parsed Harness document with the sites the walker found in it."""
 
-    __slots__ = ("doc", "sites", "_uses")
+    __slots__ = ("_uses", "doc", "sites")
 
     def __init__(self, doc: Document, sites: Sites):
         self.doc = doc
         self.sites = sites
-        self._uses = None
+        self._uses: Uses | None = None
 
     @property
     def path(self) -> str:

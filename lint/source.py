@@ -21,7 +21,7 @@ _OTHER_BOMS = (
 class Source:
     """A file's text as decoded, and how to write it back (BOM, newline), or why it is not text."""
 
-    __slots__ = ("path", "text", "bom", "newline", "error", "error_line", "error_column", "raw")
+    __slots__ = ("bom", "error", "error_column", "error_line", "newline", "path", "raw", "text")
 
     def __init__(self, path: str, text: str | None, bom: bool = False, newline: str = "\n", error: str | None = None,
                  error_line: int = 1, error_column: int = 1, raw: bytes = b""):
@@ -50,8 +50,8 @@ def detect_newline(text: str) -> str:
 
 def decode(path: str, raw: bytes) -> Source:
     """Decode bytes read from `path`. Never raises: undecodable input comes back with `error` set."""
-    for bom, name in _OTHER_BOMS:
-        if raw.startswith(bom):
+    for mark, name in _OTHER_BOMS:
+        if raw.startswith(mark):
             return Source(path, None, error=f"file is {name} (byte order mark); pipelint reads UTF-8 only", raw=raw)
     bom = raw.startswith(UTF8_BOM)
     body = raw[3:] if bom else raw

@@ -17,17 +17,15 @@ ALL = "*"
 class Suppressions:
     """The `# pipelint: ignore` comments of a file, by line and for the whole file."""
 
-    __slots__ = ("lines", "file")
+    __slots__ = ("file", "lines")
 
     def __init__(self, lines: dict[int, set[str]] | None = None, file: set[str] | None = None):
         self.lines = lines if lines is not None else {}  # 1-based line -> codes (or ALL)
         self.file = file if file is not None else set()
 
     def covers(self, code: str, name: str, line: int) -> bool:
-        for codes in (self.file, self.lines.get(line, ())):
-            if ALL in codes or code in codes or name in codes:
-                return True
-        return False
+        return any(ALL in codes or code in codes or name in codes
+                   for codes in (self.file, self.lines.get(line, ())))
 
     def __bool__(self) -> bool:
         return bool(self.lines or self.file)

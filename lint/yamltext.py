@@ -25,7 +25,7 @@ class SetScalar:
     """Intent: this scalar's value becomes `value`, at `paths` (where the document's data reads it: keys and
     list indexes from the root; a scalar shared through an alias is read at each of its uses)."""
 
-    __slots__ = ("node", "value", "verbatim", "paths")
+    __slots__ = ("node", "paths", "value", "verbatim")
 
     def __init__(self, node: ScalarNode, value: str, verbatim: bool = False, paths: tuple = ()):
         self.node = node
@@ -43,7 +43,7 @@ class SetScalar:
 class InsertPair:
     """Intent: `key: value` is added to this mapping, read at `paths`."""
 
-    __slots__ = ("mapping", "key", "value", "verbatim", "paths")
+    __slots__ = ("key", "mapping", "paths", "value", "verbatim")
 
     def __init__(self, mapping: MappingNode, key: str, value: str, verbatim: bool = False, paths: tuple = ()):
         self.mapping = mapping
@@ -265,9 +265,9 @@ def insert_pair(text: str, mapping: MappingNode, key: str, value: str, newline: 
         return None
     rendered = value if verbatim else render_scalar(value, None)
     columns = {_entry_column(text, k) for k, _ in mapping.value}
-    if len(columns) != 1 or None in columns:
+    indent_col = columns.pop() if len(columns) == 1 else None
+    if indent_col is None:
         return None  # keys not each on a line of their own at one column
-    indent_col = columns.pop()
     last_key, last_value = mapping.value[-1]
     end = _last_content_end(text, last_key, last_value)
     if end is None:
@@ -322,9 +322,9 @@ def render_flow(text: str, node: Node, depth: int = 0) -> str | None:
             return node.value if plain_ok(node.value, flow=True) or _plain_nonstring_ok(node.value) else None
         return render_scalar(node.value, style, flow=True)
     if isinstance(node, SequenceNode):
-        parts = [render_flow(text, item, depth + 1) for item in node.value]
-        return None if None in parts else "[" + ", ".join(parts) + "]"
-    parts = []
+        items = [render_flow(text, item, depth + 1) for item in node.value]
+        return None if None in items else "[" + ", ".join(i for i in items if i is not None) + "]"
+    parts: list[str] = []
     for k, v in node.value:
         if not isinstance(k, ScalarNode) or (k.value == "<<" and not k.style):
             return None

@@ -1,7 +1,9 @@
 from pipelint.document import ScalarNode, is_map
-from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, IMAGE_CONNECTOR_KEY as KEY, PLACES
+from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, PLACES
+from pipelint.harness import IMAGE_CONNECTOR_KEY as KEY
 from pipelint.rule import Option, Rule
 from pipelint.yamltext import InsertPair, SetScalar
+
 
 class MissingImageConnector(Rule):
     """A build stage or containerized step group without an Override Image Connector.

@@ -41,7 +41,7 @@ class DigestMismatch(Rule):
         import hashlib  # here, not at the top: a cache key is only made where a cache is used
 
         try:
-            with open(self.opts["lockfile"], "rb") as fh:
+            with open(str(self.opts["lockfile"]), "rb") as fh:
                 return hashlib.sha256(fh.read()).hexdigest()
         except OSError:
             return "no lockfile"

@@ -51,7 +51,7 @@ class ImageConnectorThroughDelegate(Rule):
                        "(executeOnDelegate {}), but stages in the checked files build on Harness Cloud, "
                        "which needs \"Connect through Harness Platform\"")
             if c.delegate is not None:
-                key, value = c.delegate
+                _key, value = c.delegate
                 if is_null(value) or scalar(value) not in ("true", "True", "TRUE"):
                     continue
                 yield self.finding(

@@ -64,7 +64,7 @@ class Registry:
             htpasswd.write_text("\n".join(lines) + "\n")
             config.append(f"auth: {{htpasswd: {{realm: pipelint-test, path: {htpasswd}}}}}")
         (root / "config.yml").write_text("\n".join(config) + "\n")
-        self.log = open(root / "registry.log", "wb")
+        self.log = open(root / "registry.log", "wb")  # noqa: SIM115 -- open as long as the server runs
         self.proc = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import FIXTURES
 
 pytest.importorskip("all_repos", reason="pip install all-repos (the test extra has it)")

@@ -9,7 +9,6 @@ import time
 import tomllib
 
 import pytest
-
 from conftest import FIXTURES, pipelint
 
 BAD = FIXTURES / "bad"

@@ -6,7 +6,6 @@ import os
 import time
 
 import pytest
-
 from conftest import pipelint, pipelint_process
 
 GOOD = b"pipeline:\n  name: p\n  identifier: p\n  stages: []\n"

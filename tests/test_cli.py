@@ -6,7 +6,6 @@ import os
 import textwrap
 
 import pytest
-
 from conftest import FIXTURES, ROOT, pipelint, pipelint_process
 
 BAD_IMAGES = (FIXTURES / "IMG001" / "bad_untagged.yaml").read_text()

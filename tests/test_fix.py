@@ -6,7 +6,6 @@ import os
 import stat
 
 import pytest
-
 from conftest import FIXTURES, ROOT, pipelint, pipelint_process
 
 CONNECTOR = (FIXTURES / "REG001" / "bad_connector.yaml").read_bytes()

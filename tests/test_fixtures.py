@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, copy_case, pipelint
+
 from pipelint.rules import BY_CODE, RULES
 
 

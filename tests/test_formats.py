@@ -7,9 +7,8 @@ import shutil
 
 import jsonschema
 import pytest
-from junitparser import JUnitXml
-
 from conftest import FIXTURES, ROOT, pipelint
+from junitparser import JUnitXml
 
 SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
@@ -72,7 +71,7 @@ def test_junit_read_by_junitparser(tree, cache):
         "examples/broken.yaml", "examples/clean.yaml",
     }
     assert cases["examples/clean.yaml"].is_passed
-    failures = [r for r in cases["examples/broken.yaml"].result]
+    failures = list(cases["examples/broken.yaml"].result)
     assert [f.type for f in failures] == ["YML001"]
     assert len(cases["examples/.harness/orgs/default/projects/ci/pipelines/build.yaml"].result) == 3
 

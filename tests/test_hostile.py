@@ -14,7 +14,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import pipelint, pipelint_process
 from registries import docker_config
 
@@ -301,7 +300,7 @@ def test_lockfile_entries_must_be_digests(in_tmp):
     _tree(in_tmp)
     for bad in ('<+secrets.getValue(\\"x\\")>', "not-a-digest", "sha256:" + "A" * 64, "sha256:" + "a" * 63):
         (in_tmp / "pipelint.lock").write_text(
-            '{"version": 1, "images": {"docker.io/library/alpine:latest": {"digest": "%s"}}}' % bad)
+            '{"version": 1, "images": {"docker.io/library/alpine:latest": {"digest": "' + bad + '"}}}')
         result = pipelint_process("pin", ".harness", "--isolated", "--offline", "--allow-latest", cwd=in_tmp)
         assert result.returncode == 2
         assert "is not a digest" in result.stderr.decode()

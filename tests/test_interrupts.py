@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import FIXTURES
 
 pytestmark = pytest.mark.slow

@@ -15,16 +15,14 @@ CI runs a few hundred derandomized examples. For thousands:
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import os
 import re
 import tempfile
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
-
 from strategies import MIRROR, harness_file, merged
 from test_corpus import assert_minimal_change
 

@@ -3,15 +3,13 @@ configuration runs with pre-commit, its CI YAML parses, its first commands are w
 
 from __future__ import annotations
 
-import pytest
-
 import os
 import re
 import subprocess
 import sys
 
+import pytest
 import yaml
-
 from conftest import ROOT, pipelint
 
 README = (ROOT / "README.md").read_text()

@@ -10,7 +10,6 @@ import shutil
 from html.parser import HTMLParser
 
 import pytest
-
 from conftest import CORPUS, ROOT, pipelint
 
 

@@ -8,11 +8,10 @@ import os
 import sys
 
 import pytest
-
 from conftest import ROOT, pipelint, pipelint_process
 
 sys.path.insert(0, str(ROOT / "bench"))
-from generate import generate  # noqa: E402
+from generate import generate
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ def render(result, **_) -> str:
     for f in result.findings:
         region = {"startLine": f.span.line, "startColumn": f.span.column,
                   "endLine": f.span.end_line, "endColumn": max(f.span.end_column, f.span.column)}
-        location = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
+        location: dict[str, object] = {"physicalLocation": {"artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
                                          "region": region}}
         if f.yaml_path:
             location["logicalLocations"] = [{"fullyQualifiedName": f.yaml_path_text, "kind": "object"}]
