@@ -1,3 +1,3 @@
-from pipelint.console import run
+from pipelint.entry import run
 
 run()

@@ -1,5 +1,8 @@
 """The check cache: `.pipelint_cache/`, one entry per (file path, content, pipelint version, configuration).
 
+A store of sealed JSON values: what the values mean (a file's report, a whole run's answer) is
+`pipelint.records`'s business; this module knows nothing of reports.
+
 Safe to restore from an untrusted place (a CI cache, a pull request that commits the folder):
 - entries are JSON, read by `json` only and checked field by field against the shape below; anything
   malformed, truncated, oversized (over MAX_ENTRY bytes), deeply nested or of another format is a miss,
@@ -7,7 +10,7 @@ Safe to restore from an untrusted place (a CI cache, a pull request that commits
 - every entry carries an HMAC-SHA256 of its content under a secret that is not in the cache folder
   (`$PIPELINT_CACHE_KEY`, else a random key in `~/.cache/pipelint/key`, created mode 0600): an entry planted
   by someone without the key, claiming that a file has no findings, is a miss too;
-- an entry holds only what a warm run reports: findings (code, message, span, fixable or not), the file's
+- an entry holds only what a warm run reports (pipelint.records): findings (code, message, span, fixable or not), the file's
   suppressions, and the `harnessImageConnectorRef` values and Harness Cloud stages cross-file rules read.
   No source text: files with connector documents (whose text cross-file fixes need, and which may hold
   credentials) are never cached, and are small.
@@ -134,25 +137,14 @@ class Cache:
 
     # --- entries ---------------------------------------------------------------------------------------
     def get(self, key: str):
-        """A FileReport (or, for a run key, the run's dict), or None."""
-        kind = "run" if key.startswith("run-") else "file"
-        body = self._open(kind, _read(self._path(key)))
-        if body is None:
-            return None
-        try:
-            return _decode_run(body) if kind == "run" else _decode_report(body)
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-            return None
+        """The plain data (JSON) stored under `key` by this cache's owner, or None. Its shape is the
+        reader's to check (records.decode_*): the seal proves who wrote it, not that it is well formed."""
+        return self._open(_kind(key), _read(self._path(key)))
 
-    def put(self, key: str, value) -> None:
-        if isinstance(value, dict):
-            kind, body = "run", value
-        else:
-            body = _encode_report(value)
-            if body is None:
-                return  # not cacheable: a connector file, or a file pipelint failed on
-            kind = "file"
-        self._write(self._path(key), self._seal(kind, body))
+    def put(self, key: str, body) -> None:
+        """Store plain data (JSON-serializable) under `key`; None stores nothing."""
+        if body is not None:
+            self._write(self._path(key), self._seal(_kind(key), body))
 
     def _write(self, path: str, data: bytes) -> None:
         import tempfile
@@ -227,6 +219,10 @@ def _secret() -> bytes:
     return data
 
 
+def _kind(key: str) -> str:
+    return "run" if key.startswith("run-") else "file"
+
+
 def run_key(config: str, keys: list[tuple[str, str]], errors: list[str]) -> str:
     """The key of a whole run: every file's key (so every byte), the configuration, the read errors."""
     h = hashlib.sha256((FORMAT + config).encode())
@@ -245,121 +241,3 @@ def config_key(rules, settings=None) -> str:
         options = sorted((k, repr(v)) for k, v in rule.opts.items())
         parts.append(f"{rule.code}|{rule.effective_severity}|{options}|{rule.cache_key()}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-
-# --- the shapes of entries ------------------------------------------------------------------------------
-def encode_findings(findings) -> list:
-    return [_encode_finding(f) for f in findings]
-
-
-def decode_findings(rows) -> list:
-    if not isinstance(rows, list):
-        raise ValueError("findings")
-    return [_decode_finding(r) for r in rows]
-
-
-def _encode_finding(f) -> list:
-    # only `check` reads the cache; it reports whether a finding is fixable, never the edits, which `fix`
-    # computes afresh from the file
-    s = f.span
-    fix = [f.fix.description, f.fix.safe] if f.fix else None
-    return [f.code, f.name, f.severity, f.message, f.path, [s.start, s.end, s.line, s.column, s.end_line, s.end_column],
-            fix, list(f.yaml_path), f.value]
-
-
-def _strs(value) -> bool:
-    return isinstance(value, list) and all(isinstance(x, str) for x in value)
-
-
-def _span(value):
-    from pipelint.finding import Span
-
-    if not (isinstance(value, list) and len(value) == 6 and all(type(x) is int and x >= 0 for x in value)):
-        raise ValueError("span")
-    return Span(*value)
-
-
-def _decode_finding(row):
-    from pipelint.finding import SEVERITIES, Finding, Fix
-
-    if not isinstance(row, list) or len(row) != 9:
-        raise ValueError("finding")
-    code, name, severity, message, path, span, fix, yaml_path, value = row
-    if not all(isinstance(x, str) for x in (code, name, severity, message, path, value)) or severity not in SEVERITIES:
-        raise ValueError("finding")
-    if not _strs(yaml_path):
-        raise ValueError("yaml path")
-    if fix is not None:
-        if not (isinstance(fix, list) and len(fix) == 2 and isinstance(fix[0], str) and type(fix[1]) is bool):
-            raise ValueError("fix")
-        fix = Fix(fix[0], (), fix[1])
-    return Finding(code, name, severity, message, path, _span(span), fix, tuple(yaml_path), value)
-
-
-def _encode_report(report):
-    """A checked file's report as plain data, or None when it must not be cached."""
-    if getattr(report, "internal", None) or any(d.sites.connectors for d in report.docs):
-        return None
-    docs = [{"number": d.doc.number, "kind": d.doc.kind, "prefix": list(d.doc.path_prefix),
-             "refs": [[r.value, _encode_span(r.at), list(r.yaml_path)] for r in d.sites.refs],
-             "clouds": [list(c.yaml_path) for c in d.sites.cloud_stages]} for d in report.docs]
-    s = report.source
-    sup = report.suppressions
-    return {"path": s.path, "harness": report.harness, "error": s.error,
-            "findings": encode_findings(report.findings), "docs": docs,
-            "suppressions": {"lines": {str(k): sorted(v) for k, v in sup.lines.items()}, "file": sorted(sup.file)}}
-
-
-def _encode_span(span) -> list:
-    return [span.start, span.end, span.line, span.column, span.end_line, span.end_column]
-
-
-def _decode_report(body):
-    from pipelint import document, harness, suppression
-    from pipelint import source as sourcelib
-    from pipelint.results import FileReport
-    from pipelint.rule import HarnessDoc
-
-    if not isinstance(body, dict) or not isinstance(body.get("path"), str) or type(body.get("harness")) is not bool:
-        raise ValueError("report")
-    error = body.get("error")
-    if error is not None and not isinstance(error, str):
-        raise ValueError("error")
-    src = sourcelib.Source(body["path"], None, error=error)
-    sup_data = body.get("suppressions")
-    if not isinstance(sup_data, dict) or not isinstance(sup_data.get("lines"), dict) or not _strs(sup_data.get("file")):
-        raise ValueError("suppressions")
-    lines = {}
-    for k, v in sup_data["lines"].items():
-        if not k.isdigit() or not _strs(v):
-            raise ValueError("suppressions")
-        lines[int(k)] = set(v)
-    sup = suppression.Suppressions(lines, set(sup_data["file"]))
-    docs = []
-    raw_docs = body.get("docs")
-    if not isinstance(raw_docs, list):
-        raise ValueError("docs")
-    for d in raw_docs:
-        if not isinstance(d, dict) or type(d.get("number")) is not int or not isinstance(d.get("kind"), str) \
-                or not _strs(d.get("prefix")) or not isinstance(d.get("refs"), list) or not isinstance(d.get("clouds"), list):
-            raise ValueError("doc")
-        doc = document.Document(src, d["number"], None, d["kind"], None, tuple(d["prefix"]))
-        refs = []
-        for r in d["refs"]:
-            if not (isinstance(r, list) and len(r) == 3 and isinstance(r[0], str) and _strs(r[2])):
-                raise ValueError("ref")
-            refs.append(harness.RefSite(_span(r[1]), r[0], tuple(r[2])))
-        clouds = []
-        for c in d["clouds"]:
-            if not _strs(c):
-                raise ValueError("cloud")
-            clouds.append(harness.CloudStageSite(None, tuple(c)))
-        docs.append(HarnessDoc(doc, harness.Sites(refs=refs, cloud_stages=clouds)))
-    return FileReport(src, docs, [], decode_findings(body.get("findings")), sup, body["harness"])
-
-
-def _decode_run(body):
-    if not isinstance(body, dict) or type(body.get("files_checked")) is not int or not _strs(body.get("checked")):
-        raise ValueError("run")
-    return {"findings": decode_findings(body.get("findings")), "files_checked": body["files_checked"],
-            "checked": body["checked"]}

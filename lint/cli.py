@@ -46,7 +46,7 @@ def common_options(func):
 
 
 def main_with_click() -> None:
-    """The full command line (console.run sends here everything but the pre-commit path)."""
+    """The full command line (entry.run sends here everything but the pre-commit path)."""
     try:
         main.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -13,10 +13,10 @@ import gc
 import os
 import sys
 
-from pipelint import document, fixplan, harness, suppression
+from pipelint import document, fixplan, harness, records, suppression
 from pipelint import source as sourcelib
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
-from pipelint.finding import Finding, Span
+from pipelint.finding import Finding
 from pipelint.results import FileReport, RunResult
 from pipelint.rule import HarnessDoc, Rule, RunIndex
 
@@ -31,7 +31,7 @@ class Engine:
         self.doc_rules = [r for r in rules if not r.cross_file]
         self.run_rules = [r for r in rules if r.cross_file]
         self.force_exclude = force_exclude
-        self.yml001 = next((r for r in rules if r.code == "YML001"), None)
+        self.unparsed_rules = [r for r in rules if type(r).check_unparsed is not Rule.check_unparsed]
         self.superseded = {r.code: set(r.superseded_by) for r in rules if r.superseded_by}
         self._ignored: dict[str, set[str]] = {}  # path -> codes its per-file-ignores drop
         self.skipped: list[str] = []  # symlinks a directory walk did not follow (one line each)
@@ -135,7 +135,7 @@ class Engine:
             return report
         if src.text is None:
             report.harness = True
-            self._invalid(report, src.error or "unreadable", src.error_line, src.error_column)
+            self._unparsed(report, document.ParseError(src.error or "unreadable", src.error_line, src.error_column))
             return report
         try:
             report.parsed, error = harness.documents(src)
@@ -173,18 +173,13 @@ class Engine:
             error = document.ParseError("document is nested too deeply to check", 1, 1)
         report.harness = bool(report.docs) or error is not None
         if error is not None:
-            self._invalid(report, f"invalid YAML: {error.message}", error.line, error.column)
+            self._unparsed(report, error)
         report.suppressions = suppression.find(src.text, report.parsed)
         return report
 
-    def _invalid(self, report: FileReport, message: str, line: int, column: int) -> None:
-        if self.yml001 is None:
-            return
-        text = report.source.text or ""
-        index = _index_of(text, line, column)
-        span = Span(index, index, line, column, line, column)
-        report.findings.append(Finding(self.yml001.code, self.yml001.name, self.yml001.effective_severity,
-                                       message, report.source.path, span, value=message))
+    def _unparsed(self, report: FileReport, error: document.ParseError) -> None:
+        for rule in self.unparsed_rules:
+            report.findings.extend(rule.check_unparsed(report.source, error))
 
     def finish(self, reports: dict[str, FileReport], errors: list[str] | None = None) -> RunResult:
         """Cross-file rules over every file's sites, then suppressions and per-file ignores, sorted."""
@@ -235,25 +230,41 @@ class Engine:
         """Check files: from the cache where it knows them, the rest in parallel when there are many."""
         files, missing = self.discover(paths)
         errors = [f"{p}: no such file or directory" for p in missing]
-        reports: dict[str, FileReport] = {}
-        todo: list[tuple[str, str | None]] = []  # (path, cache key)
-        keys: list[tuple[str, str]] = []
-        if cache is not None:
-            for path in files:
-                if path == STDIN:
-                    continue  # standard input is checked every time; the files beside it may be cached
-                try:
-                    keys.append((path, cache.file_key(path, self.settings.max_file_bytes)))
-                except sourcelib.ReadError as exc:
-                    errors.append(f"{path}: {exc}")
-            cache.save_index()
-            whole = cache.get(cache.run_key(keys, errors)) if STDIN not in files else None
+        keys = self._file_keys(files, cache, errors) if cache is not None else []
+        if cache is not None and STDIN not in files:
+            whole = records.decode_run(cache.get(cache.run_key(keys, errors)))
             if whole is not None:  # nothing changed since a run like this one: its answer stands
                 result = RunResult(whole["findings"], whole["files_checked"], errors, checked=whole["checked"])
                 result.warnings = list(self.skipped)
                 return result
-        done = 0
-        known = dict(keys)
+        reports, todo = self._cached_reports(files, dict(keys), cache, stdin_filename)
+        self._run(todo, reports, errors, cache, jobs, progress, len(files))
+        ordered = {p: reports[p] for p in files if p in reports}
+        ordered.update((p, r) for p, r in reports.items() if p not in ordered)  # standard input's own name
+        result = self.finish(ordered, errors)
+        if keys and STDIN not in files and not result.internal_errors:
+            cache.put(cache.run_key(keys, errors), records.encode_run(result))
+        result.warnings = list(self.skipped)
+        return result
+
+    def _file_keys(self, files: list[str], cache, errors: list[str]) -> list[tuple[str, str]]:
+        """(path, cache key) of each file that can be read; the others' read errors go to `errors`."""
+        keys = []
+        for path in files:
+            if path == STDIN:
+                continue  # standard input is checked every time; the files beside it may be cached
+            try:
+                keys.append((path, cache.file_key(path, self.settings.max_file_bytes)))
+            except sourcelib.ReadError as exc:
+                errors.append(f"{path}: {exc}")
+        cache.save_index()
+        return keys
+
+    def _cached_reports(self, files: list[str], known: dict[str, str], cache, stdin_filename: str | None):
+        """The reports the cache holds (and standard input's, checked now), and (path, key) of the files
+        left to check."""
+        reports: dict[str, FileReport] = {}
+        todo: list[tuple[str, str | None]] = []
         for path in files:
             if path == STDIN:
                 src = sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read())
@@ -262,13 +273,18 @@ class Engine:
             key = known.get(path)
             if cache is not None:
                 if key is None:
-                    continue  # could not be read: reported above
-                hit = cache.get(key)
+                    continue  # could not be read: reported already
+                hit = records.decode_report(cache.get(key))
                 if hit is not None:
                     reports[path] = hit
-                    done += 1
                     continue
             todo.append((path, key))
+        return reports, todo
+
+    def _run(self, todo, reports: dict[str, FileReport], errors: list[str], cache, jobs, progress,
+             total: int) -> None:
+        """Check the files in `todo` (in a pool when there are many), adding to `reports` and `errors`."""
+        done = total - len(todo)
         found = sum(len(r.findings) for r in reports.values())
         for path, outcome in self._map(todo, cache, jobs):
             done += 1
@@ -278,17 +294,7 @@ class Engine:
                 reports[path] = outcome
                 found += len(outcome.findings)
             if progress is not None:
-                progress(done, len(files), found)
-        ordered = {p: reports[p] for p in files if p in reports}
-        ordered.update((p, r) for p, r in reports.items() if p not in ordered)
-        result = self.finish(ordered, errors)
-        if keys and STDIN not in files and not result.internal_errors:
-            from pipelint.cache import encode_findings
-
-            cache.put(cache.run_key(keys, errors), {"findings": encode_findings(result.findings),
-                                                    "files_checked": result.files_checked, "checked": result.checked})
-        result.warnings = list(self.skipped)
-        return result
+                progress(done, total, found)
 
     def _map(self, todo, cache, jobs):
         """(path, FileReport or error text) for each file to check: in this process, or in a pool."""
@@ -351,7 +357,7 @@ def _check_one(engine: Engine, cache, item):
         return path, str(exc)
     report = engine.check_file(src)
     if cache is not None:
-        cache.put(key or cache.key(path, src.raw), report)
+        cache.put(key or cache.key(path, src.raw), records.encode_report(report))
     return path, report
 
 
@@ -381,11 +387,3 @@ def _light(hdoc: HarnessDoc, source: sourcelib.Source) -> HarnessDoc:
     return HarnessDoc(doc, sites)
 
 
-def _index_of(text: str, line: int, column: int) -> int:
-    pos = 0
-    for _ in range(line - 1):
-        nl = text.find("\n", pos)
-        if nl < 0:
-            return len(text)
-        pos = nl + 1
-    return min(pos + column - 1, len(text))

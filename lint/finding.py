@@ -51,9 +51,17 @@ class Span:
         return cls(start, end_mark.index, line, col, end_mark.line + 1, end_mark.column + 1)
 
     @classmethod
-    def point(cls, text: str, index: int) -> Span:
-        line, col = _line_col(text, index)
-        return cls(index, index, line, col, line, col)
+    def at_line_col(cls, text: str, line: int, column: int) -> Span:
+        """An empty span at a 1-based line and column (where a parser stopped), clamped to the text."""
+        pos = 0
+        for _ in range(line - 1):
+            nl = text.find("\n", pos)
+            if nl < 0:
+                pos = len(text)
+                break
+            pos = nl + 1
+        index = min(pos + column - 1, len(text))
+        return cls(index, index, line, column, line, column)
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipelint.document import Document
+from pipelint.document import Document, ParseError
 from pipelint.finding import SEVERITIES, Edit, Finding, Fix, Severity, Span
 from pipelint.harness import ConnectorSite, Sites
+from pipelint.source import Source
 from pipelint.yamltext import edit_for
 
 TYPE_CHECKING = False  # typing is not imported on the pre-commit path (tests/test_cli.py)
@@ -172,6 +173,11 @@ class Rule:
         return ""
 
     def check_run(self, run: RunIndex) -> Iterable[Finding]:
+        return ()
+
+    def check_unparsed(self, source: Source, error: ParseError) -> Iterable[Finding]:
+        """Findings on a Harness file that cannot be read as documents: its bytes are not text
+        (`source.text` is None) or its text is not YAML. Only YML001 overrides it."""
         return ()
 
     # --- helpers ---

@@ -1,3 +1,4 @@
+from pipelint.finding import Finding, Span
 from pipelint.rule import Rule
 
 
@@ -29,3 +30,8 @@ class InvalidYaml(Rule):
     code = "YML001"
     name = "invalid-yaml"
     severity = "error"
+
+    def check_unparsed(self, source, error):
+        message = error.message if source.text is None else f"invalid YAML: {error.message}"
+        span = Span.at_line_col(source.text or "", error.line, error.column)
+        yield Finding(self.code, self.name, self.effective_severity, message, source.path, span, value=message)

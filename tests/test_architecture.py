@@ -1,0 +1,134 @@
+"""The architecture, as layers: a module imports only from its own layer or the layers below it, and the
+import graph has no cycle. Imports inside functions count as much as those at the top of a module: a
+function-level import is a way to start up faster, never a way around a layer.
+
+Data flows up this list: bytes are read (source), parsed into documents with positions, walked into Harness
+sites, checked by the rules into findings, gathered by the engine, and handed to the fixer, pin, inventory,
+report and the reporters; the console and the click command line are the outermost layers, and the entry
+point dispatches between them. A new module must be placed here.
+"""
+from __future__ import annotations
+
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("bytes and names", ("pipelint", "source", "files", "images", "registries")),
+    ("stores", ("cache", "lockfile", "registry")),
+    ("documents", ("document",)),
+    ("positions and text edits", ("finding", "suppression", "resolved", "yamltext")),
+    ("Harness sites", ("harness",)),
+    ("the rule API", ("rule",)),
+    ("rules", ("rules", "rules.*")),
+    ("configuration", ("config",)),
+    ("results", ("results", "records", "baseline", "fixplan")),
+    ("engine", ("engine",)),
+    ("fix, pin, inventory, report", ("fixer", "pin", "inventory", "report")),
+    ("reporters", ("reporters", "reporters.*")),
+    ("console (no click)", ("console",)),
+    ("click command line", ("cli",)),
+    ("entry points", ("entry", "__main__", "all_repos_fix")),
+]
+
+
+def _modules() -> dict[str, pathlib.Path]:
+    """pipelint's modules as installed (lint/ is pipelint, rules/ is pipelint.rules) -> their files."""
+    out = {}
+    for base, prefix in ((ROOT / "lint", ()), (ROOT / "rules", ("rules",))):
+        for path in base.rglob("*.py"):
+            parts = (*prefix, *path.relative_to(base).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join(parts) or "pipelint"] = path
+    return out
+
+
+def _imports(name: str, path: pathlib.Path, known: set[str]) -> set[str]:
+    """The pipelint modules `name` imports anywhere in its file (top level, functions, TYPE_CHECKING)."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found = set()
+
+    def local(dotted: str) -> str | None:
+        if dotted == "pipelint":
+            return "pipelint"
+        if dotted.startswith("pipelint."):
+            return dotted[len("pipelint."):]
+        return None
+
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                mod = local(alias.name)
+                if mod is not None:
+                    found.add(mod)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base_parts = package[:len(package) - node.level + 1] + ([node.module] if node.module else [])
+                base = ".".join(p for p in base_parts if p and p != "pipelint") or "pipelint"
+            else:
+                base = local(node.module or "")
+                if base is None:
+                    continue
+            for alias in node.names:
+                sub = alias.name if base == "pipelint" else f"{base}.{alias.name}"
+                found.add(sub if sub in known else base)
+    found.discard(name)
+    return found
+
+
+def _layer_of(name: str) -> int:
+    for i, (_, members) in enumerate(LAYERS):
+        for m in members:
+            if m == name or (m.endswith(".*") and name.startswith(m[:-1])):
+                return i
+    raise AssertionError(f"module {name} is in no layer: place it in LAYERS (tests/test_architecture.py)")
+
+
+def _graph() -> dict[str, set[str]]:
+    mods = _modules()
+    return {name: _imports(name, path, set(mods)) for name, path in mods.items()}
+
+
+def test_every_module_has_a_layer():
+    for name in _graph():
+        _layer_of(name)
+
+
+def test_no_import_reaches_up_a_layer():
+    wrong = []
+    for name, deps in sorted(_graph().items()):
+        for dep in sorted(deps):
+            if _layer_of(dep) > _layer_of(name):
+                wrong.append(f"{name} ({LAYERS[_layer_of(name)][0]}) imports {dep} ({LAYERS[_layer_of(dep)][0]})")
+    assert wrong == []
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = _graph()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    cycles = []
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for dep in sorted(graph.get(name, ())):
+            if state.get(dep) == 1:
+                cycles.append(" -> ".join([*path[path.index(dep):], dep]))
+            elif dep not in state:
+                visit(dep, [*path, dep])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []
+
+
+def test_the_checker_sees_function_level_imports():
+    """The test would pass vacuously if it missed imports inside functions: engine imports the pool lazily,
+    console imports the engine inside make_engine."""
+    graph = _graph()
+    assert "engine" in graph["console"]
+    assert "records" in graph["engine"] and "results" in graph["records"]
+    assert graph["rules"] >= {"rules.yml001_invalid_yaml", "rules.con001_missing_image_connector"}
