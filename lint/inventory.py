@@ -53,10 +53,21 @@ class ImagePuller:
 
 
 @dataclass
+class Connector:
+    """A Docker registry connector document: who it is and where its dockerRegistryUrl is written."""
+
+    ref: str  # as a harnessImageConnectorRef names it (account.x, org.x, x)
+    identifier: str
+    path: str
+    url: str
+    url_line: int
+
+
+@dataclass
 class Inventory:
     images: dict[str, Image] = field(default_factory=dict)
     pullers: list[ImagePuller] = field(default_factory=list)
-    connectors: dict[str, str] = field(default_factory=dict)  # ref -> dockerRegistryUrl
+    connectors: dict[str, Connector] = field(default_factory=dict)  # by ref
     errors: list[str] = field(default_factory=list)
     files_checked: int = 0
 
@@ -96,9 +107,11 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
                 inv.pullers.append(_puller(src.path, src.text, entity, site))
             for c in hdoc.sites.connectors:
                 if c.ref and c.is_docker:
-                    inv.connectors[c.ref] = c.url.value
+                    inv.connectors[c.ref] = Connector(c.ref, c.identifier or "", src.path, c.url.value,
+                                                      c.url.start_mark.line + 1)
     for puller in inv.pullers:
-        puller.registry = inv.connectors.get(puller.connector)
+        known = inv.connectors.get(puller.connector)
+        puller.registry = known.url if known else None
     return inv
 
 

@@ -63,10 +63,13 @@ def sections(data: ReportData) -> list[tuple[str, str, list[str], list[list[str]
                 [[p, str(n), str(sum(1 for f in findings if f.path == p and f.severity == "error")),
                   str(sum(1 for f in findings if f.path == p and f.fixable))]
                  for p, n in per_file.most_common(15)]))
-    reg_connectors = [f for f in findings if f.code == "REG001" and f.yaml_path[:1] == ("connector",)]
+    # the REG001 findings on connector files (suppressions respected), named from the inventory's sites
+    by_url = {(c.path, c.url_line): c for c in data.inv.connectors.values()}
+    reg_connectors = [(f, by_url.get((f.path, f.line))) for f in findings
+                      if f.code == "REG001" and f.yaml_path[-1:] == ("dockerRegistryUrl",)]
     out.append(("Retired registry: connectors", f"DockerRegistry connectors still on {registries.RETIRED}.",
                 ["file", "line", "connector", "dockerRegistryUrl"],
-                [[f.path, str(f.line), f.message.split('"')[1], f.value] for f in reg_connectors]))
+                [[f.path, str(f.line), c.identifier if c else "-", f.value] for f, c in reg_connectors]))
     retired = [img for img in data.inv.images.values() if img.retired]
     out.append(("Retired registry: images", f"Step images pulled from {registries.RETIRED}.",
                 ["image", "uses", "files"],
