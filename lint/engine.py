@@ -16,7 +16,7 @@ import sys
 from pipelint import document, fixplan, harness, records, suppression
 from pipelint import source as sourcelib
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
-from pipelint.finding import Finding
+from pipelint.finding import Finding, translate
 from pipelint.results import FileReport, RunResult
 from pipelint.rule import HarnessDoc, Rule, RunIndex
 
@@ -175,6 +175,9 @@ class Engine:
         if error is not None:
             self._unparsed(report, error)
         report.suppressions = suppression.find(src.text, report.parsed)
+        if src.region is not None:  # the one point where positions and edits move to the outer file
+            report.findings = [translate(f, src.region) for f in report.findings]
+            report.suppressions = report.suppressions.moved(src.region.outer_line)
         return report
 
     def _unparsed(self, report: FileReport, error: document.ParseError) -> None:

@@ -8,6 +8,7 @@ Modules off that path (pin, report, inventory, registry, lockfile) use dataclass
 from __future__ import annotations
 
 from pipelint.document import Node, ScalarNode, scalar_value_start
+from pipelint.source import Region
 
 Severity = str  # "error", "warning" or "info" (SEVERITIES); typing.Literal would cost 4 ms of start-up
 SEVERITIES = ("error", "warning", "info")
@@ -67,6 +68,21 @@ class Span:
 def _line_col(text: str, index: int) -> tuple[int, int]:
     line = text.count("\n", 0, index) + 1
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def translate(f: Finding, region: Region) -> Finding:
+    """`f` on a region's inner text as a finding on the outer file: its path, span and edits (the intents stay
+    the inner text's, for verifying). A fix with an edit the region cannot carry (into a hole) is dropped."""
+    s = f.span
+    line, col = region.line_col(s.start)
+    end_line, end_col = region.line_col(s.end)
+    span = Span(region.offset(s.start), region.offset(s.end), line, col, end_line, end_col)
+    fix = f.fix
+    if fix is not None:
+        edits = [region.edit(e.start, e.end, e.text) for e in fix.edits]
+        moved = [Edit(*e) for e in edits if e is not None]
+        fix = Fix(fix.description, tuple(moved), fix.safe, fix.intents, fix.doc) if len(moved) == len(edits) else None
+    return Finding(f.code, f.name, f.severity, f.message, region.outer_path, span, fix, f.yaml_path, f.value)
 
 
 class Edit:

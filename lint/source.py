@@ -21,11 +21,13 @@ _OTHER_BOMS = (
 class Source:
     """A file's text as decoded, and how to write it back (BOM, newline), or why it is not text."""
 
-    __slots__ = ("bom", "error", "error_column", "error_line", "newline", "path", "raw", "text")
+    __slots__ = ("bom", "error", "error_column", "error_line", "newline", "path", "raw", "region", "text")
 
     def __init__(self, path: str, text: str | None, bom: bool = False, newline: str = "\n", error: str | None = None,
-                 error_line: int = 1, error_column: int = 1, raw: bytes = b""):
+                 error_line: int = 1, error_column: int = 1, raw: bytes = b"", region: Region | None = None):
         self.path = path  # as shown in reports
+        # where `text` lies in an outer file (YAML in a Terraform heredoc, say); None: the text is the file's
+        self.region = region
         self.text = text  # decoded, BOM removed; None when the bytes are not UTF-8 text
         self.bom = bom
         self.newline = newline
@@ -38,6 +40,114 @@ class Source:
         """Bytes for `text` (a rewrite of this source), with the BOM restored."""
         data = text.encode("utf-8")
         return UTF8_BOM + data if self.bom else data
+
+
+class Region:
+    """Where a source's text lies inside an outer file's text: YAML in a Terraform heredoc, an input set
+    held as a YAML string, a templated file. Every position and edit on the inner text is translated to the
+    outer file at one point (`finding.translate`), so reports name the outer file's lines and a fix is a
+    patch on the outer file's bytes.
+
+    The inner text is the outer text's lines `start`..`end`, each with up to `strip` leading spaces removed
+    (a `<<-` heredoc's indentation): within a line, offsets map one to one. `holes` are inner ranges that
+    belong to the outer language (`${...}` interpolations): never a site, never edited. `reread` gives the
+    inner text of a changed outer text (the outer format's own reader), so that a fix is verified on both
+    layers: the outer file still parses, and reads back as exactly the edited inner text.
+    """
+
+    __slots__ = ("_inner_starts", "_outer_starts", "ends_at_line_start", "holes", "indent", "length", "outer_path",
+                 "outer_text", "reread")
+
+    def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
+                 length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = (),
+                 reread=None):
+        self.length = length  # of the inner text
+        self.ends_at_line_start = ends_at_line_start  # the inner text ends with a newline
+        self.outer_path = outer_path
+        self.outer_text = outer_text
+        self._inner_starts = inner_starts  # inner offset of each line's start
+        self._outer_starts = outer_starts  # outer offset of the same line's first kept character
+        self.indent = indent  # what an inserted line starts with in the outer file
+        self.holes = holes
+        self.reread = reread  # outer text -> inner text, or None when the outer text no longer holds it
+
+    @classmethod
+    def whole(cls, path: str, text: str) -> Region:
+        """The trivial region: a file's own text (offsets, lines and edits map to themselves)."""
+        return cls(path, text, [0], [0], len(text), text.endswith("\n"), reread=lambda outer: outer)
+
+    @classmethod
+    def of_lines(cls, outer_path: str, outer_text: str, start: int, end: int, strip: int = 0,
+                 holes: tuple[tuple[int, int], ...] = (), reread=None) -> tuple[Region, str]:
+        """The region of outer_text[start:end] (whole lines) with up to `strip` leading spaces removed from
+        each line, and its inner text."""
+        inner: list[str] = []
+        inner_starts: list[int] = []
+        outer_starts: list[int] = []
+        pos, at = start, 0
+        while pos < end:
+            nl = outer_text.find("\n", pos, end)
+            line_end = end if nl < 0 else nl + 1
+            cut = 0
+            while cut < strip and pos + cut < line_end and outer_text[pos + cut] == " ":
+                cut += 1
+            inner_starts.append(at)
+            outer_starts.append(pos + cut)
+            piece = outer_text[pos + cut:line_end]
+            inner.append(piece)
+            at += len(piece)
+            pos = line_end
+        if not inner_starts:
+            inner_starts, outer_starts = [0], [start]
+        text = "".join(inner)
+        region = cls(outer_path, outer_text, inner_starts, outer_starts, len(text), text[-1:] in ("", "\n"),
+                     " " * strip, holes, reread)
+        return region, text
+
+    def verify(self, new_outer: str, new_inner: str) -> str | None:
+        """Why `new_outer` (the outer text with translated edits) does not hold exactly `new_inner`, or None."""
+        if self.reread is None:
+            return "the outer file cannot be read back"
+        got = self.reread(new_outer)
+        if got is None:
+            return f"{self.outer_path} would no longer hold the embedded text"
+        if got != new_inner:
+            return f"{self.outer_path} would hold other embedded text than the fix made"
+        return None
+
+    def offset(self, inner: int) -> int:
+        """The outer offset of an inner offset."""
+        import bisect
+
+        i = bisect.bisect_right(self._inner_starts, inner) - 1
+        return self._outer_starts[i] + inner - self._inner_starts[i]
+
+    def outer_line(self, inner_line: int) -> int:
+        """The outer file's 1-based line of the inner text's 1-based line."""
+        i = min(max(inner_line, 1), len(self._inner_starts)) - 1
+        return self.line_col(self._inner_starts[i])[0] + max(inner_line - len(self._inner_starts), 0)
+
+    def line_col(self, inner: int) -> tuple[int, int]:
+        """1-based line and column in the outer file of an inner offset."""
+        at = self.offset(inner)
+        text = self.outer_text
+        return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+
+    def edit(self, start: int, end: int, text: str) -> tuple[int, int, str] | None:
+        """An edit of inner[start:end] as an edit of the outer text (each new line given the region's
+        indentation), or None when it touches a hole."""
+        for h_start, h_end in self.holes:
+            if (start < h_end and h_start < end) or h_start < start < h_end:
+                return None
+        if not self.indent:
+            return self.offset(start), self.offset(end), text
+        if start == self.length and self.ends_at_line_start:
+            # after the last line: the outer text goes on with a line of its own (a heredoc's delimiter), so
+            # the new lines are indented and the last one ends without the next line's indentation
+            body = text[:-1] if text.endswith("\n") else text
+            new = self.indent + body.replace("\n", "\n" + self.indent) + text[len(body):]
+            return self.offset(start), self.offset(end), new
+        return self.offset(start), self.offset(end), text.replace("\n", "\n" + self.indent)
 
 
 def detect_newline(text: str) -> str:

@@ -27,6 +27,10 @@ class Suppressions:
         return any(ALL in codes or code in codes or name in codes
                    for codes in (self.file, self.lines.get(line, ())))
 
+    def moved(self, line_of) -> Suppressions:
+        """The same comments with their lines renumbered by `line_of` (an embedded text's lines in its file)."""
+        return Suppressions({line_of(n): codes for n, codes in self.lines.items()}, self.file)
+
     def __bool__(self) -> bool:
         return bool(self.lines or self.file)
 

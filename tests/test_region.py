@@ -1,0 +1,160 @@
+"""Sources as regions of an outer file (source.Region): positions and edits on an embedded text map to the
+outer file, at one point (engine -> finding.translate), and a fix is verified on both layers.
+
+The outer file here is a Terraform resource with its pipeline in a `<<-EOT` heredoc, read back by the
+small heredoc reader below (the real Terraform reader is issue 14's; these tests are about the mapping).
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipelint import config
+from pipelint.engine import Engine
+from pipelint.finding import Edit, Span, translate
+from pipelint.fixplan import apply_edits
+from pipelint.source import Region, Source
+
+TF = '''resource "harness_platform_pipeline" "build" {
+  identifier = "build"
+  yaml       = <<-EOT
+    pipeline:
+      name: build
+      identifier: build
+      stages:
+        - stage:
+            identifier: build
+            type: CI
+            spec:
+              execution:
+                steps:
+                  - step:
+                      type: Run
+                      identifier: test
+                      spec:
+                        image: golang  # pipelint: ignore[IMG003]
+                        command: go test ./...
+              infrastructure:
+                type: KubernetesDirect
+                spec:
+                  connectorRef: account.k8s
+                  namespace: ${var.namespace}
+    EOT
+}
+'''
+
+_HEREDOC = re.compile(r"<<-EOT\n(.*?)^([ \t]*)EOT$", re.S | re.M)
+
+
+def _region(outer: str) -> tuple[Region, str] | None:
+    m = _HEREDOC.search(outer)
+    if m is None:
+        return None
+    holes = []
+    region, inner = Region.of_lines("main.tf", outer, m.start(1), m.end(1), strip=4, reread=_reread)
+    for h in re.finditer(r"\$\{[^}]*\}", inner):
+        holes.append((h.start(), h.end()))
+    region.holes = tuple(holes)
+    return region, inner
+
+
+def _reread(outer: str) -> str | None:
+    got = _region(outer)
+    return got[1] if got else None
+
+
+def _engine(*codes: str) -> Engine:
+    settings = config.Settings()
+    rules = config.enabled_rules(settings, select=list(codes),
+                                 overrides={"CON001": {"image-connector": "account.mirror"}})
+    return Engine(settings, rules)
+
+
+def _check(outer: str, *codes: str):
+    region, inner = _region(outer)
+    src = Source("main.tf", inner, region=region)
+    return region, inner, _engine(*codes).check_file(src, keep=True)
+
+
+def test_the_inner_text_is_the_heredoc_without_its_indentation():
+    region, inner = _region(TF)
+    assert inner.startswith("pipeline:\n  name: build\n")
+    assert inner.endswith("      namespace: ${var.namespace}\n")
+    assert region.outer_line(1) == 4 and region.outer_line(2) == 5
+
+
+def test_offsets_and_lines_map_into_the_outer_file():
+    region, inner = _region(TF)
+    at = inner.index("image: golang")
+    line, col = region.line_col(at)
+    assert TF.splitlines()[line - 1][col - 1:].startswith("image: golang")
+    assert TF[region.offset(at):].startswith("image: golang")
+
+
+def test_a_plain_file_is_the_trivial_region():
+    text = "pipeline:\n  name: x\n"
+    region = Region.whole("p.yaml", text)
+    for i in range(len(text) + 1):
+        assert region.offset(i) == i
+    assert region.line_col(text.index("name")) == (2, 3)
+    assert region.edit(2, 4, "a\nb") == (2, 4, "a\nb")
+    assert region.verify(text, text) is None
+    assert region.outer_line(2) == 2
+
+
+def test_findings_carry_the_outer_file_s_lines_and_columns():
+    _, _, report = _check(TF, "IMG001")
+    (f,) = report.findings
+    assert f.path == "main.tf"
+    assert (f.span.line, f.span.column) == (18, 32)
+    assert TF.splitlines()[17][31:].startswith("golang")
+    assert TF[f.span.start:f.span.end] == "golang"
+
+
+def test_suppression_comments_cover_the_outer_line():
+    _, _, report = _check(TF, "IMG003")
+    assert report.findings and report.suppressions.covers("IMG003", "unpinned-image", report.findings[0].span.line)
+
+
+def test_an_inserted_line_gets_the_heredoc_s_indentation_and_verifies_on_both_layers():
+    region, inner, report = _check(TF, "CON001")
+    (f,) = report.findings
+    assert f.fix is not None and f.fix.safe
+    new_outer = apply_edits(TF, list(f.fix.edits))
+    assert "                  harnessImageConnectorRef: account.mirror\n    EOT\n" in new_outer
+    # the inner edit, made on the inner text, is what the outer file now holds
+    (inner_fix,) = _engine("CON001").check_file(Source("main.tf", inner), keep=True).findings
+    new_inner = apply_edits(inner, list(inner_fix.fix.edits))
+    assert region.verify(new_outer, new_inner) is None
+    assert region.verify(new_outer.replace("account.mirror", "account.other"), new_inner) is not None
+    assert region.verify(new_outer.replace("EOT", "END"), new_inner) is not None
+
+
+def test_an_edit_into_a_hole_is_never_made():
+    region, inner = _region(TF)
+    hole = inner.index("${var.namespace}")
+    assert region.edit(hole + 2, hole + 5, "x") is None
+    assert region.edit(hole - 1, hole + 1, "x") is None
+    assert region.edit(hole + 3, hole + 3, "x") is None
+    assert region.edit(hole, hole, "x") is not None  # before the hole: the outer text's own
+    f = translate(_finding(Span(hole, hole + 4, 1, 1, 1, 5), Edit(hole + 2, hole + 4, "y")), region)
+    assert f.fix is None and f.path == "main.tf"
+
+
+def _finding(span, edit):
+    from pipelint.finding import Finding, Fix
+
+    return Finding("IMG001", "untagged-image", "error", "m", "main.tf", span, Fix("f", (edit,)))
+
+
+@pytest.mark.parametrize("text", ["a\n", "a", ""])
+def test_an_edit_at_the_end_of_the_region(text):
+    outer = f"x = <<-EOT\n  {text}\n  EOT\n" if text else "x = <<-EOT\n  EOT\n"
+    start = outer.index("\n") + 1
+    end = outer.index("  EOT")
+    region, inner = Region.of_lines("t.tf", outer, start, end, strip=2)
+    e = region.edit(len(inner), len(inner), "b: 1\n")
+    assert e is not None
+    new = outer[:e[0]] + e[2] + outer[e[1]:]
+    assert new.endswith("  b: 1\n  EOT\n")
