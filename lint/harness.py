@@ -19,6 +19,7 @@ values holding `<+` are known only at run time and are never sites; aliases are 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from pipelint import document
 from pipelint.document import (
@@ -343,6 +344,9 @@ class _Walker:
     through several aliases is a site at each use, with the raw path of that use (`raw`), so the fix
     planner can tell whether every use of a shared node is a site of the same fix."""
 
+    ENTITIES: dict[str | None, Callable[..., None]]  # entity kind -> walk of its body (below the class)
+    TEMPLATE_BODIES: dict[str, Callable[..., None]]  # template type -> walk of its `spec`
+
     def __init__(self, doc: Document):
         self.doc = doc
         self.sites = Sites()
@@ -386,42 +390,30 @@ class _Walker:
     # --- entities -----------------------------------------------------------------------------------
     def document(self) -> None:
         kind, body = self.doc.kind, self.doc.body
-        if not is_map(body):
+        walk = self.ENTITIES.get(kind)
+        if walk is not None and is_map(body):
+            walk(self, body, (kind,) if kind != "headless" else (), self.body_raw)
+
+    def template(self, body: MappingNode, path: YamlPath, raw: RawPath) -> None:
+        """A template's `spec` is the body of the entity its `type` names."""
+        walk = self.TEMPLATE_BODIES.get(scalar(get(body, "type")) or "")
+        if walk is not None:
+            walk(self, get(body, "spec"), path + ("spec",), raw + ("spec",))
+
+    def input_set(self, body: MappingNode, path: YamlPath, raw: RawPath) -> None:
+        self.as_values(self.pipeline, get(body, "pipeline"), path + ("pipeline",), raw + ("pipeline",))
+
+    def headless(self, body: MappingNode, path: YamlPath, raw: RawPath) -> None:
+        """A body without its root key (in a `.harness/` folder): a pipeline's, a stage's, a group's or a step's."""
+        if get(body, "stages") is not None:
+            self.pipeline(body, (), ())
             return
-        root = (kind,)
-        raw = self.body_raw
-        if kind == "pipeline":
-            self.pipeline(body, root, raw)
-        elif kind == "template":
-            ttype, spec = scalar(get(body, "type")), get(body, "spec")
-            path = root + ("spec",)
-            sraw = raw + ("spec",)
-            if ttype == "Stage":
-                self.stage(spec, path, sraw)
-            elif ttype == "Step":
-                self.step(spec, path, sraw)
-            elif ttype == "StepGroup":
-                self.step_group(spec, path, sraw)
-            elif ttype == "Pipeline":
-                self.pipeline(spec, path, sraw)
-        elif kind == "inputSet":
-            self.as_values(self.pipeline, get(body, "pipeline"), root + ("pipeline",), raw + ("pipeline",))
-        elif kind == "connector":
-            self.connector(body)
-        elif kind == "headless":
-            for key, method in (("stages", None), ("stage", self.stage), ("stepGroup", self.step_group),
-                                ("step", self.step)):
-                if get(body, key) is not None:
-                    if method is None:
-                        self.pipeline(body, (), ())
-                    else:
-                        method(get(body, key), (key,), (key,))
-                    break
-            else:
-                if scalar(get(body, "type")) in STAGE_TYPES and get(body, "spec") is not None:
-                    self.stage(body, (), ())
-        # overlayInputSet: references only. trigger: `inputYaml` is a string of embedded YAML whose
-        # positions are not positions in this file; it is deliberately not walked.
+        for key, method in (("stage", self.stage), ("stepGroup", self.step_group), ("step", self.step)):
+            if get(body, key) is not None:
+                method(get(body, key), (key,), (key,))
+                return
+        if scalar(get(body, "type")) in STAGE_TYPES and get(body, "spec") is not None:
+            self.stage(body, (), ())
 
     def pipeline(self, body: Node | None, path: YamlPath, raw: RawPath) -> None:
         if not is_map(body):
@@ -573,7 +565,7 @@ class _Walker:
         self.sites.images.append(ImageSite(node, node.value, step_type, path + ("image",), owner,
                                            raw + ("image",), at))
 
-    def connector(self, body: MappingNode) -> None:
+    def connector(self, body: MappingNode, path: YamlPath = ("connector",), raw: RawPath = ()) -> None:
         spec_pair = get_pair(body, "spec")
         spec = spec_pair[1] if spec_pair else None
         org, project = scalar(get(body, "orgIdentifier")), scalar(get(body, "projectIdentifier"))
@@ -592,6 +584,23 @@ class _Walker:
             auth_type=scalar(get(get(spec, "auth"), "type")),
             delegate=get_pair(spec, "executeOnDelegate"),
         ))
+
+
+# What each entity's body is walked as (harness-yaml.md § 1). overlayInputSet: references to input sets only.
+# trigger: `inputYaml` is a string of embedded YAML whose positions are not positions in this file.
+_Walker.ENTITIES = {
+    "pipeline": _Walker.pipeline,
+    "template": _Walker.template,
+    "inputSet": _Walker.input_set,
+    "connector": _Walker.connector,
+    "headless": _Walker.headless,
+}
+_Walker.TEMPLATE_BODIES = {
+    "Stage": _Walker.stage,
+    "Step": _Walker.step,
+    "StepGroup": _Walker.step_group,
+    "Pipeline": _Walker.pipeline,
+}
 
 
 def _merged_value(mapping: MappingNode, key: str, seen: set | None = None) -> Node | None:
