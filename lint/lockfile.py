@@ -18,7 +18,6 @@ from pipelint.images import ImageRef
 from pipelint.source import read_json
 
 VERSION = 1
-DEFAULT = "pipelint.lock"
 
 
 class LockfileError(Exception):

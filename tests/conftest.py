@@ -59,3 +59,40 @@ def copy_case(case: Path, dest: Path, with_fixed: bool = False) -> Path:
 def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def assert_minimal_change(old: str, new: str, inserted_keys: set[str]) -> None:
+    """Every line is kept, except value replacements on the same line and new `key: value` lines. (Lines are
+    aligned in one pass, not by difflib: in files of repeated documents a general diff may pair a line
+    with the wrong one of its twins.)"""
+    if not old.endswith("\n"):  # an insertion after a last line without newline ends that line
+        nl = "\r\n" if "\r\n" in old else "\n"
+        old, new = old + nl, new + nl
+    a, b = _lines(old), _lines(new)
+
+    def inserted(line: str) -> bool:
+        return line.strip().split(":", 1)[0] in inserted_keys
+
+    def replaces(x: str, y: str) -> bool:
+        prefix = x.split(":", 1)[0] if ": " in x else x[: len(x) - len(x.lstrip(" -"))]
+        return y.startswith(prefix) and x.endswith("\r\n") == y.endswith("\r\n")
+
+    i = j = 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            i, j = i + 1, j + 1
+        elif inserted(b[j]) and j + 1 < len(b) and b[j + 1] == a[i]:
+            j += 1
+        elif replaces(a[i], b[j]):
+            i, j = i + 1, j + 1
+        elif inserted(b[j]):
+            j += 1
+        else:
+            raise AssertionError(f"line {i + 1} {a[i]!r} became {b[j]!r}")
+    assert i == len(a), f"lines removed: {a[i:]}"
+    for line in b[j:]:
+        assert inserted(line), f"unexpected inserted line {line!r}"

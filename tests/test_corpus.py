@@ -6,13 +6,15 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import CORPUS, FIXTURES, pipelint, pipelint_process
+from conftest import CORPUS, FIXTURES, assert_minimal_change, pipelint, pipelint_process
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
+# only the tests that read ../shared/corpus are skipped without it; the fixtures' tests always run
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
 
 CON001_CONFIG = '[rules.CON001]\nimage-connector = "account.harnessImageMirror"\n'
 
 
+@needs_corpus
 def test_check_corpus(in_tmp, snapshot):
     shutil.copytree(CORPUS, in_tmp / "corpus")
     result = pipelint("check", "corpus", "--isolated")
@@ -28,44 +30,7 @@ def test_check_corpus(in_tmp, snapshot):
     assert by_code == snapshot(name="codes-by-repository")
 
 
-def _lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True)
-
-
-def assert_minimal_change(old: str, new: str, inserted_keys: set[str]) -> None:
-    """Every line is kept, except value replacements on the same line and new `key: value` lines. (Lines are
-    aligned in one pass, not by difflib: in files of repeated documents a general diff may pair a line
-    with the wrong one of its twins.)"""
-    if not old.endswith("\n"):  # an insertion after a last line without newline ends that line
-        nl = "\r\n" if "\r\n" in old else "\n"
-        old, new = old + nl, new + nl
-    a, b = _lines(old), _lines(new)
-
-    def inserted(line: str) -> bool:
-        return line.strip().split(":", 1)[0] in inserted_keys
-
-    def replaces(x: str, y: str) -> bool:
-        prefix = x.split(":", 1)[0] if ": " in x else x[: len(x) - len(x.lstrip(" -"))]
-        return y.startswith(prefix) and x.endswith("\r\n") == y.endswith("\r\n")
-
-    i = j = 0
-    while i < len(a) and j < len(b):
-        if a[i] == b[j]:
-            i, j = i + 1, j + 1
-        elif inserted(b[j]) and j + 1 < len(b) and b[j + 1] == a[i]:
-            j += 1
-        elif replaces(a[i], b[j]):
-            i, j = i + 1, j + 1
-        elif inserted(b[j]):
-            j += 1
-        else:
-            raise AssertionError(f"line {i + 1} {a[i]!r} became {b[j]!r}")
-    assert i == len(a), f"lines removed: {a[i:]}"
-    for line in b[j:]:
-        assert inserted(line), f"unexpected inserted line {line!r}"
-
-
-@pytest.mark.parametrize("tree", ["corpus", "fixtures"])
+@pytest.mark.parametrize("tree", [pytest.param("corpus", marks=needs_corpus), "fixtures"])
 def test_fix_changes_only_what_it_must(tree, in_tmp):
     source = CORPUS if tree == "corpus" else FIXTURES
     work = in_tmp / tree
@@ -100,6 +65,7 @@ def test_fix_changes_only_what_it_must(tree, in_tmp):
     assert {p: p.read_bytes() for p in before} == after
 
 
+@needs_corpus
 def test_fix_diff_applies_with_git(in_tmp):
     work = in_tmp / "repo"
     shutil.copytree(CORPUS, work)

@@ -22,9 +22,9 @@ import tempfile
 
 import pytest
 import yaml
+from conftest import assert_minimal_change
 from hypothesis import HealthCheck, given, settings
 from strategies import MIRROR, harness_file, merged
-from test_corpus import assert_minimal_change
 
 pytestmark = pytest.mark.slow
 

@@ -8,10 +8,8 @@ import os
 import sys
 
 import pytest
-from conftest import ROOT, pipelint, pipelint_process
-
-sys.path.insert(0, str(ROOT / "bench"))
-from generate import generate
+from conftest import pipelint, pipelint_process
+from synthetic import generate
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from pipelint import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
-HELP_URI = "https://github.com/pipelint/pipelint/blob/main/rules/"
 
 
 def _uri(path: str) -> str:
