@@ -1,36 +1,37 @@
-"""The rule registry: an explicit list, in code order. A new rule is a module here and a line below."""
+"""The rule registry: an explicit list of modules, in code order. A new rule is a module here (named
+`<code>_<name>`, defining one Rule subclass) and one line below."""
 
-from pipelint.rules.con001_missing_image_connector import MissingImageConnector
-from pipelint.rules.con002_image_connector_scope import ImageConnectorScope
-from pipelint.rules.con003_image_connector_wrong_type import ImageConnectorWrongType
-from pipelint.rules.img001_untagged_image import UntaggedImage
-from pipelint.rules.img002_latest_tag import LatestTag
-from pipelint.rules.img003_unpinned_image import UnpinnedImage
-from pipelint.rules.img004_digest_mismatch import DigestMismatch
-from pipelint.rules.reg001_retired_harness_registry import RetiredHarnessRegistry
-from pipelint.rules.reg002_registry_provider_mismatch import RegistryProviderMismatch
-from pipelint.rules.reg003_anonymous_docker_hub import AnonymousDockerHub
-from pipelint.rules.reg004_image_connector_through_delegate import ImageConnectorThroughDelegate
-from pipelint.rules.yml001_invalid_yaml import InvalidYaml
-from pipelint.rules.yml002_duplicate_key import DuplicateKey
-from pipelint.rules.yml003_merge_key import MergeKey
+from importlib import import_module
 
-RULES = (
-    InvalidYaml,
-    DuplicateKey,
-    MergeKey,
-    RetiredHarnessRegistry,
-    RegistryProviderMismatch,
-    AnonymousDockerHub,
-    ImageConnectorThroughDelegate,
-    MissingImageConnector,
-    ImageConnectorScope,
-    ImageConnectorWrongType,
-    UntaggedImage,
-    LatestTag,
-    UnpinnedImage,
-    DigestMismatch,
+from pipelint.rule import Rule
+
+MODULES = (
+    "yml001_invalid_yaml",
+    "yml002_duplicate_key",
+    "yml003_merge_key",
+    "reg001_retired_harness_registry",
+    "reg002_registry_provider_mismatch",
+    "reg003_anonymous_docker_hub",
+    "reg004_image_connector_through_delegate",
+    "con001_missing_image_connector",
+    "con002_image_connector_scope",
+    "con003_image_connector_wrong_type",
+    "img001_untagged_image",
+    "img002_latest_tag",
+    "img003_unpinned_image",
+    "img004_digest_mismatch",
 )
 
+
+def _rule(module_name: str) -> type[Rule]:
+    module = import_module(f"{__name__}.{module_name}")
+    found = [v for v in vars(module).values()
+             if isinstance(v, type) and issubclass(v, Rule) and v.__module__ == module.__name__]
+    if len(found) != 1:
+        raise ImportError(f"{module.__name__} defines {len(found)} rules; a rule module defines one")
+    return found[0]
+
+
+RULES: tuple[type[Rule], ...] = tuple(_rule(m) for m in MODULES)
 BY_CODE = {r.code: r for r in RULES}
 BY_NAME = {r.name: r for r in RULES}

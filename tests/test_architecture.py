@@ -74,8 +74,17 @@ def _imports(name: str, path: pathlib.Path, known: set[str]) -> set[str]:
             for alias in node.names:
                 sub = alias.name if base == "pipelint" else f"{base}.{alias.name}"
                 found.add(sub if sub in known else base)
+    if name == "rules":  # the registry imports its rule modules by name (rules/__init__.py MODULES)
+        found |= {f"rules.{m}" for m in _registered_rule_modules(path)}
     found.discard(name)
     return found
+
+
+def _registered_rule_modules(path: pathlib.Path) -> list[str]:
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["MODULES"]:
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("rules/__init__.py has no MODULES tuple")
 
 
 def _layer_of(name: str) -> int:
@@ -132,3 +141,12 @@ def test_the_checker_sees_function_level_imports():
     assert "engine" in graph["console"]
     assert "records" in graph["engine"] and "results" in graph["records"]
     assert graph["rules"] >= {"rules.yml001_invalid_yaml", "rules.con001_missing_image_connector"}
+
+
+def test_every_rule_module_is_registered_and_named_after_its_rule():
+    from pipelint.rules import MODULES, RULES
+
+    files = sorted(p.stem for p in (ROOT / "rules").glob("*.py") if p.stem != "__init__")
+    assert sorted(MODULES) == files
+    for module, rule in zip(MODULES, RULES, strict=True):
+        assert module == f"{rule.code.lower()}_{rule.name.replace('-', '_')}"

@@ -103,3 +103,16 @@ def test_json_example_is_real_output():
         os.chdir(cwd)
     assert example["files_checked"] == real["files_checked"] and example["version"] == real["version"]
     assert example["findings"][0] in real["findings"]
+
+
+def test_rules_table_is_what_pipelint_rules_prints():
+    """The README's rules table names every rule, in the same order, with the code, name, default severity,
+    whether it is on by default, and the fix safety `pipelint rules` prints (the README may add a note)."""
+    section = README.split("\n## Rules\n", 1)[1].split("\n## ", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| code")]
+    table = [(code, name, default.split(",")[0], "off by default" not in default, fix.split(" ")[0])
+             for code, name, default, fix in rows]
+    printed = pipelint("rules", "--format", "json").json()
+    expected = [(r["code"], r["name"], r["severity"], r["enabled_by_default"], r["fix"] or "-") for r in printed]
+    assert table == expected
