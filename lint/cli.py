@@ -33,9 +33,17 @@ def common_options(func):
         click.option("--select", multiple=True, help="Rules to enable (codes, prefixes, names; comma-separated). Replaces the default set."),
         click.option("--extend-select", multiple=True, help="Rules to enable on top of the selection."),
         click.option("--ignore", multiple=True, help="Rules to disable."),
-        click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github", "junit", "gitlab"]),
-                     default="text", show_default=True, help="Report format."),
-        click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write the report to FILE; the summary still goes to the terminal."),
+        click.option("--format", "--output-format", "output_format",
+                     type=click.Choice(["text", "concise", "full", "json", "sarif", "github", "junit", "gitlab"]),
+                     default="text", show_default=True,
+                     help="Report format. text: full (source lines and fixes) on a terminal, concise (a line each) elsewhere."),
+        click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False), help="Write the report to FILE; the summary still goes to the terminal."),
+        click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="warning", show_default=True,
+                     help="Exit 1 only for findings of this severity or above."),
+        click.option("-q", "--quiet", is_flag=True, help="Print the findings only: no summary, no warnings."),
+        click.option("-v", "--verbose", is_flag=True, help="Also say which configuration applies and what the run took."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+                     help="Colour the text report (auto: on a terminal, honouring NO_COLOR and FORCE_COLOR)."),
         click.option("--statistics", is_flag=True, help="Counts per rule instead of one line per problem."),
         click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), help="Report only problems not recorded in this baseline."),
         click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found."),
@@ -52,15 +60,20 @@ def main_with_click() -> None:
     except click.exceptions.Abort:
         echo("pipelint: interrupted", err=True)
         sys.exit(130)
+    except click.exceptions.UsageError as exc:  # one style for every usage error: ours, not click's block
+        where = f"pipelint {exc.ctx.command_path.split(' ', 1)[1]}" if exc.ctx and " " in exc.ctx.command_path \
+            else "pipelint"
+        echo(f"pipelint: error: {exc.format_message()} (see `{where} --help`)", err=True)
+        sys.exit(EXIT_ERROR)
     except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        echo(f"pipelint: error: {exc.format_message()}", err=True)
+        sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="pipelint", message="%(prog)s %(version)s")
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="pipelint", message="%(prog)s %(version)s")
 def main():
     """pipelint: lint and migrate Harness CI/CD YAML (retired registry, image connectors, image pinning)."""
 
@@ -75,10 +88,12 @@ def main():
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix: also apply fixes marked unsafe.")
 @click.option("--diff", "show_diff", is_flag=True, help="With --fix: print a unified diff instead of writing.")
 @click.option("--show-fixes", is_flag=True, help="With --fix: list what was fixed, per file and rule.")
+@click.option("--show-settings", is_flag=True, help="Print the configuration in force (and its file), then exit.")
+@click.option("--show-files", is_flag=True, help="List the files that would be checked (with -v, also the others and why), then exit.")
 def check(apply_fixes, unsafe_fixes, show_diff, show_fixes, **options):
     """Check Harness YAML files and report problems."""
     if apply_fixes or show_diff:  # `check --fix` is `fix`; `check --diff` shows what fix would change
-        for name in ("write_baseline", "no_cache", "jobs"):
+        for name in ("write_baseline", "no_cache", "jobs", "show_settings", "show_files"):
             if options.pop(name) not in (None, False):
                 fail(f"--{name.replace('_', '-')} cannot be used with --fix")
         console.fix(unsafe_fixes=unsafe_fixes, show_diff=show_diff, show_fixes=show_fixes, **options)
@@ -87,7 +102,7 @@ def check(apply_fixes, unsafe_fixes, show_diff, show_fixes, **options):
     console.check(**options)  # by name: click's parameter names are console.check's
 
 
-@main.command()
+@main.command(short_help="Apply fixes in place, changing only the bytes that must change.")
 @common_options
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes marked unsafe.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of what would change (exit 1 if anything would).")
@@ -97,7 +112,7 @@ def fix(**options):
     console.fix(**options)
 
 
-@main.command()
+@main.command(short_help="Pin images to digests, recorded in pipelint.lock.")
 @path_options
 @click.option("--lockfile", default="pipelint.lock", show_default=True, type=click.Path(dir_okay=False),
               help="Where resolved digests are recorded and looked up.")
@@ -133,20 +148,28 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
 
         echo(fixer.unified_diff(RunResult([], 0, [], changed=result.changed)), nl=False)
         sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if result.changed else EXIT_OK)
-    n, files = len(result.pinned), len({s.path for s in result.pinned})
+    fresh = [s for s in result.pinned if not s.ref.digest]
+    moved = [s for s in result.pinned if s.ref.digest]  # --update: the tag's digest changed
+    n, files = len(fresh), len({s.path for s in fresh})
     line = f"Pinned {n} image{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}"
     line += f" ({result.from_lockfile} from {lockfile}, {result.resolved} resolved)." if n else "."
     echo(line)
+    if moved:
+        echo(f"Moved {len(moved)} digest{'s' if len(moved) != 1 else ''} (the tag now names another image):")
+        for s in moved:
+            echo(f"  {s.path}:{s.span.line}:{s.span.column}: {s.ref.name}:{s.ref.tag} "
+                 f"{s.ref.digest[:19]}… -> {s.digest[:19]}…")
     if result.skipped_untagged:
         echo(f"Left {result.skipped_untagged} untagged image{'s' if result.skipped_untagged != 1 else ''} "
                    "alone: tag them, or pin them as :latest with --allow-latest.")
     sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
 
 
-@main.command()
+@main.command(short_help="List every container image the files reference (the list to mirror).")
 @path_options
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text", show_default=True)
-@click.option("--output", "output_file", type=click.Path(dir_okay=False), help="Write the inventory to FILE.")
+@click.option("--format", "--output-format", "output_format", type=click.Choice(["text", "json", "csv"]),
+              default="text", show_default=True)
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False), help="Write the inventory to FILE.")
 def images(paths, config_file, isolated, force_exclude, output_format, output_file):
     """List every container image the files reference: the list to mirror into a private registry."""
     from pipelint import inventory
@@ -168,23 +191,36 @@ def images(paths, config_file, isolated, force_exclude, output_format, output_fi
     sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
 
 
-@main.command()
+@main.command(short_help="Write a migration report (Markdown or HTML) of what is left to do.")
 @path_options
 @click.option("--target", help="Registry the fixes would move to (as for `fix`).")
-@click.option("--output", "output_file", required=True, type=click.Path(dir_okay=False),
-              help="report.html, or report.md for Markdown.")
-def report(paths, config_file, isolated, force_exclude, target, output_file):
-    """Write a migration report (HTML or Markdown) of what needs doing across the files."""
+@click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
+              help="report.html or report.md (default: Markdown on standard output).")
+@click.option("--format", "--output-format", "output_format", type=click.Choice(["md", "html"]),
+              help="Markdown or HTML (default: from the --output suffix, else md).")
+def report(paths, config_file, isolated, force_exclude, target, output_file, output_format):
+    """Write a migration report (Markdown or HTML) of what needs doing across the files."""
     from pipelint import report as reportlib
 
+    suffix = output_file.lower().rsplit(".", 1)[-1] if output_file and "." in output_file else None
+    by_suffix = {"md": "md", "markdown": "md", "html": "html", "htm": "html"}
+    if output_file and output_format is None:
+        if suffix not in by_suffix:
+            fail(f"{output_file}: cannot write a report of that kind; name it .html or .md (or give --format)")
+        output_format = by_suffix[suffix]
+    elif output_file and suffix in by_suffix and by_suffix[suffix] != output_format:
+        fail(f"{output_file}: the suffix says {by_suffix[suffix]}, --format says {output_format}")
+    output_format = output_format or "md"
     engine = make_engine(config_file, isolated, (), (), (), force_exclude, target)
     data = reportlib.build(engine, list(paths) or ["."])
     for error in data.result.errors + data.inv.errors:
         echo(f"pipelint: error: {error}", err=True)
     for error in data.result.internal_errors:
         echo(internal_line(error), err=True)
-    markdown = output_file.lower().endswith((".md", ".markdown"))
-    text = reportlib.render_markdown(data) if markdown else reportlib.render_html(data)
+    text = reportlib.render_markdown(data) if output_format == "md" else reportlib.render_html(data)
+    if not output_file:
+        echo(text, nl=False)
+        sys.exit(EXIT_ERROR if data.result.errors or data.result.internal_errors else EXIT_OK)
     try:
         with open(output_file, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -215,14 +251,26 @@ def rules_cmd(output_format):
 
 
 @main.command("rule")
-@click.argument("rule")
-def rule_cmd(rule):
+@click.argument("rule", required=False)
+@click.option("--all", "all_rules", is_flag=True, help="Every rule's documentation, in code order.")
+def rule_cmd(rule, all_rules):
     """Print a rule's documentation (by code or name)."""
     from pipelint.config import rule_class
+    from pipelint.rules import RULES
 
+    if all_rules == (rule is not None):
+        fail("name one rule, or give --all")
+    if all_rules:
+        echo("\n\n".join(rule_doc(cls) for cls in RULES))
+        return
     cls = rule_class(rule)
     if cls is None:
         fail(f"unknown rule {rule!r} (see `pipelint rules`)")
+    echo(rule_doc(cls))
+
+
+def rule_doc(cls) -> str:
+    """What `pipelint rule CODE` prints: defaults, options (TOML spelling), the docstring."""
     head = f"# {cls.name} ({cls.code})\n\nDefault severity: {cls.severity}. "
     head += "Enabled by default. " if cls.enabled_by_default else "Off by default. "
     head += {"safe": "Fix: safe.", "unsafe": "Fix: unsafe (with --unsafe-fixes)."}.get(cls.fix_safety, "No fix.")
@@ -230,4 +278,4 @@ def rule_cmd(rule):
     options += (f"\n- `severity` (default \"{cls.severity}\"): \"error\", \"warning\" or \"info\", as this rule's "
                 "findings are reported")
     head += f"\n\nOptions, in [tool.pipelint.rules.{cls.code}] (or .pipelint.toml's [rules.{cls.code}]):{options}"
-    echo(f"{head}\n\n{cls.doc()}")
+    return f"{head}\n\n{cls.doc()}"

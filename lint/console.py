@@ -56,9 +56,15 @@ def make_engine(config_file, isolated, select, extend_select, ignore, force_excl
     return Engine(settings, rules, force_exclude=force_exclude)
 
 
-def use_color() -> bool:
-    """On a terminal, unless NO_COLOR is set to something (an empty NO_COLOR does not count, as the
-    convention says); FORCE_COLOR (non-empty) colours a pipe too."""
+TEXT_STYLES = ("concise", "full")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def use_color(choice: str = "auto") -> bool:
+    """`--color always|never`, else on a terminal unless NO_COLOR is set to something (an empty NO_COLOR does not
+    count, as the convention says); FORCE_COLOR (non-empty) colours a pipe too."""
+    if choice != "auto":
+        return choice == "always"
     if os.environ.get("NO_COLOR"):
         return False
     if os.environ.get("FORCE_COLOR"):
@@ -115,8 +121,14 @@ class Progress:
 class Report:
     """How a run's result reaches the user: the report, the summary, the baseline."""
 
-    def __init__(self, output_format, output_file, statistics, baseline_file):
-        self.format = output_format
+    def __init__(self, output_format, output_file, statistics, baseline_file, fail_on="warning", color="auto",
+                 quiet=False):
+        # `text` is `full` on a terminal and `concise` elsewhere (pipes, files, CI logs)
+        self.style = output_format if output_format in TEXT_STYLES else None
+        self.format = "text" if self.style else output_format
+        self.fail_on = fail_on
+        self.color = color
+        self.quiet = quiet
         self.output_file = output_file
         self.statistics = statistics
         self.baseline_file = baseline_file
@@ -129,10 +141,10 @@ class Report:
             except baseline.BaselineError as exc:
                 fail(str(exc))
 
-    def emit(self, result, fix_mode: bool = False, stream=None) -> None:
+    def emit(self, result, fix_mode: bool = False, stream=None, source_of=None) -> None:
         from pipelint import reporters
 
-        for warning in result.warnings:
+        for warning in [] if self.quiet else result.warnings:
             echo(f"pipelint: warning: {warning}", err=True)
         for error in result.errors:
             echo(f"pipelint: error: {error}", err=True)
@@ -147,12 +159,15 @@ class Report:
                 notes.append(f"{gone} baselined finding{'s are' if gone != 1 else ' is'} gone; "
                              f"rewrite the baseline with --write-baseline {self.baseline_file}")
         to_file = self.output_file is not None
-        color = self.format == "text" and stream is None and not to_file and use_color()
+        on_terminal = stream is None and not to_file
+        color = self.format == "text" and on_terminal and use_color(self.color)
+        style = self.style or ("full" if on_terminal and sys.stdout.isatty() else "concise")
         try:
             if self.statistics:
                 text = statistics_text(result, self.format)
             else:
-                text = reporters.get(self.format).render(result, color=color, fix_mode=fix_mode)
+                text = reporters.get(self.format).render(result, color=color, fix_mode=fix_mode, style=style,
+                                                         source_of=source_of, quiet=self.quiet)
         except Exception as exc:  # a bug in a reporter: say so in one line, exit 2
             echo(f"pipelint: internal error in the {self.format} report: {type(exc).__name__}: {exc}; "
                  "please report it", err=True)
@@ -163,7 +178,8 @@ class Report:
                     fh.write(text)
             except OSError as exc:
                 fail(f"{self.output_file}: cannot write the report: {exc.strerror or exc}")
-            echo(reporters.get("text").summary(result, fix_mode=fix_mode), nl=False, file=stream)
+            if not self.quiet:
+                echo(reporters.get("text").summary(result, fix_mode=fix_mode), nl=False, file=stream)
         else:
             echo(text, nl=False, file=stream)
         for note in notes:
@@ -194,20 +210,115 @@ def statistics_text(result, output_format: str) -> str:
                        for c, n, k, x, u in ordered], indent=2) + "\n"
 
 
-def exit_status(result, exit_zero: bool) -> int:
+def exit_status(result, exit_zero: bool, fail_on: str = "warning") -> int:
+    """2 when something could not be checked; 1 when a finding at `fail_on` severity or above remains (by
+    default errors and warnings; `info` findings are reported without failing the run)."""
     if result.errors or result.internal_errors:
         return EXIT_ERROR
-    if result.findings and not exit_zero:
+    least = SEVERITY_RANK[fail_on]
+    if not exit_zero and any(SEVERITY_RANK.get(f.severity, 2) >= least for f in result.findings):
         return EXIT_FINDINGS
     return EXIT_OK
 
 
+def nothing_checked(engine, result, paths) -> list[str]:
+    """Why a run checked nothing, in a line: nothing found, all excluded, or nothing Harness's."""
+    if result.errors or result.findings:
+        return []
+    where = ", ".join(paths)
+    if result.files_checked == 0:
+        if engine.excluded:
+            n = len(engine.excluded)
+            return [f"nothing checked in {where}: {n} YAML file{'s' if n != 1 else ''} or folder{'s' if n != 1 else ''} "
+                    f"excluded by `exclude` in {engine.settings.path or 'the configuration'} "
+                    f"(first: {engine.excluded[0]})"]
+        return [f"no YAML files found in {where}"]
+    return []  # files without Harness configuration: the summary line says so
+
+
+def settings_text(engine) -> str:
+    """`--show-settings`: the configuration in force, as TOML-like lines a person can compare with their file."""
+    from pipelint.rule import toml_value
+
+    s = engine.settings
+    lines = [f"# configuration file: {s.path or 'none (the defaults)'}", f"# root: {s.root}"]
+    lines.append(f"select = [{', '.join(toml_value(r.code) for r in engine.rules)}]")
+    lines.append(f"exclude = [{', '.join(toml_value(p) for p in s.exclude)}]")
+    lines.append(f"max-file-size = {toml_value(s.max_file_mb)}")
+    if s.per_file_ignores:
+        lines.append("[per-file-ignores]")
+        lines += [f"{toml_value(k)} = [{', '.join(toml_value(c) for c in v)}]" for k, v in s.per_file_ignores.items()]
+    for r in engine.rules:
+        lines.append(f"[rules.{r.code}]  # {r.name}")
+        lines.append(f"severity = {toml_value(r.effective_severity)}")
+        lines += [f"{k} = {toml_value(v)}" for k, v in sorted(r.opts.items()) if v is not None]
+    return "\n".join(lines) + "\n"
+
+
+def list_files(engine, paths: list[str], verbose: bool) -> int:
+    """`--show-files`: the files a check would read, one a line; with --verbose, also those it would not, and why."""
+    from pipelint import harness
+    from pipelint import source as sourcelib
+
+    files, missing = engine.discover(paths)
+    for path in files:
+        note = ""
+        if verbose and path != "-":
+            try:
+                src = sourcelib.read(path, engine.settings.max_file_bytes)
+                note = "" if harness.may_hold_harness(src) else "  (read, but no Harness root key: not linted)"
+            except sourcelib.ReadError as exc:
+                note = f"  (not checked: {exc})"
+        echo(path + note)
+    if verbose:
+        for path in engine.excluded:
+            echo(f"{path}  (skipped: excluded by `exclude`)")
+        for line in engine.skipped:
+            echo(line)
+    for path in missing:
+        echo(f"pipelint: error: {path}: no such file or directory", err=True)
+    return EXIT_ERROR if missing else EXIT_OK
+
+
+def say_configuration(engine) -> None:
+    where = engine.settings.path or "none found: the defaults"
+    echo(f"pipelint: configuration: {where}; rules: {', '.join(r.code for r in engine.rules)}", err=True)
+
+
+def source_reader(engine, result):
+    """`path -> text` for the full text style: the text a run ended with (fixed, standard input) or the file."""
+    def source_of(path: str) -> str | None:
+        if path in result.changed:
+            return result.changed[path][1]
+        stdin = engine.stdin_source
+        if stdin is not None and path == stdin.path:
+            return stdin.text
+        try:
+            return sourcelib.read(path, engine.settings.max_file_bytes).text
+        except sourcelib.ReadError:
+            return None
+    from pipelint import source as sourcelib
+
+    return source_of
+
+
 def check(paths=(), config_file=None, isolated=False, select=(), extend_select=(), ignore=(), output_format="text",
           output_file=None, statistics=False, baseline_file=None, exit_zero=False, force_exclude=False,
-          stdin_filename=None, target=None, write_baseline=None, no_cache=False, jobs=None):
+          stdin_filename=None, target=None, write_baseline=None, no_cache=False, jobs=None, fail_on="warning",
+          color="auto", quiet=False, verbose=False, show_settings=False, show_files=False):
     """Check Harness YAML files and report problems."""
+    import time
+
+    started = time.monotonic()
     engine = make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
-    report = Report(output_format, output_file, statistics, baseline_file)
+    if show_settings:
+        echo(settings_text(engine), nl=False)
+        sys.exit(EXIT_OK)
+    if show_files:
+        sys.exit(list_files(engine, list(paths) or ["."], verbose))
+    if verbose:
+        say_configuration(engine)
+    report = Report(output_format, output_file, statistics, baseline_file, fail_on, color, quiet)
     cache = None
     paths = list(paths) or ["."]
     if not no_cache and not few_files(paths):
@@ -229,20 +340,27 @@ def check(paths=(), config_file=None, isolated=False, select=(), extend_select=(
         n = len(result.findings)
         echo(f"Wrote a baseline of {n} finding{'s' if n != 1 else ''} to {write_baseline}.")
         sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
-    if result.files_checked == 0 and not result.errors:
-        echo(f"pipelint: warning: no YAML files found in {', '.join(paths)}", err=True)
-    report.emit(result)
-    sys.exit(exit_status(result, exit_zero))
+    if not quiet:
+        for why in nothing_checked(engine, result, paths):
+            echo(f"pipelint: warning: {why}", err=True)
+    report.emit(result, source_of=source_reader(engine, result))
+    if verbose:
+        echo(f"pipelint: checked {result.files_checked} files in {time.monotonic() - started:.2f} s"
+             f"{' (answered from the cache)' if cache is not None and not result.reports else ''}", err=True)
+    sys.exit(exit_status(result, exit_zero, fail_on))
 
 
 def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(), ignore=(), output_format="text",
         output_file=None, statistics=False, baseline_file=None, exit_zero=False, force_exclude=False,
-        stdin_filename=None, target=None, unsafe_fixes=False, show_diff=False, show_fixes=False):
+        stdin_filename=None, target=None, unsafe_fixes=False, show_diff=False, show_fixes=False, fail_on="warning",
+        color="auto", quiet=False, verbose=False):
     """Apply fixes in place, changing only the bytes that must change; report what is left."""
     from pipelint import fixer
 
     engine = make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target)
-    report = Report(output_format, output_file, statistics, baseline_file)
+    if verbose:
+        say_configuration(engine)
+    report = Report(output_format, output_file, statistics, baseline_file, fail_on, color, quiet)
     paths = list(paths) or ["."]
     result = fixer.fix(engine, paths, stdin_filename, unsafe=unsafe_fixes, write=not show_diff and paths != ["-"])
     if show_diff:
@@ -265,9 +383,9 @@ def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(),
             else:
                 sys.stdout.buffer.write(src.source.encode(new))
             sys.stdout.flush()
-        report.emit(result, fix_mode=True, stream=sys.stderr)
-        sys.exit(exit_status(result, exit_zero))
+        report.emit(result, fix_mode=True, stream=sys.stderr, source_of=source_reader(engine, result))
+        sys.exit(exit_status(result, exit_zero, fail_on))
     if show_fixes and result.fixed:
         echo(fixer.describe_fixes(result), nl=False)
-    report.emit(result, fix_mode=True)
-    sys.exit(exit_status(result, exit_zero))
+    report.emit(result, fix_mode=True, source_of=source_reader(engine, result))
+    sys.exit(exit_status(result, exit_zero, fail_on))

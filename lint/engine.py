@@ -32,9 +32,17 @@ class Engine:
         self.run_rules = [r for r in rules if r.cross_file]
         self.force_exclude = force_exclude
         self.unparsed_rules = [r for r in rules if type(r).check_unparsed is not Rule.check_unparsed]
+        self.comment_rules = [r for r in rules if type(r).check_suppressions is not Rule.check_suppressions]
+        from pipelint.rules import RULES
+
+        self.known_names = {r.code for r in RULES} | {r.name for r in RULES}  # what a suppression may name
+        self.unused_rules = [r for r in rules
+                             if type(r).check_unused_suppressions is not Rule.check_unused_suppressions]
         self.superseded = {r.code: set(r.superseded_by) for r in rules if r.superseded_by}
         self._ignored: dict[str, set[str]] = {}  # path -> codes its per-file-ignores drop
         self.skipped: list[str] = []  # symlinks a directory walk did not follow (one line each)
+        self.excluded: list[str] = []  # files and folders (ending in a separator) `exclude` kept out of the last walk
+        self.stdin_source: sourcelib.Source | None = None  # standard input's text, once read (reports show it)
 
     # --- discovery ----------------------------------------------------------------------------------
     def discover(self, paths: list[str]) -> tuple[list[str], list[str]]:
@@ -44,6 +52,7 @@ class Engine:
         files: list[str] = []
         missing: list[str] = []
         self.skipped = []
+        self.excluded = []
         for given in paths:
             if given == STDIN:
                 files.append(STDIN)
@@ -52,6 +61,8 @@ class Engine:
             elif os.path.lexists(given):
                 if not (self.force_exclude and self.settings.is_excluded(given)):
                     files.append(os.path.normpath(given))
+                else:
+                    self.excluded.append(os.path.normpath(given))
             else:
                 missing.append(given)
         return list(dict.fromkeys(files)), missing
@@ -61,14 +72,20 @@ class Engine:
         links: list[tuple[str, str]] = []
         real_top = os.path.realpath(top)
         for dirpath, dirnames, filenames in os.walk(top):  # symlinked folders are not entered
-            dirnames[:] = sorted(
-                d for d in dirnames
-                if d not in DEFAULT_EXCLUDED_DIRS and not self.settings.is_excluded(os.path.join(dirpath, d))
-            )
+            kept = []
+            for d in sorted(dirnames):
+                if d in DEFAULT_EXCLUDED_DIRS:
+                    continue
+                if self.settings.is_excluded(os.path.join(dirpath, d)):
+                    self.excluded.append(os.path.normpath(os.path.join(dirpath, d)) + os.sep)
+                else:
+                    kept.append(d)
+            dirnames[:] = kept
             for name in sorted(filenames):
                 if name.endswith(YAML_SUFFIXES):
                     path = os.path.normpath(os.path.join(dirpath, name))
                     if self.settings.is_excluded(path):
+                        self.excluded.append(path)
                         continue
                     if os.path.islink(path):
                         links.append((path, os.path.realpath(path)))
@@ -90,7 +107,8 @@ class Engine:
         sources, errors = [], []
         for path in files:
             if path == STDIN:
-                sources.append(sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read()))
+                self.stdin_source = sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read())
+                sources.append(self.stdin_source)
                 continue
             try:
                 sources.append(sourcelib.read(path, self.settings.max_file_bytes))
@@ -175,6 +193,8 @@ class Engine:
         if error is not None:
             self._unparsed(report, error)
         report.suppressions = suppression.find(src.text, report.parsed)
+        for rule in self.comment_rules if report.suppressions else ():
+            report.findings.extend(rule.check_suppressions(src, report.suppressions, self.known_names))
         if src.region is not None:  # the one point where positions and edits move to the outer file
             report.findings = [translate(f, src.region) for f in report.findings]
             report.suppressions = report.suppressions.moved(src.region.outer_line)
@@ -214,9 +234,18 @@ class Engine:
                         f.fix = None
         if self.settings.per_file_ignores or any(r.suppressions for r in reports.values()):
             findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
+        if self.unused_rules:
+            enabled = {r.code for r in self.rules} | {r.name for r in self.rules}
+            for path, report in reports.items():
+                for rule in self.unused_rules if report.suppressions else ():
+                    findings.extend(f for f in rule.check_unused_suppressions(report.source, report.suppressions,
+                                                                              enabled)
+                                    if f.code not in self._ignored_for(path))
         findings.sort(key=Finding.sort_key)
-        return RunResult(findings, len(reports), list(errors or []), reports, checked=list(reports),
-                         internal_errors=internal)
+        result = RunResult(findings, len(reports), list(errors or []), reports, checked=list(reports),
+                           internal_errors=internal)
+        result.harness_files = sum(1 for r in reports.values() if r.harness)
+        return result
 
     def _suppressed(self, f: Finding, report: FileReport) -> bool:
         if report.suppressions and report.suppressions.covers(f.code, f.name, f.span.line):
@@ -238,6 +267,7 @@ class Engine:
             whole = records.decode_run(cache.get(cache.run_key(keys, errors)))
             if whole is not None:  # nothing changed since a run like this one: its answer stands
                 result = RunResult(whole["findings"], whole["files_checked"], errors, checked=whole["checked"])
+                result.harness_files = whole["harness_files"]
                 result.warnings = list(self.skipped)
                 return result
         reports, todo = self._cached_reports(files, dict(keys), cache, stdin_filename)
@@ -270,7 +300,7 @@ class Engine:
         todo: list[tuple[str, str | None]] = []
         for path in files:
             if path == STDIN:
-                src = sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read())
+                src = self.stdin_source = sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read())
                 reports[src.path] = self.check_file(src)
                 continue
             key = known.get(path)
@@ -312,11 +342,19 @@ class Engine:
 
         global _WORKER  # noqa: PLW0603 -- the pool initializer hands the engine to forked workers
         _WORKER = (self, cache)
+        # Not `with Pool()`: its exit is terminate(), which SIGTERMs workers that may sit in the task queue's
+        # lock; a run that has every result closes the pool and lets the workers end on their own.
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
+        finished = False
         try:
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(jobs, initializer=_worker_init) as pool:
-                yield from pool.imap_unordered(_worker, todo, chunksize=8)
+            yield from pool.imap_unordered(_worker, todo, chunksize=8)
+            finished = True
         finally:
+            if finished:
+                pool.close()
+            else:  # ^C, an error, or a consumer that stopped early
+                pool.terminate()
+            pool.join()
             _WORKER = None
 
 
@@ -365,10 +403,13 @@ def _check_one(engine: Engine, cache, item):
 
 
 def _worker_init():
-    """^C is the parent's to handle (it ends the pool): a worker printing its own traceback helps nobody."""
+    """^C is the parent's to handle (it ends the pool): a worker printing its own traceback helps nobody. SIGTERM
+    (Pool.terminate) ends a worker at once: the parent's handler, inherited through fork, would raise SystemExit
+    in it, and a worker waiting on the pool's task lock then never ended (the parent hung in join)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _worker(item):

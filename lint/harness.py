@@ -215,11 +215,12 @@ class InfraSite:
 class ImageSite:
     """A step's container image (parsed once, here: `image` is None when the value is not a reference)."""
 
-    __slots__ = ("at", "image", "node", "owner", "raw", "step_type", "value", "yaml_path")
+    __slots__ = ("at", "image", "node", "owner", "raw", "stage", "step_type", "value", "yaml_path")
 
     def __init__(self, node: ScalarNode, value: str, step_type: str | None, yaml_path: YamlPath, owner: str = "",
-                 raw: RawPath = (), at: ScalarNode | Span | None = None):
+                 raw: RawPath = (), at: ScalarNode | Span | None = None, stage: str = ""):
         self.node = node
+        self.stage = stage  # the pipeline stage it runs in (its identifier, else its index); "" outside one
         self.value = value
         self.image: ImageRef | None = parse_image(value)
         self.step_type = step_type
@@ -358,6 +359,7 @@ class _Walker:
         # `templateInputs`). Types are often left out there, only harnessImageConnectorRef values are sites,
         # and images and missing overrides are the other entity's business.
         self.values_only = False
+        self.stage_label = ""  # the pipeline stage being walked, as its list label names it
 
     def as_values(self, method, node: Node | None, path: YamlPath, raw: RawPath) -> None:
         """`method(node, path, raw)` in input-set mode."""
@@ -427,7 +429,9 @@ class _Walker:
             label = path[:-1] + (path[-1] + _label(item, i),)
             for key, value in item.value:
                 if key.value == "stage":
+                    before, self.stage_label = self.stage_label, _label(item, i)[1:-1]
                     self.stage(value, label + ("stage",), raw + (i, "stage"))
+                    self.stage_label = before
                 elif key.value == "parallel":
                     self.stage_items(value, label + ("parallel",), raw + (i, "parallel"))
 
@@ -563,7 +567,7 @@ class _Walker:
             return
         at = alias_span(self.doc.text, key, node)
         self.sites.images.append(ImageSite(node, node.value, step_type, path + ("image",), owner,
-                                           raw + ("image",), at))
+                                           raw + ("image",), at, self.stage_label))
 
     def connector(self, body: MappingNode, path: YamlPath = ("connector",), raw: RawPath = ()) -> None:
         spec_pair = get_pair(body, "spec")

@@ -72,13 +72,6 @@ class Inventory:
     files_checked: int = 0
 
 
-def _stage(yaml_path: tuple) -> str:
-    for part in yaml_path:
-        if part.startswith("stages["):
-            return part[len("stages["):-1]
-    return ""
-
-
 def collect(engine: Engine, paths: list[str]) -> Inventory:
     inv = Inventory()
     files, missing = engine.discover(paths)
@@ -102,7 +95,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
                 span = img.span(src.text)
                 registry, repository = ref.canonical_repository()
                 entry = inv.images.setdefault(str(ref), Image(str(ref), registry, repository, ref.tag, ref.digest))
-                entry.uses.append(ImageUse(src.path, span.line, span.column, _stage(img.yaml_path), img.owner))
+                entry.uses.append(ImageUse(src.path, span.line, span.column, img.stage, img.owner))
             for site in hdoc.sites.infra:
                 inv.pullers.append(_puller(src.path, src.text, entity, site))
             for c in hdoc.sites.connectors:
@@ -148,20 +141,24 @@ def render_images(inv: Inventory, fmt: str) -> str:
 
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["image", "registry", "repository", "tag", "digest", "pinned", "uses", "files", "stages"])
+        writer.writerow(["image", "registry", "repository", "tag", "digest", "pinned", "retired_registry", "uses",
+                         "files", "stages"])
         for r in rows:
             writer.writerow([r["image"], r["registry"], r["repository"], r["tag"] or "", r["digest"] or "",
-                             "yes" if r["pinned"] else "no", r["uses"], ";".join(r["files"]), ";".join(r["stages"])])
+                             "yes" if r["pinned"] else "no", "yes" if r["retired_registry"] else "no", r["uses"],
+                             ";".join(r["files"]), ";".join(r["stages"])])
         return out.getvalue()
     if not rows:
         return "No images found.\n"
     width = max(len(r["image"]) for r in rows)
-    lines = [f"{'image':<{width}}  {'pinned':<6}  {'uses':>4}  files"]
+    lines = [f"{'image':<{width}}  {'pinned':<6}  {'retired':<7}  {'uses':>4}  files"]
     for r in rows:
         files = ", ".join(r["files"][:3]) + (f" (+{len(r['files']) - 3} more)" if len(r["files"]) > 3 else "")
-        lines.append(f"{r['image']:<{width}}  {'yes' if r['pinned'] else 'no':<6}  {r['uses']:>4}  {files}")
+        lines.append(f"{r['image']:<{width}}  {'yes' if r['pinned'] else 'no':<6}  "
+                     f"{'yes' if r['retired_registry'] else 'no':<7}  {r['uses']:>4}  {files}")
     pinned = sum(r["pinned"] for r in rows)
+    retired = sum(r["retired_registry"] for r in rows)
     nfiles = len({f for r in rows for f in r["files"]})
-    lines.append(f"{len(rows)} image{'s' if len(rows) != 1 else ''} ({pinned} pinned) in {nfiles} "
-                 f"file{'s' if nfiles != 1 else ''}.")
+    lines.append(f"{len(rows)} image{'s' if len(rows) != 1 else ''} ({pinned} pinned, {retired} on the retired "
+                 f"registry) in {nfiles} file{'s' if nfiles != 1 else ''}.")
     return "\n".join(lines) + "\n"

@@ -28,6 +28,7 @@ class Site:
     doc: int = 0
     fix: Fix | None = None  # the pin, as a fix (fixplan.settle decides it like any other)
     message: str = ""
+    digest: str = ""  # the digest it is pinned to (when ref.digest is set too, --update moved it)
 
 
 @dataclass
@@ -117,6 +118,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
             new = f"{site.ref.name}:{site.ref.tag}@{digests[k]}"
             if new == str(site.ref):
                 continue  # --update found the same digest
+            site.digest = digests[k]
             intent = SetScalar(img.node, new, paths=(img.raw,))
             assert src.text is not None, "only decoded sources hold sites"
             edit = edit_for(src.text, intent, src.newline)

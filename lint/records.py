@@ -27,7 +27,7 @@ def decode_report(body) -> FileReport | None:
 
 def encode_run(result: RunResult) -> dict:
     return {"findings": encode_findings(result.findings), "files_checked": result.files_checked,
-            "checked": result.checked}
+            "checked": result.checked, "harness_files": result.harness_files}
 
 
 def decode_run(body) -> dict | None:
@@ -94,7 +94,7 @@ def encode_report(report: FileReport) -> dict | None:
     sup = report.suppressions
     return {"path": s.path, "harness": report.harness, "error": s.error,
             "findings": encode_findings(report.findings), "docs": docs,
-            "suppressions": {"lines": {str(k): sorted(v) for k, v in sup.lines.items()}, "file": sorted(sup.file)}}
+            "suppressions": [[d.start, d.end, d.line, d.column, d.target, sorted(d.codes)] for d in sup.directives]}
 
 
 def _encode_span(span) -> list:
@@ -108,15 +108,16 @@ def _decode_report(body):
     if error is not None and not isinstance(error, str):
         raise ValueError("error")
     src = sourcelib.Source(body["path"], None, error=error)
-    sup_data = body.get("suppressions")
-    if not isinstance(sup_data, dict) or not isinstance(sup_data.get("lines"), dict) or not _strs(sup_data.get("file")):
+    rows = body.get("suppressions")
+    if not isinstance(rows, list):
         raise ValueError("suppressions")
-    lines = {}
-    for k, v in sup_data["lines"].items():
-        if not k.isdigit() or not _strs(v):
-            raise ValueError("suppressions")
-        lines[int(k)] = set(v)
-    sup = suppression.Suppressions(lines, set(sup_data["file"]))
+    directives = []
+    for row in rows:
+        if not (isinstance(row, list) and len(row) == 6 and all(type(x) is int and x >= 0 for x in row[:5])
+                and _strs(row[5])):
+            raise ValueError("suppression")
+        directives.append(suppression.Directive(*row[:5], set(row[5])))
+    sup = suppression.Suppressions(directives)
     docs = []
     raw_docs = body.get("docs")
     if not isinstance(raw_docs, list):
@@ -141,7 +142,8 @@ def _decode_report(body):
 
 
 def _decode_run(body):
-    if not isinstance(body, dict) or type(body.get("files_checked")) is not int or not _strs(body.get("checked")):
+    if not isinstance(body, dict) or type(body.get("files_checked")) is not int or not _strs(body.get("checked")) \
+            or type(body.get("harness_files")) is not int:
         raise ValueError("run")
     return {"findings": decode_findings(body.get("findings")), "files_checked": body["files_checked"],
-            "checked": body["checked"]}
+            "checked": body["checked"], "harness_files": body["harness_files"]}

@@ -28,6 +28,38 @@ class ReportData:
     def findings(self):
         return self.result.findings
 
+    @property
+    def scope(self) -> str:
+        """What was checked, as a reader knows it: `.` is the folder's (repository's) own name."""
+        import os
+
+        return ", ".join(os.path.basename(os.path.abspath(p)) or p if p in (".", "./") else p for p in self.paths)
+
+    def verdict(self) -> str:
+        """The report's first line: what is left of the migration, or that nothing is."""
+        findings = self.findings
+        if not findings and not self.result.errors:
+            return f"Done: nothing left to migrate in {_count(self.result.files_checked, 'file')} checked."
+        retired_pullers = [p for p in self.inv.pullers if p.registry and registries.is_retired_url(p.registry)]
+        retired_images = [i for i in self.inv.images.values() if i.retired]
+        parts = []
+        if retired_pullers:
+            parts.append(f"{_count(len(retired_pullers), 'stage or step group', 'stages and step groups')} still "
+                         f"pull{'s' if len(retired_pullers) == 1 else ''} Harness images through the retired registry")
+        if retired_images:
+            parts.append(f"{_count(len(retired_images), 'image')} still come{'s' if len(retired_images) == 1 else ''}"
+                         " from it")
+        fixable = sum(1 for f in findings if f.fixable)
+        parts.append(f"{_count(len(findings), 'problem')} left, {fixable} of them fixable by `pipelint fix`")
+        text = "; ".join(parts)
+        if self.result.errors:
+            text += f"; {_count(len(self.result.errors), 'path')} could not be checked"
+        return text[0].upper() + text[1:] + "."
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
 
 def build(engine: Engine, paths: list[str]) -> ReportData:
     result = engine.check(paths)
@@ -53,7 +85,7 @@ def sections(data: ReportData) -> list[tuple[str, str, list[str], list[list[str]
     out = []
     per_rule = Counter(f.code for f in findings)
     fixable = Counter(f.code for f in findings if f.fixable)
-    out.append(("Problems by rule", "Each rule's findings, and how many of them pipelint fix repairs.",
+    out.append(("Problems by rule", "Each rule's findings, and how many of them `pipelint fix` repairs.",
                 ["code", "rule", "severity", "problems", "fixable"],
                 [[c, BY_CODE[c].name, BY_CODE[c].severity, str(n), str(fixable[c])]
                  for c, n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))]))
@@ -111,7 +143,7 @@ def totals(data: ReportData) -> list[tuple[str, str]]:
         ("errors", str(sev["error"])),
         ("warnings", str(sev["warning"])),
         ("fixable", str(sum(1 for f in findings if f.fixable))),
-        ("not fixable", str(sum(1 for f in findings if not f.fixable))),
+        ("need a person", str(sum(1 for f in findings if not f.fixable))),
         ("files fix would change", str(len(data.would_fix))),
         ("images", str(len(data.inv.images))),
     ]
@@ -122,14 +154,17 @@ CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2433;background:#f5f7fa}
 header{background:#1d2433;color:#fff;padding:20px 32px}header h1{margin:0 0 4px;font-size:22px}
 header p{margin:0;color:#b8c1d3}main{padding:16px 32px 40px;max-width:1280px}
-.cards{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0 20px}
-.card{background:#fff;border-radius:8px;padding:12px 16px;min-width:120px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.verdict{font-size:17px;font-weight:600;margin:16px 0 4px}
+.cards{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:12px;margin:8px 0 20px}
+@media (max-width:700px){.cards{grid-template-columns:repeat(2,minmax(0,1fr))}}
+.card{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .card b{display:block;font-size:24px}.card span{color:#5b6478;font-size:12px;text-transform:uppercase}
-section{background:#fff;border-radius:8px;padding:14px 18px;margin:14px 0;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+section{background:#fff;border-radius:8px;padding:14px 18px;margin:14px 0;box-shadow:0 1px 2px rgba(0,0,0,.08);
+overflow-x:auto}svg{max-width:100%;height:auto}
 h2{font-size:17px;margin:0 0 4px}section p{margin:0 0 10px;color:#5b6478}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 8px;
 border-bottom:1px solid #e6e9ef;vertical-align:top}th{color:#5b6478;font-weight:600}
-td{word-break:break-word}.empty{color:#5b6478;font-style:italic}.retired{color:#b42318;font-weight:600}
+td{overflow-wrap:break-word}.empty{color:#5b6478;font-style:italic}.retired{color:#b42318;font-weight:600}
 """
 
 
@@ -140,10 +175,12 @@ def _chart(data: ReportData) -> str:
         return '<p class="empty">No problems: nothing to chart.</p>'
     rows = sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))
     top = max(per_rule.values())
-    bar_h, gap, label_w, width = 22, 8, 250, 760
+    longest = max(len(f"{code} {BY_CODE[code].name}") for code in per_rule)
+    bar_h, gap, width = 22, 8, 760
+    label_w = 16 + int(longest * 7.2)  # 12 px system-ui is at most ~7 px a character
     height = len(rows) * (bar_h + gap) + 24
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-             f'aria-label="Problems per rule">']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" aria-label="Problems per rule">']
     for i, (code, n) in enumerate(rows):
         y = i * (bar_h + gap)
         w = max(2, int((width - label_w - 60) * n / top))
@@ -164,14 +201,18 @@ def _chart(data: ReportData) -> str:
 
 
 def _cell(value: str) -> str:
-    text = html.escape(value)
+    """A table cell: long paths and identifiers may wrap after a separator (`/`, `.`, `_`, `-`, `:`), never
+    inside a word."""
+    import re
+
+    text = re.sub(r"([/._:\-])(?=\w)", r"\1<wbr>", html.escape(value))
     return text.replace("  RETIRED", ' <span class="retired">retired registry</span>')
 
 
 def render_html(data: ReportData) -> str:
     e = html.escape
     cards = "".join(f'<div class="card"><b>{e(v)}</b><span>{e(k)}</span></div>' for k, v in totals(data))
-    body = [f'<section><h2>Problems per rule</h2><p>Green: what <code>pipelint fix</code> repairs.</p>{_chart(data)}</section>']
+    body = []
     for title, intro, headers, rows in sections(data):
         if rows:
             head = "".join(f"<th>{e(h)}</th>" for h in headers)
@@ -179,13 +220,24 @@ def render_html(data: ReportData) -> str:
             content = f"<table><thead><tr>{head}</tr></thead><tbody>{table}</tbody></table>"
         else:
             content = '<p class="empty">None.</p>'
-        body.append(f"<section><h2>{e(title)}</h2><p>{e(intro)}</p>{content}</section>")
+        if title == "Problems by rule":  # the chart and its numbers, one section
+            content = _chart(data) + content if rows else content
+            intro += " Green: what it repairs; red: what needs a person."
+        body.append(f"<section><h2>{e(title)}</h2><p>{_code(intro)}</p>{content}</section>")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>pipelint migration report</title><style>{CSS}</style></head><body>"
-            f"<header><h1>Harness registry migration report</h1><p>{e(', '.join(data.paths))} &middot; "
+            f"<header><h1>Harness registry migration report</h1><p>{e(data.scope)} &middot; "
             f"generated {e(data.generated)} by pipelint</p></header><main>"
+            f'<p class="verdict">{_code(data.verdict())}</p>'
             f'<div class="cards">{cards}</div>{"".join(body)}</main></body></html>\n')
+
+
+def _code(text: str) -> str:
+    """Escaped text with `code` spans."""
+    import re
+
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def render_markdown(data: ReportData) -> str:
@@ -193,7 +245,8 @@ def render_markdown(data: ReportData) -> str:
         return v.replace("|", "\\|").replace("  RETIRED", " **(retired registry)**")
 
     lines = ["# Harness registry migration report", "",
-             f"{', '.join(data.paths)} - generated {data.generated} by pipelint", "",
+             f"**{data.verdict()}**", "",
+             f"{data.scope} - generated {data.generated} by pipelint", "",
              "| " + " | ".join(k for k, _ in totals(data)) + " |",
              "|" + "---|" * len(totals(data)),
              "| " + " | ".join(v for _, v in totals(data)) + " |", ""]

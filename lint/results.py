@@ -42,3 +42,4 @@ class RunResult:
         self.internal_errors = internal_errors if internal_errors is not None else []
         self.checked = checked if checked is not None else []  # every file read, in order (JUnit lists them all)
         self.warnings: list[str] = []  # said on stderr, not an error (symlinks a walk did not follow)
+        self.harness_files = 0  # of the files checked, those holding Harness configuration

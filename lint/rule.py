@@ -175,6 +175,15 @@ class Rule:
     def check_run(self, run: RunIndex) -> Iterable[Finding]:
         return ()
 
+    def check_suppressions(self, source: Source, suppressions, known: set[str]) -> Iterable[Finding]:
+        """Findings on a file's `# pipelint: ignore` comments (suppression.Suppressions); `known`: every rule's
+        code and name. YML004."""
+        return ()
+
+    def check_unused_suppressions(self, source: Source, suppressions, enabled: set[str]) -> Iterable[Finding]:
+        """Findings on the comments that suppressed nothing, once the run's findings are known. YML005."""
+        return ()
+
     def check_unparsed(self, source: Source, error: ParseError) -> Iterable[Finding]:
         """Findings on a Harness file that cannot be read as documents: its bytes are not text
         (`source.text` is None) or its text is not YAML. Only YML001 overrides it."""

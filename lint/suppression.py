@@ -14,31 +14,57 @@ _DIRECTIVE = re.compile(r"#[ \t]*pipelint:[ \t]*(ignore-file|ignore)\b(?:\[([^\]
 ALL = "*"
 
 
+class Directive:
+    """One `# pipelint: ignore[...]` comment: where it is, what it names, the line it covers (0: the file)."""
+
+    __slots__ = ("codes", "column", "end", "line", "start", "target", "used")
+
+    def __init__(self, start: int, end: int, line: int, column: int, target: int, codes: set[str]):
+        self.start, self.end, self.line, self.column = start, end, line, column
+        self.target = target
+        self.codes = codes  # as written (codes upper-cased), or {ALL}
+        self.used = False  # it suppressed a finding in this run
+
+    def names(self, code: str, name: str) -> bool:
+        return ALL in self.codes or code in self.codes or name in self.codes
+
+
 class Suppressions:
-    """The `# pipelint: ignore` comments of a file, by line and for the whole file."""
+    """The `# pipelint: ignore` comments of a file, by the line they cover and for the whole file."""
 
-    __slots__ = ("file", "lines")
+    __slots__ = ("directives", "file", "lines")
 
-    def __init__(self, lines: dict[int, set[str]] | None = None, file: set[str] | None = None):
-        self.lines = lines if lines is not None else {}  # 1-based line -> codes (or ALL)
-        self.file = file if file is not None else set()
+    def __init__(self, directives: list[Directive] | None = None):
+        self.directives = directives if directives is not None else []
+        self.lines: dict[int, list[Directive]] = {}
+        self.file: list[Directive] = []
+        for d in self.directives:
+            if d.target:
+                self.lines.setdefault(d.target, []).append(d)
+            else:
+                self.file.append(d)
 
     def covers(self, code: str, name: str, line: int) -> bool:
-        return any(ALL in codes or code in codes or name in codes
-                   for codes in (self.file, self.lines.get(line, ())))
+        """Whether a comment suppresses this finding (and those that do are marked used)."""
+        hit = False
+        for d in (*self.file, *self.lines.get(line, ())):
+            if d.names(code, name):
+                d.used = hit = True
+        return hit
 
     def moved(self, line_of) -> Suppressions:
         """The same comments with their lines renumbered by `line_of` (an embedded text's lines in its file)."""
-        return Suppressions({line_of(n): codes for n, codes in self.lines.items()}, self.file)
+        return Suppressions([Directive(d.start, d.end, line_of(d.line), d.column, line_of(d.target) if d.target else 0,
+                                       d.codes) for d in self.directives])
 
     def __bool__(self) -> bool:
-        return bool(self.lines or self.file)
+        return bool(self.directives)
 
 
 def find(text: str, docs: list[Document]) -> Suppressions:
-    out = Suppressions()
     if "pipelint:" not in text:
-        return out
+        return Suppressions()
+    found: list[Directive] = []
     scalar_spans = None
     for m in _DIRECTIVE.finditer(text):
         start = m.start()
@@ -54,11 +80,11 @@ def find(text: str, docs: list[Document]) -> Suppressions:
             continue
         codes = {c.strip() for c in (m.group(2) or "").split(",") if c.strip()} or {ALL}
         codes = {c.upper() if c[:3].isalpha() and c[3:].isdigit() else c for c in codes}
-        if m.group(1) == "ignore-file":
-            out.file |= codes
-            continue
         line_start = text.rfind("\n", 0, start) + 1
         line = text.count("\n", 0, start) + 1
-        target = line + 1 if not text[line_start:start].strip() else line
-        out.lines.setdefault(target, set()).update(codes)
-    return out
+        if m.group(1) == "ignore-file":
+            target = 0
+        else:
+            target = line + 1 if not text[line_start:start].strip() else line
+        found.append(Directive(start, m.end(), line, start - line_start + 1, target, codes))
+    return Suppressions(found)

@@ -9,6 +9,8 @@ MODULES = (
     "yml001_invalid_yaml",
     "yml002_duplicate_key",
     "yml003_merge_key",
+    "yml004_invalid_suppression",
+    "yml005_unused_suppression",
     "reg001_retired_harness_registry",
     "reg002_registry_provider_mismatch",
     "reg003_anonymous_docker_hub",

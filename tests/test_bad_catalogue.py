@@ -88,8 +88,8 @@ def test_all_bad_files_in_one_run(in_tmp):
     result = pipelint("check", "bad", "--isolated", "--no-cache")
     assert time.monotonic() - start < 60
     assert result.exit_code == 2
-    assert 'bad/good.yaml:11:64: IMG001 image "alpine"' in result.stdout
-    assert sorted(line.split(": ", 1)[0] for line in result.stdout.splitlines() if ": YML" in line or ": IMG" in line) == [
+    assert 'bad/good.yaml:11:64: error IMG001 image "alpine"' in result.stdout
+    assert sorted(line.split(": ", 1)[0] for line in result.stdout.splitlines() if " YML0" in line or " IMG0" in line) == [
         "bad/.harness/binary.yaml:3:1", "bad/.harness/deep_nesting.yaml:2:1007",
         "bad/.harness/duplicate_keys.yaml:4:3", "bad/.harness/not_utf8.yaml:2:12", "bad/.harness/tabs.yaml:2:1",
         "bad/.harness/utf16_bom.yaml:1:1", "bad/good.yaml:11:64"]

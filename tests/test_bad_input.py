@@ -12,14 +12,14 @@ GOOD = b"pipeline:\n  name: p\n  identifier: p\n  stages: []\n"
 
 
 @pytest.mark.parametrize("name,content,expected", [
-    (".harness/binary.yaml", b"pipeline:\n  name: \x00\x01\x02\n", ".harness/binary.yaml:2:9: YML001 binary file (NUL byte)"),
-    (".harness/latin1.yaml", b"pipeline:\n  name: caf\xe9\n", ".harness/latin1.yaml:2:12: YML001 not UTF-8: invalid byte 0xe9"),
+    (".harness/binary.yaml", b"pipeline:\n  name: \x00\x01\x02\n", ".harness/binary.yaml:2:9: error YML001 binary file (NUL byte)"),
+    (".harness/latin1.yaml", b"pipeline:\n  name: caf\xe9\n", ".harness/latin1.yaml:2:12: error YML001 not UTF-8: invalid byte 0xe9"),
     (".harness/utf16.yaml", "pipeline:\n  name: p\n".encode("utf-16"),
-     ".harness/utf16.yaml:1:1: YML001 file is UTF-16 (byte order mark); pipelint reads UTF-8 only"),
+     ".harness/utf16.yaml:1:1: error YML001 file is UTF-16 (byte order mark); pipelint reads UTF-8 only"),
     (".harness/tabs.yaml", b"pipeline:\n\tname: p\n",
-     ".harness/tabs.yaml:2:1: YML001 invalid YAML: a tab character where YAML allows only spaces (indentation must use spaces)"),
+     ".harness/tabs.yaml:2:1: error YML001 invalid YAML: a tab character where YAML allows only spaces (indentation must use spaces)"),
     ("p.yaml", b"pipeline:\n  name: [unclosed\n",
-     "p.yaml:3:1: YML001 invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"),
+     "p.yaml:3:1: error YML001 invalid YAML: did not find expected ',' or ']' (while parsing a flow sequence)"),
 ])
 def test_unparsable_harness_files(name, content, expected, in_tmp):
     path = in_tmp / name
@@ -31,20 +31,25 @@ def test_unparsable_harness_files(name, content, expected, in_tmp):
     assert result.exit_code == 1 and "Traceback" not in result.stdout + result.stderr
 
 
+# never "All checks passed." when nothing Harness's was checked
+NO_HARNESS = ("No Harness configuration in the {n} checked (no root key such as `pipeline:`, and not under a "
+              ".harness/ folder).\n")
+
+
 @pytest.mark.parametrize("content", [
     b"", b"# only a comment\n", b"\n\n", b"---\n...\n", b"\xef\xbb\xbf", b"key: [unclosed\n", b"\x00\x01binary",
 ])
 def test_silent_on_empty_and_foreign_files(content, in_tmp):
     (in_tmp / "x.yaml").write_bytes(content)
     result = pipelint("check", "x.yaml", "--isolated")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "All checks passed.\n", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, NO_HARNESS.format(n="1 file"), "")
 
 
 def test_empty_harness_files_are_silent(in_tmp):
     (in_tmp / ".harness").mkdir()
     (in_tmp / ".harness" / "empty.yaml").write_bytes(b"")
     (in_tmp / ".harness" / "comments.yaml").write_bytes(b"# nothing yet\n")
-    assert pipelint("check", ".", "--isolated").stdout == "All checks passed.\n"
+    assert pipelint("check", ".", "--isolated").stdout == NO_HARNESS.format(n="2 files")
 
 
 def test_python_tags_are_never_constructed(in_tmp):
@@ -96,7 +101,7 @@ def test_nesting_limit(in_tmp):
     result = pipelint("check", ".", "--isolated", "--no-cache")
     lines = result.stdout.splitlines()
     assert lines[0].startswith(".harness/deep.yaml:") and "YML001 invalid YAML: exceeded maximum nesting depth" in lines[0]
-    assert lines[1].startswith(".harness/ok.yaml:985:2014: IMG001")
+    assert lines[1].startswith(".harness/ok.yaml:985:2014: error IMG001")
 
 
 def test_own_depth_check_where_libyaml_counts_none(in_tmp, monkeypatch):
@@ -111,9 +116,9 @@ def test_own_depth_check_where_libyaml_counts_none(in_tmp, monkeypatch):
     (in_tmp / ".harness" / "deep.yaml").write_text(_nested_step_groups(170))
     result = pipelint("check", ".", "--isolated", "--no-cache")
     lines = result.stdout.splitlines()
-    assert [lines[0], lines[1][:len(".harness/ok.yaml:490:1024: IMG001")]] == [
-        ".harness/deep.yaml:502:1001: YML001 invalid YAML: exceeded maximum nesting depth (500 levels)",  # group 165
-        ".harness/ok.yaml:490:1024: IMG001",
+    assert [lines[0], lines[1][:len(".harness/ok.yaml:490:1024: error IMG001")]] == [
+        ".harness/deep.yaml:502:1001: error YML001 invalid YAML: exceeded maximum nesting depth (500 levels)",  # group 165
+        ".harness/ok.yaml:490:1024: error IMG001",
     ]
 
 

@@ -105,9 +105,9 @@ def test_a_new_finding_fails_and_gone_ones_are_counted(in_tmp):
     text = pipelint("check", "--isolated", "--baseline", "baseline.json")
     assert text.exit_code == 1
     assert text.stdout.splitlines() == [
-        '.harness/p.yaml:14:41: CON002 harnessImageConnectorRef "org.x" is not an account connector: the override '
+        '.harness/p.yaml:14:41: error CON002 harnessImageConnectorRef "org.x" is not an account connector: the override '
         "image connector must be created at account scope (account.<id>)",
-        "Found 1 problem in 1 file.",
+        "Found 1 problem in 1 file (1 error).",
         "2 baselined findings are gone; rewrite the baseline with --write-baseline baseline.json",
     ]
     path.write_text(PIPELINE.replace("image: maven:latest", "image: maven:3.9"))

@@ -44,7 +44,7 @@ def test_rules_listing_and_rule_docs(snapshot):
     (["--select", "IMG"], {"IMG001"}),  # IMG003 too, as in ruff, but IMG001 already says it of an untagged image
     (["--select", "IMG003"], {"IMG003"}),
     (["--extend-select", "unpinned-image"], {"IMG001"}),  # one finding per problem
-    (["--select", "ALL", "--ignore", "IMG001,IMG003"], set()),
+    (["--select", "ALL", "--ignore", "IMG001,IMG003"], {"YML005"}),  # its ignore comment suppresses nothing now
     (["--ignore", "untagged-image"], set()),
 ])
 def test_selection(args, codes, in_tmp):
@@ -106,14 +106,14 @@ def test_walk_skips_excluded_and_non_harness(in_tmp):
 
 def test_stdin(in_tmp):
     result = pipelint("check", "-", "--isolated", input=BAD_IMAGES)
-    assert result.stdout.startswith("-:14:24: IMG001 ")
+    assert result.stdout.startswith("-:14:24: error IMG001 ")
     named = pipelint("check", "-", "--isolated", "--stdin-filename", "ci/p.yaml", input=BAD_IMAGES)
-    assert named.stdout.startswith("ci/p.yaml:14:24: IMG001 ")
+    assert named.stdout.startswith("ci/p.yaml:14:24: error IMG001 ")
     headless = "stages:\n  - stage:\n      identifier: s\n      type: CI\n      spec:\n        execution:\n" \
                "          steps:\n            - step: {type: Run, identifier: r, spec: {image: alpine}}\n"
-    assert pipelint("check", "-", "--isolated", input=headless).stdout == "All checks passed.\n"
+    assert pipelint("check", "-", "--isolated", input=headless).stdout.startswith("No Harness configuration in the 1 file")
     under = pipelint("check", "-", "--isolated", "--stdin-filename", ".harness/p.yaml", input=headless)
-    assert under.stdout.startswith(".harness/p.yaml:8:62: IMG001 ")
+    assert under.stdout.startswith(".harness/p.yaml:8:62: error IMG001 ")
 
 
 def _on_a_terminal(args, env):
@@ -271,7 +271,7 @@ def test_invalid_target_option(in_tmp):
 def test_no_yaml_files_is_said(in_tmp):
     (in_tmp / "notes.txt").write_text("x")
     result = pipelint("check", ".", "--isolated")
-    assert (result.exit_code, result.stdout) == (0, "All checks passed.\n")
+    assert (result.exit_code, result.stdout) == (0, "No files were checked.\n")
     assert result.stderr == "pipelint: warning: no YAML files found in .\n"
 
 

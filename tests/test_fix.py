@@ -106,7 +106,7 @@ def test_read_only_file_is_an_error_for_that_file_only(in_tmp):
     assert (in_tmp / "ro" / "c.yaml").read_bytes() == CONNECTOR
     assert b"public.ecr.aws/harness" in (in_tmp / "rw" / "c.yaml").read_bytes()
     assert "Fixed 1 problem in 1 file." in result.stdout
-    assert "ro/c.yaml:6:24: REG001 [*]" in result.stdout  # still reported: it was not fixed
+    assert "ro/c.yaml:6:24: error REG001 [*]" in result.stdout  # still reported: it was not fixed
 
 
 def test_a_fix_that_fails_verification_is_not_offered(in_tmp, monkeypatch):
@@ -126,7 +126,7 @@ def test_a_fix_that_fails_verification_is_not_offered(in_tmp, monkeypatch):
     result = pipelint("fix", "c.yaml", "--isolated")
     assert result.exit_code == 1 and result.stderr == ""  # a finding left, no internal error
     assert (in_tmp / "c.yaml").read_bytes() == CONNECTOR
-    assert "c.yaml:6:24: REG001" in result.stdout
+    assert "c.yaml:6:24: error REG001" in result.stdout
 
 
 def test_a_fix_that_fails_at_write_time_leaves_the_file_alone(in_tmp, monkeypatch):

@@ -98,6 +98,6 @@ def test_output_file_and_summary(tree):
     result = pipelint("check", "examples", "--isolated", "--format", "json", "--output", "out.json")
     data = json.loads((tree / "out.json").read_text())
     assert len(data["findings"]) == 6
-    assert result.stdout.splitlines()[0] == "Found 6 problems in 3 files (2 fixable)."
+    assert result.stdout.splitlines()[0] == "Found 6 problems in 3 files (4 errors, 2 warnings; 2 fixable)."
     bad = pipelint("check", "examples", "--isolated", "--output", "missing/dir/out.txt")
     assert bad.exit_code == 2 and bad.stderr.startswith("pipelint: error: missing/dir/out.txt: cannot write")

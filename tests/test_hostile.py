@@ -324,7 +324,7 @@ def test_an_exception_in_a_rule_is_one_line_and_exit_2(in_tmp, monkeypatch):
     assert result.stderr == "".join(
         f"pipelint: internal error in IMG001 on .harness/{name}.yaml:1:1: ZeroDivisionError: the rule's own bug; "
         "please report it\n" for name in ("p0", "c"))
-    assert ".harness/c.yaml:5:24: REG001" in result.stdout  # the other rules and files went on
+    assert ".harness/c.yaml:5:24: error REG001" in result.stdout  # the other rules and files went on
 
 
 # --- writes: symlinks, owners, hard links, leftovers ----------------------------------------------------

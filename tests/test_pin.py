@@ -171,6 +171,16 @@ def test_allow_latest_and_update(registry, in_tmp):
     update = pipelint_process("pin", "p.yaml", "--isolated", "--update", cwd=in_tmp)
     assert update.returncode == 0
     assert json.loads((in_tmp / "pipelint.lock").read_text())["images"][f"{host}/tool:latest"]["digest"] == latest
+    assert "Moved" not in update.stdout.decode()  # the tag still names the same image
+    # the tag moves to another image: --update reports the move as a move, old -> new
+    moved = registry.push(work, "tool", "latest", platforms=("amd64", "arm64"))
+    assert moved != latest
+    again = pipelint_process("pin", "p.yaml", "--isolated", "--update", cwd=in_tmp)
+    assert again.returncode == 0, again.stderr
+    out = again.stdout.decode()
+    assert out.startswith("Pinned 0 images in 0 files.\nMoved 1 digest (the tag now names another image):\n")
+    assert f"p.yaml:11:64: {host}/tool:latest {latest[:19]}… -> {moved[:19]}…" in out
+    assert f"{host}/tool:latest@{moved}" in (in_tmp / "p.yaml").read_text()
 
 
 def _one_image(root, image):

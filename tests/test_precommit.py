@@ -68,8 +68,8 @@ def test_hooks_fail_on_harness_problems_then_fix_them(tmp_path, precommit_home):
     check = _try_repo(repo, precommit_home, "pipelint", *files)
     assert check.returncode == 1, check.stdout + check.stderr
     assert "pipelint" in check.stdout and "Failed" in check.stdout
-    assert ".harness/build.yaml:10:11: CON001 [*] build stage \"build\"" in check.stdout
-    assert ".harness/build.yaml:21:28: REG001 [*] image \"app.harness.io/registry/harness/drone-git:1.6.0\"" in check.stdout
+    assert ".harness/build.yaml:10:11: warning CON001 [*] build stage \"build\"" in check.stdout
+    assert ".harness/build.yaml:21:28: error REG001 [*] image \"app.harness.io/registry/harness/drone-git:1.6.0\"" in check.stdout
     assert "ci.yml" not in check.stdout.split("- exit code")[-1] and "pod.yaml:" not in check.stdout
 
     fix = _try_repo(repo, precommit_home, "pipelint-fix", *files)

@@ -86,7 +86,7 @@ def test_readme_precommit_config_runs(tmp_path):
     run = subprocess.run([sys.executable, "-m", "pre_commit", "run", "--all-files"], cwd=repo,
                          capture_output=True, text=True, env=env, timeout=600)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert '.harness/p.yaml:11:64: IMG001 image "alpine" has no tag or digest' in run.stdout
+    assert '.harness/p.yaml:11:64: error IMG001 image "alpine" has no tag or digest' in run.stdout
 
 
 def test_json_example_is_real_output():

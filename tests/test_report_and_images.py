@@ -70,7 +70,7 @@ def test_html_report_is_self_contained_and_complete(examples):
     page.feed(text)
     assert page.external == [] and page.scripts == 0 and "@import" not in text and "url(" not in text
     assert "svg" in page.tags
-    assert page.h2 == ["Problems per rule", "Problems by rule", "Files most affected", "Retired registry: connectors",
+    assert page.h2 == ["Problems by rule", "Files most affected", "Retired registry: connectors",
                        "Retired registry: images", "Missing an image connector, by pipeline",
                        "Who pulls the Harness images", "What pipelint fix would change"]
     tables = dict(page.tables)
@@ -122,3 +122,58 @@ def test_images_inventory(examples, snapshot):
     rows = list(csv.DictReader(io.StringIO((examples / "images.csv").read_text())))
     assert [r["image"] for r in rows] == ["alpine", "app.harness.io/registry/harness/drone-git:1.6.0", "golang:1.22"]
     assert rows[2]["stages"] == "examples/.harness/orgs/default/projects/ci/pipelines/build.yaml:test"
+
+
+_MEASURE = """<script>
+const m = {};
+m.overflow = document.documentElement.scrollWidth - window.innerWidth;
+const tops = [...document.querySelectorAll('.card')].map(c => Math.round(c.getBoundingClientRect().top));
+const perRow = {}; tops.forEach(t => perRow[t] = (perRow[t] || 0) + 1);
+m.tilesPerRow = Object.values(perRow);
+const bars = [...document.querySelectorAll('svg rect')];
+const barX = bars.length ? Number(bars[0].getAttribute('x')) : 0;
+m.labels = [...document.querySelectorAll('svg text')].filter(t => t.getAttribute('x') === '0')
+  .map(t => [t.textContent, t.getBBox().width, barX]);
+m.cellsBreakWords = [...document.querySelectorAll('td')].filter(
+  td => getComputedStyle(td).wordBreak === 'break-all' || getComputedStyle(td).wordBreak === 'break-word').length;
+m.verdict = (document.querySelector('.verdict') || {}).textContent || '';
+m.scope = document.querySelector('header p').textContent;
+document.body.setAttribute('data-measure', JSON.stringify(m));
+</script>"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
+@pytest.mark.parametrize("width", [1280, 800])
+def test_html_report_layout_in_chromium(in_tmp, width):
+    """The report in a real browser at two widths: no horizontal scrolling, tiles on full rows, whole chart
+    labels, identifiers wrapped at separators rather than mid-word, a verdict and the real scope. The
+    screenshots are kept beside the report (report-1280.png, report-800.png) for a person to look at."""
+    import os
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (.ci/run installs it)")
+        pytest.skip("chromium is not installed")
+    shutil.copytree(CORPUS, in_tmp / "corpus")
+    result = pipelint("report", "corpus", "--isolated", "-o", "report.html")
+    assert result.exit_code == 0, result.stderr
+    page = (in_tmp / "report.html").read_text()
+    (in_tmp / "measure.html").write_text(page.replace("</body>", _MEASURE + "</body>"))
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+             f"--window-size={width},1000", "--virtual-time-budget=3000"]
+    dom = subprocess.run([*flags, "--dump-dom", (in_tmp / "measure.html").as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    m = json.loads(re.search(r'data-measure="([^"]*)"', dom.stdout).group(1).replace("&quot;", '"'))
+    assert m["overflow"] <= 0, f"the page scrolls sideways by {m['overflow']} px at {width} px"
+    assert len(set(m["tilesPerRow"])) == 1, f"tiles in uneven rows: {m['tilesPerRow']}"
+    for text, label_width, bar_x in m["labels"]:
+        assert label_width < bar_x, f"chart label {text!r} runs into its bar ({label_width:.0f} >= {bar_x})"
+    assert m["cellsBreakWords"] == 0
+    assert m["verdict"].endswith("fixable by pipelint fix.") and "problems left" in m["verdict"]
+    assert m["scope"].startswith("corpus ·")
+    subprocess.run([*flags, f"--screenshot={in_tmp / f'report-{width}.png'}", (in_tmp / "report.html").as_uri()],
+                   capture_output=True, timeout=120)
+    assert (in_tmp / f"report-{width}.png").stat().st_size > 10_000

@@ -345,3 +345,21 @@ def test_a_merge_key_supplying_the_override_is_not_a_reference():
     (infra,) = found.infra
     assert infra.ref is None and infra.merged is not None and infra.merged.value == "account.mirror"
     assert found.refs == []  # Jackson keeps `<<` as a key: Harness never reads this value
+
+
+def test_an_image_knows_its_pipeline_stage_also_in_a_parallel_block():
+    found = sites("""\
+        pipeline:
+          identifier: p
+          stages:
+            - stage:
+                identifier: first
+                type: CI
+                spec: {execution: {steps: [{step: {identifier: a, type: Run, spec: {image: one}}}]}}
+            - parallel:
+                - stage:
+                    identifier: second
+                    type: CI
+                    spec: {execution: {steps: [{step: {identifier: b, type: Run, spec: {image: two}}}]}}
+        """)
+    assert [(i.value, i.stage) for i in found.images] == [("one", "first"), ("two", "second")]
