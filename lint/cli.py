@@ -56,13 +56,17 @@ def common_options(func):
 def main_with_click() -> None:
     """The full command line (entry.run sends here everything but the pre-commit path)."""
     try:
-        main.main(standalone_mode=False)
+        main.main(prog_name="pipelint", standalone_mode=False)
     except click.exceptions.Abort:
         echo("pipelint: interrupted", err=True)
         sys.exit(130)
     except click.exceptions.UsageError as exc:  # one style for every usage error: ours, not click's block
-        where = f"pipelint {exc.ctx.command_path.split(' ', 1)[1]}" if exc.ctx and " " in exc.ctx.command_path \
-            else "pipelint"
+        names: list[str] = []
+        ctx = exc.ctx
+        while ctx is not None and ctx.parent is not None:  # the subcommands, not how pipelint was started
+            names.insert(0, ctx.info_name)
+            ctx = ctx.parent
+        where = " ".join(["pipelint", *names])
         echo(f"pipelint: error: {exc.format_message()} (see `{where} --help`)", err=True)
         sys.exit(EXIT_ERROR)
     except click.exceptions.ClickException as exc:

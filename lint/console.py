@@ -221,6 +221,12 @@ def exit_status(result, exit_zero: bool, fail_on: str = "warning") -> int:
     return EXIT_OK
 
 
+def shown(path: str) -> str:
+    """A path as a message shows it: relative to the current directory when it lies inside it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 def nothing_checked(engine, result, paths) -> list[str]:
     """Why a run checked nothing, in a line: nothing found, all excluded, or nothing Harness's."""
     if result.errors or result.findings:
@@ -230,7 +236,7 @@ def nothing_checked(engine, result, paths) -> list[str]:
         if engine.excluded:
             n = len(engine.excluded)
             return [f"nothing checked in {where}: {n} YAML file{'s' if n != 1 else ''} or folder{'s' if n != 1 else ''} "
-                    f"excluded by `exclude` in {engine.settings.path or 'the configuration'} "
+                    f"excluded by `exclude` in {shown(engine.settings.path) if engine.settings.path else 'the configuration'} "
                     f"(first: {engine.excluded[0]})"]
         return [f"no YAML files found in {where}"]
     return []  # files without Harness configuration: the summary line says so
@@ -241,7 +247,7 @@ def settings_text(engine) -> str:
     from pipelint.rule import toml_value
 
     s = engine.settings
-    lines = [f"# configuration file: {s.path or 'none (the defaults)'}", f"# root: {s.root}"]
+    lines = [f"# configuration file: {shown(s.path) if s.path else 'none (the defaults)'}", f"# root: {shown(s.root)}"]
     lines.append(f"select = [{', '.join(toml_value(r.code) for r in engine.rules)}]")
     lines.append(f"exclude = [{', '.join(toml_value(p) for p in s.exclude)}]")
     lines.append(f"max-file-size = {toml_value(s.max_file_mb)}")
