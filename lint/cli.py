@@ -64,7 +64,7 @@ def main_with_click() -> None:
         names: list[str] = []
         ctx = exc.ctx
         while ctx is not None and ctx.parent is not None:  # the subcommands, not how pipelint was started
-            names.insert(0, ctx.info_name)
+            names.insert(0, ctx.info_name or "")
             ctx = ctx.parent
         where = " ".join(["pipelint", *names])
         echo(f"pipelint: error: {exc.format_message()} (see `{where} --help`)", err=True)
