@@ -44,13 +44,14 @@ class Cache:
         self._seen: dict = {}
         self._secret: bytes | None = None
 
-    def key(self, path: str, data: bytes) -> str:
-        return self._key(path, hashlib.sha256(data).hexdigest())
+    def key(self, path: str, data: bytes, config: str | None = None) -> str:
+        return self._key(path, hashlib.sha256(data).hexdigest(), config)
 
-    def _key(self, path: str, digest: str) -> str:
-        """An entry's key: the file's content digest under this pipelint version and configuration."""
+    def _key(self, path: str, digest: str, config: str | None = None) -> str:
+        """An entry's key: the file's content digest under this pipelint version and the configuration that
+        governs the file (`config`, else the run's)."""
         h = hashlib.sha256()
-        for part in (__version__, FORMAT, self.config_key, path, digest):
+        for part in (__version__, FORMAT, config or self.config_key, path, digest):
             h.update(part.encode())
             h.update(b"\0")
         return h.hexdigest()
@@ -89,7 +90,7 @@ class Cache:
     def _index_path(self) -> str:
         return os.path.join(self.dir, "stat-index")
 
-    def file_key(self, path: str, limit: int | None = None) -> str:
+    def file_key(self, path: str, limit: int | None = None, config: str | None = None) -> str:
         """The key of `path`: from the stat index when the file is unchanged, else by hashing its bytes."""
         from pipelint import source as sourcelib
 
@@ -103,7 +104,7 @@ class Cache:
         else:
             digest = hashlib.sha256(sourcelib.read_bytes(path, limit)).hexdigest()
         self._seen[path] = sig + [digest]
-        return self._key(path, digest)
+        return self._key(path, digest, config)
 
     def _load_index(self) -> dict:
         body = self._open("index", _read(self._index_path()))

@@ -107,30 +107,37 @@ def _toml(data: bytes) -> dict:
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
+def _shown(path: str) -> str:
+    """A configuration file as messages name it: relative to the current directory when inside it."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 def load(path: str) -> Settings:
     from pipelint import source as sourcelib
 
+    shown = _shown(path)
     try:
         data = _toml(sourcelib.read_bytes(path, MAX_CONFIG_BYTES))  # a regular file, of a sane size
     except sourcelib.ReadError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        raise ConfigError(f"{shown}: cannot read: {exc}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        raise ConfigError(f"{shown}: invalid TOML: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
     prefix = ""
     if os.path.basename(path) == "pyproject.toml":
         tool = data.get("tool", {})
         table = tool.get("pipelint", {}) if isinstance(tool, dict) else None
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: 'tool.pipelint' must be a table")
+            raise ConfigError(f"{shown}: 'tool.pipelint' must be a table")
         data = table
         prefix = "tool.pipelint."
-    return from_dict(data, path, prefix)
+    return from_dict(data, path, prefix, shown)
 
 
-def from_dict(data: dict, path: str | None, prefix: str = "") -> Settings:
-    where = path or "configuration"
+def from_dict(data: dict, path: str | None, prefix: str = "", shown: str | None = None) -> Settings:
+    where = shown or path or "configuration"
     settings = Settings(path=path, root=os.path.dirname(os.path.abspath(path)) if path else ".")
     for key in data:
         if key == "tool" and not prefix and isinstance(data[key], dict) and "pipelint" in data[key]:
@@ -228,7 +235,7 @@ def resolve(selectors: list[str], key: str = "selector", path: str | None = None
         elif s and any(code.startswith(s.upper()) for code in BY_CODE):
             codes |= {code for code in BY_CODE if code.startswith(s.upper())}
         else:
-            where = f"{path}: '{key}'" if path else key
+            where = f"{_shown(path)}: '{key}'" if path else key
             raise ConfigError(f"{where}: unknown rule selector {sel!r} (a code like REG001, a prefix like IMG, "
                               "a rule name like untagged-image, or ALL)")
     return codes

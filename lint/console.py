@@ -48,12 +48,29 @@ def make_engine(config_file, isolated, select, extend_select, ignore, force_excl
                 fail(f"{config_file}: configuration file not found")
             settings = configlib.load(path) if path else configlib.Settings()
         overrides = configlib.flag_overrides({"--target": target})
-        rules = configlib.enabled_rules(
-            settings, split_values(select) if select else None, split_values(extend_select), split_values(ignore), overrides,
-        )
+        flags = (split_values(select) if select else None, split_values(extend_select), split_values(ignore), overrides)
+        rules = configlib.enabled_rules(settings, *flags)
     except configlib.ConfigError as exc:
         fail(str(exc))
-    return Engine(settings, rules, force_exclude=force_exclude)
+    layers = None
+    if not isolated and not config_file:  # ruff's discovery: the configuration closest to each file applies
+        from pipelint.engine import Layer
+
+        by_file: dict = {settings.path: None}
+
+        def layers(folder: str):
+            path = configlib.find(folder)
+            if path not in by_file or by_file[path] is None:
+                if path == settings.path:
+                    by_file[path] = root
+                else:
+                    found = configlib.load(path) if path else configlib.Settings()
+                    by_file[path] = Layer(found, configlib.enabled_rules(found, *flags))
+            return by_file[path]
+
+    engine = Engine(settings, rules, force_exclude=force_exclude, layers=layers)
+    root = engine.root
+    return engine
 
 
 TEXT_STYLES = ("concise", "full")
@@ -332,8 +349,13 @@ def check(paths=(), config_file=None, isolated=False, select=(), extend_select=(
 
         root = engine.settings.root if engine.settings.path else "."
         cache = Cache(root, config_key(engine.rules, engine.settings))
+    from pipelint.config import ConfigError
+
     with Progress(enabled=output_format == "text" and output_file is None) as progress:
-        result = engine.check(paths, stdin_filename, cache=cache, jobs=jobs, progress=progress)
+        try:
+            result = engine.check(paths, stdin_filename, cache=cache, jobs=jobs, progress=progress)
+        except ConfigError as exc:  # the configuration closest to one of the files
+            fail(str(exc))
     if write_baseline:
         from pipelint import baseline
 
@@ -368,7 +390,13 @@ def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(),
         say_configuration(engine)
     report = Report(output_format, output_file, statistics, baseline_file, fail_on, color, quiet)
     paths = list(paths) or ["."]
-    result = fixer.fix(engine, paths, stdin_filename, unsafe=unsafe_fixes, write=not show_diff and paths != ["-"])
+    from pipelint.config import ConfigError
+
+    try:
+        result = fixer.fix(engine, paths, stdin_filename, unsafe=unsafe_fixes,
+                           write=not show_diff and paths != ["-"])
+    except ConfigError as exc:  # the configuration closest to one of the files
+        fail(str(exc))
     if show_diff:
         diff = fixer.unified_diff(result)
         for error in result.errors:

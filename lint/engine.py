@@ -24,25 +24,71 @@ YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
 
 
-class Engine:
-    def __init__(self, settings: Settings, rules: list[Rule], force_exclude: bool = False):
+class Layer:
+    """One configuration in force (a configuration file's settings and the rules they enable), and the rules
+    sorted by the hooks they use. A run over a tree with several configuration files has one layer each."""
+
+    def __init__(self, settings: Settings, rules: list[Rule]):
         self.settings = settings
         self.rules = rules
         self.doc_rules = [r for r in rules if not r.cross_file]
         self.run_rules = [r for r in rules if r.cross_file]
-        self.force_exclude = force_exclude
         self.unparsed_rules = [r for r in rules if type(r).check_unparsed is not Rule.check_unparsed]
         self.comment_rules = [r for r in rules if type(r).check_suppressions is not Rule.check_suppressions]
-        from pipelint.rules import RULES
-
-        self.known_names = {r.code for r in RULES} | {r.name for r in RULES}  # what a suppression may name
         self.unused_rules = [r for r in rules
                              if type(r).check_unused_suppressions is not Rule.check_unused_suppressions]
         self.superseded = {r.code: set(r.superseded_by) for r in rules if r.superseded_by}
+        self.enabled = {r.code for r in rules} | {r.name for r in rules}
+        self._key: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What the findings depend on besides the file (rules, severities, options, per-file ignores): part of
+        every cache key of a file this layer governs."""
+        if self._key is None:
+            from pipelint.cache import config_key
+
+            self._key = config_key(self.rules, self.settings)
+        return self._key
+
+
+class Engine:
+    def __init__(self, settings: Settings, rules: list[Rule], force_exclude: bool = False, layers=None):
+        """`settings` and `rules`: the configuration found from the current directory (or named by --config);
+        `layers(folder) -> Layer`, when given, is the configuration closest to each folder (ruff's discovery)."""
+        self.settings = settings
+        self.rules = rules
+        self.root = Layer(settings, rules)
+        self._layers = layers
+        self._layer_of: dict[str, Layer] = {}  # folder -> its layer
+        self.force_exclude = force_exclude
+        from pipelint.rules import RULES
+
+        self.known_names = {r.code for r in RULES} | {r.name for r in RULES}  # what a suppression may name
         self._ignored: dict[str, set[str]] = {}  # path -> codes its per-file-ignores drop
         self.skipped: list[str] = []  # symlinks a directory walk did not follow (one line each)
         self.excluded: list[str] = []  # files and folders (ending in a separator) `exclude` kept out of the last walk
         self.stdin_source: sourcelib.Source | None = None  # standard input's text, once read (reports show it)
+
+    def layer(self, path: str, folder: bool = False) -> Layer:
+        """The configuration that applies to a file (or, with `folder`, to a folder's entries); raises
+        config.ConfigError for a configuration file that does not parse or validate."""
+        if self._layers is None:
+            return self.root
+        where = os.path.abspath(path if folder else os.path.dirname(path) or ".")
+        layer = self._layer_of.get(where)
+        if layer is None:
+            layer = self._layer_of[where] = self._layers(where)
+        return layer
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Every layer used so far (the root first)."""
+        out = [self.root]
+        for layer in self._layer_of.values():
+            if all(layer is not seen for seen in out):
+                out.append(layer)
+        return out
 
     # --- discovery ----------------------------------------------------------------------------------
     def discover(self, paths: list[str]) -> tuple[list[str], list[str]]:
@@ -59,7 +105,7 @@ class Engine:
             elif os.path.isdir(given):
                 files.extend(self._walk(given))
             elif os.path.lexists(given):
-                if not (self.force_exclude and self.settings.is_excluded(given)):
+                if not (self.force_exclude and self.layer(given).settings.is_excluded(given)):
                     files.append(os.path.normpath(given))
                 else:
                     self.excluded.append(os.path.normpath(given))
@@ -73,10 +119,11 @@ class Engine:
         real_top = os.path.realpath(top)
         for dirpath, dirnames, filenames in os.walk(top):  # symlinked folders are not entered
             kept = []
+            here = self.layer(dirpath, folder=True).settings
             for d in sorted(dirnames):
                 if d in DEFAULT_EXCLUDED_DIRS:
                     continue
-                if self.settings.is_excluded(os.path.join(dirpath, d)):
+                if here.is_excluded(os.path.join(dirpath, d)):
                     self.excluded.append(os.path.normpath(os.path.join(dirpath, d)) + os.sep)
                 else:
                     kept.append(d)
@@ -84,7 +131,7 @@ class Engine:
             for name in sorted(filenames):
                 if name.endswith(YAML_SUFFIXES):
                     path = os.path.normpath(os.path.join(dirpath, name))
-                    if self.settings.is_excluded(path):
+                    if here.is_excluded(path):
                         self.excluded.append(path)
                         continue
                     if os.path.islink(path):
@@ -111,7 +158,7 @@ class Engine:
                 sources.append(self.stdin_source)
                 continue
             try:
-                sources.append(sourcelib.read(path, self.settings.max_file_bytes))
+                sources.append(sourcelib.read(path, self.layer(path).settings.max_file_bytes))
             except sourcelib.ReadError as exc:
                 errors.append(f"{path}: {exc}")
         return sources, errors
@@ -149,11 +196,13 @@ class Engine:
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
         report = FileReport(src)
+        layer = self.layer(src.path if src.path != STDIN else os.path.join(".", STDIN))
         if not harness.may_hold_harness(src):
             return report
         if src.text is None:
             report.harness = True
-            self._unparsed(report, document.ParseError(src.error or "unreadable", src.error_line, src.error_column))
+            self._unparsed(report, layer, document.ParseError(src.error or "unreadable", src.error_line,
+                                                              src.error_column))
             return report
         try:
             report.parsed, error = harness.documents(src)
@@ -169,15 +218,15 @@ class Engine:
                     report.internal.append(internal_error("the walker", src, d, exc))
                     continue
                 report.docs.append(hdoc)
-                for rule in self.doc_rules:
+                for rule in layer.doc_rules:
                     try:
                         report.findings.extend(rule.check(hdoc))
                     except RecursionError:
                         raise
                     except Exception as exc:  # a bug in one rule: the other rules and files go on
                         report.internal.append(internal_error(rule.code, src, d, exc))
-            if self.superseded:
-                report.findings = _without_superseded(report.findings, self.superseded)
+            if layer.superseded:
+                report.findings = _without_superseded(report.findings, layer.superseded)
             try:
                 report.trial = fixplan.settle(src, report.parsed, report.findings)  # only fixes that apply
             except RecursionError:
@@ -191,36 +240,42 @@ class Engine:
             error = document.ParseError("document is nested too deeply to check", 1, 1)
         report.harness = bool(report.docs) or error is not None
         if error is not None:
-            self._unparsed(report, error)
+            self._unparsed(report, layer, error)
         report.suppressions = suppression.find(src.text, report.parsed)
-        for rule in self.comment_rules if report.suppressions else ():
+        for rule in layer.comment_rules if report.suppressions else ():
             report.findings.extend(rule.check_suppressions(src, report.suppressions, self.known_names))
         if src.region is not None:  # the one point where positions and edits move to the outer file
             report.findings = [translate(f, src.region) for f in report.findings]
             report.suppressions = report.suppressions.moved(src.region.outer_line)
         return report
 
-    def _unparsed(self, report: FileReport, error: document.ParseError) -> None:
-        for rule in self.unparsed_rules:
+    def _unparsed(self, report: FileReport, layer: Layer, error: document.ParseError) -> None:
+        for rule in layer.unparsed_rules:
             report.findings.extend(rule.check_unparsed(report.source, error))
 
     def finish(self, reports: dict[str, FileReport], errors: list[str] | None = None) -> RunResult:
         """Cross-file rules over every file's sites, then suppressions and per-file ignores, sorted."""
         findings = [f for r in reports.values() for f in r.findings]
         internal = [e for r in reports.values() for e in r.internal]
-        if self.run_rules:
+        governs = {path: self.layer(path) for path in reports}
+        layers = [layer for layer in self.layers if layer.run_rules and any(g is layer for g in governs.values())]
+        if layers:
+            # a cross-file rule reads every file's sites (a connector defined anywhere counts) and reports on
+            # the files its own configuration governs
             index = RunIndex([d for r in reports.values() for d in r.docs])
             fixable: dict[str, list[Finding]] = {}
-            for rule in self.run_rules:
-                try:
-                    found = list(rule.check_run(index))
-                except Exception as exc:  # a bug in a cross-file rule: the run goes on without it
-                    internal.append(f"in {rule.code} (across files): {type(exc).__name__}: {exc}; please report it")
-                    continue
-                for f in found:
-                    findings.append(f)
-                    if f.fix is not None:
-                        fixable.setdefault(f.path, []).append(f)
+            for layer in layers:
+                for rule in layer.run_rules:
+                    try:
+                        found = [f for f in rule.check_run(index) if governs.get(f.path) is layer]
+                    except Exception as exc:  # a bug in a cross-file rule: the run goes on without it
+                        internal.append(f"in {rule.code} (across files): {type(exc).__name__}: {exc}; "
+                                        "please report it")
+                        continue
+                    for f in found:
+                        findings.append(f)
+                        if f.fix is not None:
+                            fixable.setdefault(f.path, []).append(f)
             for path, found in fixable.items():  # cross-file fixes pass the same trial as the others
                 report = reports[path]
                 parsed = report.parsed
@@ -232,15 +287,14 @@ class Engine:
                     internal.append(f"in the fix planner on {path}: {type(exc).__name__}: {exc}; please report it")
                     for f in found:
                         f.fix = None
-        if self.settings.per_file_ignores or any(r.suppressions for r in reports.values()):
+        if any(layer.settings.per_file_ignores for layer in self.layers) or any(r.suppressions for r in reports.values()):
             findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
-        if self.unused_rules:
-            enabled = {r.code for r in self.rules} | {r.name for r in self.rules}
-            for path, report in reports.items():
-                for rule in self.unused_rules if report.suppressions else ():
-                    findings.extend(f for f in rule.check_unused_suppressions(report.source, report.suppressions,
-                                                                              enabled)
-                                    if f.code not in self._ignored_for(path))
+        for path, report in reports.items():
+            layer = governs[path]
+            for rule in layer.unused_rules if report.suppressions else ():
+                findings.extend(f for f in rule.check_unused_suppressions(report.source, report.suppressions,
+                                                                          layer.enabled)
+                                if f.code not in self._ignored_for(path))
         findings.sort(key=Finding.sort_key)
         result = RunResult(findings, len(reports), list(errors or []), reports, checked=list(reports),
                            internal_errors=internal)
@@ -254,7 +308,8 @@ class Engine:
 
     def _ignored_for(self, path: str) -> set[str]:
         if path not in self._ignored:
-            self._ignored[path] = self.settings.ignored_codes(path) if self.settings.per_file_ignores else set()
+            settings = self.layer(path).settings
+            self._ignored[path] = settings.ignored_codes(path) if settings.per_file_ignores else set()
         return self._ignored[path]
 
     def check(self, paths: list[str], stdin_filename: str | None = None, *, cache=None,
@@ -287,7 +342,8 @@ class Engine:
             if path == STDIN:
                 continue  # standard input is checked every time; the files beside it may be cached
             try:
-                keys.append((path, cache.file_key(path, self.settings.max_file_bytes)))
+                layer = self.layer(path)
+                keys.append((path, cache.file_key(path, layer.settings.max_file_bytes, layer.key)))
             except sourcelib.ReadError as exc:
                 errors.append(f"{path}: {exc}")
         cache.save_index()
@@ -393,12 +449,12 @@ _WORKER: tuple | None = None  # (engine, cache), inherited by forked workers
 def _check_one(engine: Engine, cache, item):
     path, key = item
     try:
-        src = sourcelib.read(path, engine.settings.max_file_bytes)
+        src = sourcelib.read(path, engine.layer(path).settings.max_file_bytes)
     except sourcelib.ReadError as exc:
         return path, str(exc)
     report = engine.check_file(src)
     if cache is not None:
-        cache.put(key or cache.key(path, src.raw), records.encode_report(report))
+        cache.put(key or cache.key(path, src.raw, engine.layer(path).key), records.encode_report(report))
     return path, report
 
 

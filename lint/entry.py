@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
+from pipelint.config import ConfigError
 from pipelint.console import EXIT_ERROR, check, echo, fix
 
 # What `run` takes without click: per command, its flags that are off by default (tested against click's).
@@ -66,6 +67,9 @@ def run() -> None:
     except KeyboardInterrupt:
         echo("pipelint: interrupted", err=True)
         sys.exit(130)
+    except ConfigError as exc:  # a configuration file found during the run (the one closest to a file)
+        echo(f"pipelint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
     except BrokenPipeError:
         sys.stderr.close()  # `pipelint check | head`: not an error worth a traceback
         sys.exit(1)

@@ -213,3 +213,64 @@ def test_a_clean_tree_s_report_says_done(in_tmp):
     write(in_tmp / ".harness" / "p.yaml", PIPELINE.format(image="alpine:3.20").replace(
         "connectorRef: account.k8s", "connectorRef: account.k8s\n              harnessImageConnectorRef: account.m"))
     assert "**Done: nothing left to migrate in 1 file checked.**" in pipelint("report", ".", "--isolated").stdout
+
+
+# --- configuration discovery, as ruff's: the configuration closest to each file applies ----------------------
+def _tree(root):
+    write(root / "repo" / ".harness" / "p.yaml", PIPELINE.format(image="alpine"))
+    write(root / "repo" / "team" / ".harness" / "p.yaml", PIPELINE.format(image="alpine"))
+    (root / "repo" / ".pipelint.toml").write_text('ignore = ["IMG001"]\n')
+    (root / "repo" / "team" / "pyproject.toml").write_text('[tool.pipelint]\nignore = ["CON001"]\n')
+
+
+def _codes(result):
+    return sorted((f["path"], f["code"]) for f in result.json()["findings"])
+
+
+def test_the_closest_configuration_applies_to_each_file(in_tmp):
+    _tree(in_tmp)
+    result = pipelint("check", "repo", "--format", "json", "--no-cache")  # from the parent directory
+    assert _codes(result) == [("repo/.harness/p.yaml", "CON001"), ("repo/team/.harness/p.yaml", "IMG001")]
+
+
+def test_config_and_isolated_keep_their_meaning(in_tmp):
+    _tree(in_tmp)
+    (in_tmp / "one.toml").write_text('ignore = ["CON001", "IMG001"]\n')
+    assert _codes(pipelint("check", "repo", "--format", "json", "--config", "one.toml")) == []
+    assert len(_codes(pipelint("check", "repo", "--format", "json", "--isolated"))) == 4
+
+
+def test_the_cache_follows_each_configuration(in_tmp):
+    _tree(in_tmp)
+    first = _codes(pipelint("check", "repo", "--format", "json"))
+    (in_tmp / "repo" / "team" / "pyproject.toml").write_text('[tool.pipelint]\nignore = ["IMG001"]\n')
+    second = _codes(pipelint("check", "repo", "--format", "json"))
+    assert first != second
+    assert ("repo/team/.harness/p.yaml", "CON001") in second
+    assert second == _codes(pipelint("check", "repo", "--format", "json", "--no-cache"))
+
+
+def test_a_broken_configuration_found_for_a_file_is_an_error(in_tmp):
+    _tree(in_tmp)
+    (in_tmp / "repo" / "team" / "pyproject.toml").write_text('[tool.pipelint]\nselect = [IMG]\n')
+    result = pipelint_process("check", "repo", cwd=in_tmp)
+    assert result.returncode == 2
+    err = result.stderr.decode()
+    assert err.startswith("pipelint: error: ") and "repo/team/pyproject.toml: invalid TOML" in err
+    assert "(at line 2, column 11)" in err and "All checks passed" not in result.stdout.decode()
+
+
+def test_cross_file_rules_read_every_file_and_report_by_each_file_s_configuration(in_tmp):
+    # CON002: the override connector must be account-level; the connector lives under another configuration
+    write(in_tmp / "repo" / "connectors" / "mirror.yaml",
+          "connector:\n  name: mirror\n  identifier: mirror\n  orgIdentifier: eng\n  type: DockerRegistry\n"
+          "  spec:\n    dockerRegistryUrl: https://registry.example.com\n    providerType: Other\n"
+          "    auth: {type: Anonymous}\n    executeOnDelegate: false\n")
+    uses = PIPELINE.format(image="alpine:3.20").replace(
+        "connectorRef: account.k8s", "connectorRef: account.k8s\n              harnessImageConnectorRef: org.mirror")
+    write(in_tmp / "repo" / "a" / ".harness" / "p.yaml", uses)
+    write(in_tmp / "repo" / "b" / ".harness" / "p.yaml", uses)
+    (in_tmp / "repo" / "b" / ".pipelint.toml").write_text('ignore = ["CON002"]\n')
+    codes = _codes(pipelint("check", "repo", "--format", "json", "--no-cache"))
+    assert ("repo/a/.harness/p.yaml", "CON002") in codes
+    assert not any(path.startswith("repo/b/") and code == "CON002" for path, code in codes)
