@@ -36,7 +36,7 @@ def write(baseline_path: str, findings: list[Finding]) -> None:
         "path": _key_path(f, baseline_path),
         "yaml_path": f.yaml_path_text,
         "value": f.value,
-        "message": f.message,
+        "message": f.full_message,
     } for f in findings), key=lambda e: (e["path"], e["code"], e["yaml_path"], e["value"], e["fingerprint"]))
     data = {"version": VERSION, "tool": "pipelint", "findings": entries}
     from pipelint.files import write_atomic

@@ -82,7 +82,7 @@ def translate(f: Finding, region: Region) -> Finding:
         edits = [region.edit(e.start, e.end, e.text) for e in fix.edits]
         moved = [Edit(*e) for e in edits if e is not None]
         fix = Fix(fix.description, tuple(moved), fix.safe, fix.intents, fix.doc) if len(moved) == len(edits) else None
-    return Finding(f.code, f.name, f.severity, f.message, region.outer_path, span, fix, f.yaml_path, f.value)
+    return Finding(f.code, f.name, f.severity, f.message, region.outer_path, span, fix, f.yaml_path, f.value, f.hint)
 
 
 class Edit:
@@ -126,10 +126,10 @@ class Fix:
 class Finding:
     """One problem a rule reports, where it is, and the fix for it, if any."""
 
-    __slots__ = ("code", "fix", "message", "name", "path", "severity", "span", "value", "yaml_path")
+    __slots__ = ("code", "fix", "hint", "message", "name", "path", "severity", "span", "value", "yaml_path")
 
     def __init__(self, code: str, name: str, severity: Severity, message: str, path: str, span: Span,
-                 fix: Fix | None = None, yaml_path: tuple = (), value: str = ""):
+                 fix: Fix | None = None, yaml_path: tuple = (), value: str = "", hint: str = ""):
         self.code = code
         self.name = name
         self.severity = severity
@@ -139,6 +139,12 @@ class Finding:
         self.fix = fix
         self.yaml_path = yaml_path  # where in the document: keys and identifiers
         self.value = value  # the offending value (baseline fingerprints)
+        self.hint = hint  # what to do about it, when that is not a fix: `= help:` in the full text style
+
+    @property
+    def full_message(self) -> str:
+        """The message with its hint, for the formats that have one message field (JSON, SARIF, CI)."""
+        return f"{self.message} ({self.hint})" if self.hint else self.message
 
     def __repr__(self) -> str:
         return f"Finding({self.path}:{self.span.line}:{self.span.column} {self.code} {self.message!r})"

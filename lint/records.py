@@ -54,7 +54,8 @@ def _encode_finding(f) -> list:
     # only `check` reads the cache; it reports whether a finding is fixable, never the edits, which `fix`
     # computes afresh from the file
     fix = [f.fix.description, f.fix.safe] if f.fix else None
-    return [f.code, f.name, f.severity, f.message, f.path, _encode_span(f.span), fix, list(f.yaml_path), f.value]
+    return [f.code, f.name, f.severity, f.message, f.path, _encode_span(f.span), fix, list(f.yaml_path), f.value,
+            f.hint]
 
 
 def _strs(value) -> bool:
@@ -68,10 +69,11 @@ def _span(value):
 
 
 def _decode_finding(row):
-    if not isinstance(row, list) or len(row) != 9:
+    if not isinstance(row, list) or len(row) != 10:
         raise ValueError("finding")
-    code, name, severity, message, path, span, fix, yaml_path, value = row
-    if not all(isinstance(x, str) for x in (code, name, severity, message, path, value)) or severity not in SEVERITIES:
+    code, name, severity, message, path, span, fix, yaml_path, value, hint = row
+    if not all(isinstance(x, str) for x in (code, name, severity, message, path, value, hint)) \
+            or severity not in SEVERITIES:
         raise ValueError("finding")
     if not _strs(yaml_path):
         raise ValueError("yaml path")
@@ -79,7 +81,7 @@ def _decode_finding(row):
         if not (isinstance(fix, list) and len(fix) == 2 and isinstance(fix[0], str) and type(fix[1]) is bool):
             raise ValueError("fix")
         fix = Fix(fix[0], (), fix[1])
-    return Finding(code, name, severity, message, path, _span(span), fix, tuple(yaml_path), value)
+    return Finding(code, name, severity, message, path, _span(span), fix, tuple(yaml_path), value, hint)
 
 
 def encode_report(report: FileReport) -> dict | None:

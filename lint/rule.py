@@ -203,13 +203,13 @@ class Rule:
                 return line.strip()
         return ""
 
-    def finding(self, hdoc: HarnessDoc, site, message: str, *, fix: Fix | None = None) -> Finding:
+    def finding(self, hdoc: HarnessDoc, site, message: str, *, fix: Fix | None = None, hint: str = "") -> Finding:
         """A finding at `site` (a site of `hdoc.sites`, or a `harness.At`): its span, YAML path and
         fingerprint value come from the site, so no rule can forget them."""
         at = site.at
         span = at if isinstance(at, Span) else Span.of(at, hdoc.text)
         return Finding(self.code, self.name, self.effective_severity, message, hdoc.path, span, fix,
-                       hdoc.doc.path_prefix + tuple(site.yaml_path), site.finding_value)
+                       hdoc.doc.path_prefix + tuple(site.yaml_path), site.finding_value, hint)
 
     def fix_from(self, hdoc: HarnessDoc, description: str, intents: list, safe: bool | None = None) -> Fix | None:
         """A fix carrying out `intents` (yamltext.SetScalar / InsertPair) as text edits; None when one of

@@ -85,14 +85,13 @@ class MissingImageConnector(Rule):
             elif site.merged is not None:  # right under one reading only: no fix
                 message += (" (a `<<` merge supplies one, which Harness does not read, see YML003; no automatic "
                             "fix: a key written here would override the merged one for YAML 1.1 readers)")
-            elif connector:
-                if is_map(site.holder):
-                    intents = []
-                    if existing:
-                        intents.append(SetScalar(existing[-1], connector, paths=(site.holder_raw + (KEY,),)))
-                    else:
-                        intents.append(InsertPair(site.holder, KEY, connector, paths=(site.holder_raw,)))
-                    fix = self.fix_from(doc, f"set harnessImageConnectorRef: {connector}", intents)
-            else:
-                message += " (set [tool.pipelint.rules.CON001] image-connector to fix)"
-            yield self.finding(doc, site, message, fix=fix)
+            elif connector and is_map(site.holder):
+                intents = []
+                if existing:
+                    intents.append(SetScalar(existing[-1], connector, paths=(site.holder_raw + (KEY,),)))
+                else:
+                    intents.append(InsertPair(site.holder, KEY, connector, paths=(site.holder_raw,)))
+                fix = self.fix_from(doc, f"set harnessImageConnectorRef: {connector}", intents)
+            hint = "set [tool.pipelint.rules.CON001] image-connector to fix" if not (
+                connector or site.merged is not None or (existing and not isinstance(existing[-1], ScalarNode))) else ""
+            yield self.finding(doc, site, message, fix=fix, hint=hint)

@@ -274,3 +274,13 @@ def test_cross_file_rules_read_every_file_and_report_by_each_file_s_configuratio
     codes = _codes(pipelint("check", "repo", "--format", "json", "--no-cache"))
     assert ("repo/a/.harness/p.yaml", "CON002") in codes
     assert not any(path.startswith("repo/b/") and code == "CON002" for path, code in codes)
+
+
+def test_hints_go_below_the_source_in_full_and_stay_in_json(in_tmp):
+    write(in_tmp / "p.yaml", PIPELINE.format(image="alpine:3.20"))
+    full = pipelint("check", "p.yaml", "--isolated", "--format", "full").stdout
+    assert "\n  = help: set [tool.pipelint.rules.CON001] image-connector to fix\n" in full
+    concise = pipelint("check", "p.yaml", "--isolated", "--format", "concise").stdout.splitlines()[0]
+    assert concise.endswith("are pulled through account.harnessImage") and len(concise) < 180
+    (finding,) = pipelint("check", "p.yaml", "--isolated", "--format", "json").json()["findings"]
+    assert finding["message"].endswith("(set [tool.pipelint.rules.CON001] image-connector to fix)")

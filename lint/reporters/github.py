@@ -18,5 +18,5 @@ def render(result, **_) -> str:
     for f in result.findings:
         props = (f"file={_prop(f.path)},line={f.span.line},col={f.span.column},endLine={f.span.end_line},"
                  f"endColumn={f.span.end_column},title={_prop(f.code + ' ' + f.name)}")
-        lines.append(f"::{LEVELS[f.severity]} {props}::{_data(f.code + ' ' + f.message)}")
+        lines.append(f"::{LEVELS[f.severity]} {props}::{_data(f.code + ' ' + f.full_message)}")
     return "".join(line + "\n" for line in lines)

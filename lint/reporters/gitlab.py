@@ -9,7 +9,7 @@ SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 
 def render(result, **_) -> str:
     issues = [{
-        "description": f"{f.code} {f.message}",
+        "description": f"{f.code} {f.full_message}",
         "check_name": f"{f.code} {f.name}",
         "fingerprint": f.fingerprint(),
         "severity": SEVERITIES[f.severity],

@@ -11,7 +11,7 @@ def finding_dict(f) -> dict:
         "code": f.code,
         "name": f.name,
         "severity": f.severity,
-        "message": f.message,
+        "message": f.full_message,
         "path": f.path,
         "line": f.span.line,
         "column": f.span.column,

@@ -16,7 +16,7 @@ def render(result, **_) -> str:
     for path, findings in by_path.items():
         case = ET.SubElement(suite, "testcase", classname="pipelint", name=path, file=path)
         for f in findings:
-            failure = ET.SubElement(case, "failure", message=f"{f.code} {f.message}", type=f.code)
-            failure.text = f"{f.path}:{f.span.line}:{f.span.column}: {f.code} [{f.severity}] {f.message}"
+            failure = ET.SubElement(case, "failure", message=f"{f.code} {f.full_message}", type=f.code)
+            failure.text = f"{f.path}:{f.span.line}:{f.span.column}: {f.code} [{f.severity}] {f.full_message}"
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -44,7 +44,7 @@ def render(result, **_) -> str:
             "ruleId": f.code,
             "ruleIndex": index[f.code],
             "level": LEVELS[f.severity],
-            "message": {"text": f.message},
+            "message": {"text": f.full_message},
             "locations": [location],
             "partialFingerprints": {"pipelintFingerprint/v1": f.fingerprint()},
             "properties": {"fixable": f.fixable},

@@ -95,6 +95,8 @@ def _full(f, lines: list[str] | None, paint) -> str:
     if f.fix is not None:
         safety = "safe, `pipelint fix`" if f.fix.safe else "unsafe, `pipelint fix --unsafe-fixes`"
         out.append(paint("  = fix: ", bold=True) + f"{f.fix.description} ({safety})")
+    if f.hint:
+        out.append(paint("  = help: ", bold=True) + f.hint)
     return "".join(line + "\n" for line in out)
 
 
