@@ -15,14 +15,19 @@ from pipelint.rule import HarnessDoc
 _MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError)
 
 
-def decode_report(body) -> FileReport | None:
-    """The report `encode_report` stored, or None for anything else."""
+def _or_none(decode, body):
+    """`decode(body)`, or None when there is no body or it has another shape (a miss, never an error)."""
     if body is None:
         return None
     try:
-        return _decode_report(body)
+        return decode(body)
     except _MALFORMED:
         return None
+
+
+def decode_report(body) -> FileReport | None:
+    """The report `encode_report` stored, or None for anything else."""
+    return _or_none(_decode_report, body)
 
 
 def encode_run(result: RunResult) -> dict:
@@ -31,13 +36,8 @@ def encode_run(result: RunResult) -> dict:
 
 
 def decode_run(body) -> dict | None:
-    """A whole run's answer (findings, files_checked, checked), or None."""
-    if body is None:
-        return None
-    try:
-        return _decode_run(body)
-    except _MALFORMED:
-        return None
+    """A whole run's answer (findings, files_checked, checked, harness_files), or None."""
+    return _or_none(_decode_run, body)
 
 
 def encode_findings(findings) -> list:
