@@ -13,14 +13,14 @@ import gc
 import os
 import sys
 
-from pipelint import document, fixplan, harness, records, suppression
+from pipelint import document, fixplan, harness, records, suppression, terraform
 from pipelint import source as sourcelib
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
-from pipelint.finding import Finding, translate
+from pipelint.finding import Finding, translate, translate_span
 from pipelint.results import FileReport, RunResult
 from pipelint.rule import HarnessDoc, Rule, RunIndex
 
-YAML_SUFFIXES = (".yaml", ".yml")
+YAML_SUFFIXES = (".yaml", ".yml", ".tf")  # .tf: Harness YAML in the provider's heredocs (pipelint.terraform)
 STDIN = "-"
 
 
@@ -189,15 +189,18 @@ class Engine:
         # connector files keep their nodes: cross-file rules fix them (they are small)
         report.parsed = report.parsed if keep_text else []
         report.docs = [_light(d, slim) for d in docs]
+        report.regions = []
         for f in report.findings:
             if f.fix is not None:
                 f.fix = f.fix.without_intents()
         return report
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
+        if src.region is None and src.path.endswith(terraform.SUFFIX):
+            return self._check_embedding(src, terraform.regions(src))
         report = FileReport(src)
         layer = self.layer(src.path if src.path != STDIN else os.path.join(".", STDIN))
-        if not harness.may_hold_harness(src):
+        if src.region is None and not harness.may_hold_harness(src):  # a region: the Harness attribute that holds it
             return report
         if src.text is None:
             report.harness = True
@@ -247,6 +250,22 @@ class Engine:
         if src.region is not None:  # the one point where positions and edits move to the outer file
             report.findings = [translate(f, src.region) for f in report.findings]
             report.suppressions = report.suppressions.moved(src.region.outer_line)
+        return report
+
+    def _check_embedding(self, src: sourcelib.Source, regions: list[sourcelib.Source]) -> FileReport:
+        """A file holding Harness YAML in regions (Terraform heredocs): each region checked as a source of its
+        own (its findings already at the outer file's positions), gathered into the file's report."""
+        report = FileReport(src)
+        directives = []
+        for region in regions:
+            part = self._check_file(region)
+            report.regions.append(part)
+            report.findings.extend(part.findings)
+            report.docs.extend(part.docs)
+            report.internal.extend(part.internal)
+            report.harness = report.harness or part.harness
+            directives.extend(part.suppressions.directives)
+        report.suppressions = suppression.Suppressions(directives)
         return report
 
     def _unparsed(self, report: FileReport, layer: Layer, error: document.ParseError) -> None:
@@ -481,6 +500,10 @@ def _light(hdoc: HarnessDoc, source: sourcelib.Source) -> HarnessDoc:
     assert text is not None, "a checked document has text"
     # references and Cloud stages travel as spans, not nodes: they are most of what is kept
     refs = [r.light(text) for r in hdoc.sites.refs]
+    region = d.source.region
+    if region is not None:  # the spans cross-file rules report at: the outer file's
+        for r in refs:
+            r.at = translate_span(r.at, region)
     clouds = [harness.CloudStageSite(None, c.yaml_path) for c in hdoc.sites.cloud_stages]
     sites = harness.Sites(refs=refs, cloud_stages=clouds,
                           connectors=[c.replace(doc=doc) for c in hdoc.sites.connectors])

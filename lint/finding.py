@@ -70,18 +70,25 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
+def translate_span(s: Span, region: Region) -> Span:
+    """A span of a region's inner text as a span of the outer file."""
+    line, col = region.line_col(s.start)
+    end_line, end_col = region.line_col(s.end)
+    return Span(region.offset(s.start), region.offset(s.end), line, col, end_line, end_col)
+
+
 def translate(f: Finding, region: Region) -> Finding:
     """`f` on a region's inner text as a finding on the outer file: its path, span and edits (the intents stay
     the inner text's, for verifying). A fix with an edit the region cannot carry (into a hole) is dropped."""
-    s = f.span
-    line, col = region.line_col(s.start)
-    end_line, end_col = region.line_col(s.end)
-    span = Span(region.offset(s.start), region.offset(s.end), line, col, end_line, end_col)
+    span = translate_span(f.span, region)
     fix = f.fix
     if fix is not None:
         edits = [region.edit(e.start, e.end, e.text) for e in fix.edits]
         moved = [Edit(*e) for e in edits if e is not None]
+        inner = fix
         fix = Fix(fix.description, tuple(moved), fix.safe, fix.intents, fix.doc) if len(moved) == len(edits) else None
+        if fix is not None:
+            fix.inner, fix.region = inner, region
     return Finding(f.code, f.name, f.severity, f.message, region.outer_path, span, fix, f.yaml_path, f.value, f.hint)
 
 
@@ -109,7 +116,7 @@ class Edit:
 class Fix:
     """Text edits that repair a finding, safe or unsafe."""
 
-    __slots__ = ("description", "doc", "edits", "intents", "safe")
+    __slots__ = ("description", "doc", "edits", "inner", "intents", "region", "safe")
 
     def __init__(self, description: str, edits: tuple[Edit, ...], safe: bool = True, intents: tuple = (),
                  doc: int = 0):
@@ -118,6 +125,8 @@ class Fix:
         self.safe = safe
         self.intents = intents  # what the edits mean (yamltext.Intent), for verifying; dropped in compact reports
         self.doc = doc  # the number of the document (in its file) the intents' paths are in
+        self.inner: Fix | None = None  # a fix moved out of a region (finding.translate): the fix on the inner text
+        self.region: Region | None = None  # ... and that region
 
     def without_intents(self) -> Fix:
         return Fix(self.description, self.edits, self.safe, doc=self.doc)

@@ -50,7 +50,9 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             src = report.source
             edits = frozenset(e for x in chosen for e in x.edits)
             try:
-                if report.trial is not None and report.trial[0] == edits:
+                if report.regions:
+                    new_src = fixplan.rewrite_regions(report, chosen)
+                elif report.trial is not None and report.trial[0] == edits:
                     new_src = report.trial[1]  # check tried exactly these edits, and they passed
                 else:
                     new_src = fixplan.rewrite(src, report.parsed, edits, fixplan.changes_by_doc(chosen))

@@ -147,6 +147,32 @@ class _Trial:
         return out
 
 
+def rewrite_regions(report, chosen: list) -> sourcelib.Source:
+    """A file with embedded Harness YAML (report.regions) with the `chosen` fixes applied: each region's inner
+    text is rewritten and verified as YAML (`rewrite`), the moved edits are applied to the outer text, and the
+    outer text must still parse and hold exactly the rewritten inner texts, in order. Raises NotApplicable."""
+    from pipelint import terraform
+
+    src = report.source
+    assert src.text is not None, "only decoded sources are rewritten"
+    expected = []
+    for part in report.regions:
+        region = part.source.region
+        mine = [f.inner for f in chosen if f.region is region and f.inner is not None]
+        if mine:
+            new_inner = rewrite(part.source, part.parsed, {e for x in mine for e in x.edits}, changes_by_doc(mine))
+            expected.append(new_inner.text)
+        else:
+            expected.append(part.source.text)
+    new_text = apply_edits(src.text, [e for f in chosen for e in f.edits])
+    got = terraform.reread_all(src.path, new_text)
+    if got is None:
+        raise NotApplicable("the fixed file would not parse as HCL")
+    if got != expected:
+        raise NotApplicable("the fixed file would not hold exactly the fixed YAML")
+    return sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
+
+
 def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, list]) -> sourcelib.Source:
     """`src` with `edits` applied, verified to read as its old documents with exactly `changes`; raises
     NotApplicable."""

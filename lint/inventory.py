@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelint import harness, registries
+from pipelint import harness, registries, terraform
 from pipelint.engine import Engine, documents
-from pipelint.finding import Span
+from pipelint.finding import Span, translate_span
 from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, PLACES, InfraSite
 
 
@@ -78,8 +78,9 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
     sources, errors = engine.read([f for f in files if f != "-"])
     inv.errors = [f"{p}: no such file or directory" for p in missing] + errors
     inv.files_checked = len(sources)
-    for src in sources:
-        if src.text is None or not harness.may_hold_harness(src):
+    parts = [r for s in sources for r in (terraform.regions(s) if terraform.is_terraform(s.path) else [s])]
+    for src in parts:
+        if src.text is None or (src.region is None and not harness.may_hold_harness(src)):
             continue
         _, hdocs, _ = documents(src)
         for hdoc in hdocs:
@@ -93,11 +94,13 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
                 if ref is None:
                     continue
                 span = img.span(src.text)
+                if src.region is not None:  # Harness YAML in a Terraform heredoc: the .tf file's position
+                    span = translate_span(span, src.region)
                 registry, repository = ref.canonical_repository()
                 entry = inv.images.setdefault(str(ref), Image(str(ref), registry, repository, ref.tag, ref.digest))
                 entry.uses.append(ImageUse(src.path, span.line, span.column, img.stage, img.owner))
             for site in hdoc.sites.infra:
-                inv.pullers.append(_puller(src.path, src.text, entity, site))
+                inv.pullers.append(_puller(src, entity, site))
             for c in hdoc.sites.connectors:
                 if c.ref and c.is_docker:
                     inv.connectors[c.ref] = Connector(c.ref, c.identifier or "", src.path, c.url.value,
@@ -108,9 +111,11 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
     return inv
 
 
-def _puller(path: str, text: str, entity: str, site: InfraSite) -> ImagePuller:
+def _puller(src, entity: str, site: InfraSite) -> ImagePuller:
     override = site.ref.value if site.ref is not None else None
-    return ImagePuller(path, Span.of(site.key, text).line, entity, site.owner, PLACES[site.place].short, override,
+    span = Span.of(site.key, src.text)
+    line = translate_span(span, src.region).line if src.region is not None else span.line
+    return ImagePuller(src.path, line, entity, site.owner, PLACES[site.place].short, override,
                        override or DEFAULT_IMAGE_CONNECTOR)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pipelint.document import Document, ParseError
-from pipelint.finding import SEVERITIES, Edit, Finding, Fix, Severity, Span
+from pipelint.finding import SEVERITIES, Edit, Finding, Fix, Severity, Span, translate_span
 from pipelint.harness import ConnectorSite, Sites
 from pipelint.source import Source
 from pipelint.yamltext import edit_for
@@ -208,6 +208,11 @@ class Rule:
         fingerprint value come from the site, so no rule can forget them."""
         at = site.at
         span = at if isinstance(at, Span) else Span.of(at, hdoc.text)
+        region = hdoc.doc.source.region
+        if self.cross_file and region is not None and not isinstance(at, Span):
+            # across files, after the region's own findings were moved out: move this one (its fix cannot be
+            # verified inside the outer file here, so none is offered)
+            span, fix = translate_span(span, region), None
         return Finding(self.code, self.name, self.effective_severity, message, hdoc.path, span, fix,
                        hdoc.doc.path_prefix + tuple(site.yaml_path), site.finding_value, hint)
 

@@ -79,18 +79,22 @@ class Region:
     @classmethod
     def of_lines(cls, outer_path: str, outer_text: str, start: int, end: int, strip: int = 0,
                  holes: tuple[tuple[int, int], ...] = (), reread=None) -> tuple[Region, str]:
-        """The region of outer_text[start:end] (whole lines) with up to `strip` leading spaces removed from
-        each line, and its inner text."""
+        """The region of outer_text[start:end] (whole lines) with up to `strip` leading white-space characters
+        (spaces, tabs: each counts one, as HCL's `<<-` counts them) removed from each line, and its inner text.
+        New lines get the most common of the removed prefixes."""
         inner: list[str] = []
         inner_starts: list[int] = []
         outer_starts: list[int] = []
+        prefixes: dict[str, int] = {}
         pos, at = start, 0
         while pos < end:
             nl = outer_text.find("\n", pos, end)
             line_end = end if nl < 0 else nl + 1
             cut = 0
-            while cut < strip and pos + cut < line_end and outer_text[pos + cut] == " ":
+            while cut < strip and pos + cut < line_end and outer_text[pos + cut] in " \t\f\v":
                 cut += 1
+            if cut == strip and strip:
+                prefixes[outer_text[pos:pos + cut]] = prefixes.get(outer_text[pos:pos + cut], 0) + 1
             inner_starts.append(at)
             outer_starts.append(pos + cut)
             piece = outer_text[pos + cut:line_end]
@@ -100,8 +104,9 @@ class Region:
         if not inner_starts:
             inner_starts, outer_starts = [0], [start]
         text = "".join(inner)
+        indent = max(prefixes, key=lambda p: prefixes[p]) if prefixes else " " * strip
         region = cls(outer_path, outer_text, inner_starts, outer_starts, len(text), text[-1:] in ("", "\n"),
-                     " " * strip, holes, reread)
+                     indent, holes, reread)
         return region, text
 
     def verify(self, new_outer: str, new_inner: str) -> str | None:
@@ -126,6 +131,15 @@ class Region:
         """The outer file's 1-based line of the inner text's 1-based line."""
         i = min(max(inner_line, 1), len(self._inner_starts)) - 1
         return self.line_col(self._inner_starts[i])[0] + max(inner_line - len(self._inner_starts), 0)
+
+    def inner_offset(self, outer: int) -> int | None:
+        """The inner offset of an outer offset that lies in the region's text (None before it)."""
+        import bisect
+
+        i = bisect.bisect_right(self._outer_starts, outer) - 1
+        if i < 0:
+            return None
+        return self._inner_starts[i] + outer - self._outer_starts[i]
 
     def line_col(self, inner: int) -> tuple[int, int]:
         """1-based line and column in the outer file of an inner offset."""

@@ -15,7 +15,7 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("bytes and names", ("pipelint", "source", "files", "images", "registries")),
+    ("bytes and names", ("pipelint", "source", "files", "images", "registries", "terraform")),
     ("stores", ("cache", "lockfile", "registry")),
     ("documents", ("document",)),
     ("positions and text edits", ("finding", "suppression", "resolved", "yamltext")),

@@ -124,7 +124,7 @@ def test_an_inserted_line_gets_the_heredoc_s_indentation_and_verifies_on_both_la
     new_outer = apply_edits(TF, list(f.fix.edits))
     assert "                  harnessImageConnectorRef: account.mirror\n    EOT\n" in new_outer
     # the inner edit, made on the inner text, is what the outer file now holds
-    (inner_fix,) = _engine("CON001").check_file(Source("main.tf", inner), keep=True).findings
+    (inner_fix,) = _engine("CON001").check_file(Source("inner.yaml", inner), keep=True).findings
     new_inner = apply_edits(inner, list(inner_fix.fix.edits))
     assert region.verify(new_outer, new_inner) is None
     assert region.verify(new_outer.replace("account.mirror", "account.other"), new_inner) is not None

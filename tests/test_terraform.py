@@ -1,0 +1,98 @@
+"""Harness YAML in Terraform (pipelint.terraform): the provider's `yaml`/`template_yaml` heredocs are regions of
+the `.tf` file; every rule runs on them, findings carry the `.tf` file's lines and columns, fixes edit inside the
+heredoc with its indentation and are verified on both layers, `${...}`/`%{...}` are holes."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+from conftest import CORPUS, FIXTURES, pipelint
+
+TF = FIXTURES / "terraform"
+
+
+def _copy(in_tmp):
+    shutil.copy(TF / "main.tf", in_tmp / "main.tf")
+    shutil.copy(TF / "pipelint.toml", in_tmp / ".pipelint.toml")
+
+
+def test_findings_in_heredocs_carry_the_tf_file_s_positions(in_tmp, snapshot):
+    _copy(in_tmp)
+    result = pipelint("check", "main.tf", "--format", "concise", "--no-cache")
+    assert result.exit_code == 1
+    assert result.stdout == snapshot
+    lines = (in_tmp / "main.tf").read_text().splitlines()
+    for f in pipelint("check", "main.tf", "--format", "json", "--no-cache").json()["findings"]:
+        assert lines[f["line"] - 1][f["column"] - 1:].split()[0].strip('"') in {
+            "golang", "infrastructure:", "app.harness.io/registry/harness/drone-git:1.6.0"}
+
+
+def test_fix_edits_inside_the_heredoc_byte_exactly_and_only_once(in_tmp):
+    _copy(in_tmp)
+    first = pipelint("fix", "main.tf")
+    assert first.exit_code == 1 and "Fixed 2 problems in 1 file." in first.stdout
+    assert (in_tmp / "main.tf").read_bytes() == (TF / "main.fixed.tf").read_bytes()
+    again = pipelint("fix", "main.tf")
+    assert "Fixed" not in again.stdout
+    assert (in_tmp / "main.tf").read_bytes() == (TF / "main.fixed.tf").read_bytes()
+
+
+def test_the_diff_applies_with_git(in_tmp):
+    _copy(in_tmp)
+    diff = pipelint("fix", "main.tf", "--diff").stdout
+    subprocess.run(["git", "init", "-q"], cwd=in_tmp, check=True)
+    (in_tmp / "fix.diff").write_text(diff)
+    subprocess.run(["git", "apply", "fix.diff"], cwd=in_tmp, check=True)
+    assert (in_tmp / "main.tf").read_bytes() == (TF / "main.fixed.tf").read_bytes()
+
+
+def test_interpolations_are_never_sites_nor_edited(in_tmp):
+    _copy(in_tmp)
+    text = pipelint("check", "main.tf", "--format", "concise", "--select", "ALL", "--no-cache").stdout
+    assert "var.go_version" not in text and "lint_image" not in text and "namespace" not in text
+
+
+def test_a_tab_indented_heredoc_reads_as_hcl_does(in_tmp):
+    """`<<-` removes the fewest leading white-space characters of any line, a tab counting one (HCL's spec
+    suite, `tabs`): the provider's own template examples mix a tab-indented first line with spaces."""
+    from pipelint import harness, source, terraform
+
+    path = next(CORPUS.glob("terraform/**/harness_platform_template/resource.tf"))
+    kinds = [d.kind for r in terraform.regions(source.read(str(path))) for d in harness.documents(r)[0]]
+    assert kinds == ["template"] * 21
+
+
+def test_the_provider_examples_are_clean_and_fix_leaves_them_alone(in_tmp):
+    shutil.copytree(CORPUS / "terraform", in_tmp / "tf")
+    before = {p: p.read_bytes() for p in (in_tmp / "tf").rglob("*.tf")}
+    assert pipelint("check", "tf", "--isolated", "--select", "ALL").exit_code == 0
+    pipelint("fix", "tf", "--isolated", "--select", "ALL", "--unsafe-fixes")
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_terraform_without_harness_resources_is_not_parsed(in_tmp):
+    (in_tmp / "aws.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n')
+    code = ("import sys\nsys.argv = ['pipelint', 'check', 'aws.tf', '--isolated']\n"
+            "from pipelint.entry import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
+            "print('tree_sitter' in sys.modules, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=in_tmp, capture_output=True, text=True, timeout=60)
+    assert proc.stderr.strip() == "False"
+    assert proc.stdout.startswith("No Harness configuration in the 1 file checked")
+
+
+def test_the_cache_answers_the_same(in_tmp):
+    _copy(in_tmp)
+    cold = pipelint("check", "main.tf", "--format", "json", "--no-cache").json()["findings"]
+    pipelint("check", ".", "--format", "json")
+    warm = pipelint("check", ".", "--format", "json").json()["findings"]
+    assert warm == cold
+
+
+def test_images_and_report_see_the_heredocs(in_tmp):
+    _copy(in_tmp)
+    rows = {r["image"]: r for r in pipelint("images", "main.tf", "--format", "json").json()["images"]}
+    assert rows["golang"]["locations"] == ["main.tf:24:32"]
+    assert rows["app.harness.io/registry/harness/drone-git:1.6.0"]["retired_registry"] is True
+    report = pipelint("report", "main.tf").stdout
+    assert "1 image still comes from it; 3 problems left, 2 of them fixable by `pipelint fix`." in report
