@@ -28,6 +28,7 @@ from pipelint.document import (
     Node,
     ParseError,
     ScalarNode,
+    SequenceNode,
     get,
     get_pair,
     is_map,
@@ -125,6 +126,10 @@ def classify(root: Node, path: str) -> tuple[str | None, Node | None]:
                 return key, body
         if under_harness_dir(path):
             return "headless", root
+    elif isinstance(root, SequenceNode) and under_harness_dir(path) and any(
+            isinstance(item, MappingNode) and any(scalar(k) in ("stage", "parallel") for k, _ in item.value)
+            for item in root.value):
+        return "headless", root  # a stage fragment: a `- stage:` list, as under a pipeline's `stages`
     return None, None
 
 
@@ -393,7 +398,9 @@ class _Walker:
     def document(self) -> None:
         kind, body = self.doc.kind, self.doc.body
         walk = self.ENTITIES.get(kind)
-        if walk is not None and is_map(body):
+        if kind == "headless" and isinstance(body, SequenceNode):
+            self.stage_items(body, ("stages",), ())  # a stage fragment
+        elif walk is not None and is_map(body):
             walk(self, body, (kind,) if kind != "headless" else (), self.body_raw)
 
     def template(self, body: MappingNode, path: YamlPath, raw: RawPath) -> None:

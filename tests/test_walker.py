@@ -363,3 +363,14 @@ def test_an_image_knows_its_pipeline_stage_also_in_a_parallel_block():
                     spec: {execution: {steps: [{step: {identifier: b, type: Run, spec: {image: two}}}]}}
         """)
     assert [(i.value, i.stage) for i in found.images] == [("one", "first"), ("two", "second")]
+
+
+def test_a_stage_fragment_under_dot_harness_is_read_as_a_pipeline_s_stages():
+    text = ("- stage:\n    identifier: b\n    type: CI\n    spec:\n      infrastructure:\n        type: KubernetesDirect\n"
+            "        spec: {connectorRef: k}\n" + textwrap.indent(RUN, " " * 6))
+    ((kind, found),) = walk(text, ".harness/stages/build.yaml")
+    assert kind == "headless"
+    assert places(found) == [("A", "stages[b]/stage/spec/infrastructure")]
+    assert images(found) == ["golang:1.22"]
+    ((kind, _),) = walk(text, "k8s/list.yaml")  # outside .harness/: not Harness's
+    assert kind is None
