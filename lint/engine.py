@@ -495,6 +495,8 @@ def _worker(item):
 def _light(hdoc: HarnessDoc, source: sourcelib.Source) -> HarnessDoc:
     """The part of a checked document that cross-file rules read: no node graph, no per-document sites."""
     d = hdoc.doc
+    if d.source.region is not None and hdoc.sites.connectors:
+        source = d.source  # a Terraform connector: its (small) region, which cross-file findings are moved out of
     doc = document.Document(source, d.number, None, d.kind, None, d.path_prefix)
     text = d.source.text
     assert text is not None, "a checked document has text"

@@ -63,6 +63,9 @@ def _regions(path: str, text: str) -> list[Source]:
         rtype = _literal(labels[0])
         wanted = YAML_ATTRIBUTES.get(rtype or "")
         body = next((c for c in block.children if c.type == "body"), None)
+        if rtype == DOCKER_CONNECTOR and body is not None:
+            out.append(_connector(path, text, chars, block, body))
+            continue
         if not wanted or body is None:
             continue
         for attr in body.children:
@@ -111,6 +114,70 @@ def reread_all(path: str, outer: str) -> list[str] | None:
     if _parse(data).root_node.has_error:
         return None
     return [s.text or "" for s in _regions(path, outer)]
+
+
+DOCKER_CONNECTOR = "harness_platform_connector_docker"
+# resource attribute -> the connector YAML key Harness has for it: at the top, then in `spec`
+_TOP_KEYS = (("identifier", "identifier"), ("org_id", "orgIdentifier"), ("project_id", "projectIdentifier"))
+_SPEC_KEYS = (("url", "dockerRegistryUrl"), ("type", "providerType"), ("execute_on_delegate", "executeOnDelegate"))
+
+
+def _connector(path: str, text: str, chars, block, body) -> Source:
+    """A `harness_platform_connector_docker` resource as the connector document Harness makes of it, written so
+    that every value is the attribute's own text (a string literal with its quotes, `true`/`false`): each such
+    value maps onto the attribute in the .tf file, and everything else (the keys, what the resource implies) is a
+    hole, so a fix may replace a value and nothing else. An expression value (`var.org`) is a hole as well."""
+    attrs = {a.children[0].text.decode(): a for a in body.children if a.type == "attribute"}
+    blocks = {b.children[0].text.decode() for b in body.children if b.type == "block"}
+    block_start = chars(block.start_byte)
+    lines: list[tuple[str, str, int | None, bool]] = [("connector:", "", None, False)]  # (prefix, value, outer, literal)
+
+    def value_of(name: str):
+        attr = attrs.get(name)
+        if attr is None:
+            return None
+        expr = attr.children[-1]
+        lit = _find(expr, "string_lit") if expr.type == "expression" else None
+        node = lit if lit is not None and lit.start_byte == expr.start_byte and lit.end_byte == expr.end_byte else None
+        node = node or (_find(expr, "bool_lit") if expr.text in (b"true", b"false") else None)
+        start, end = chars(expr.start_byte), chars(expr.end_byte)
+        literal = node is not None and not any(d.type in _HOLES for d in _descendants(node))
+        return text[start:end], start, literal
+
+    for attr, key in _TOP_KEYS:
+        got = value_of(attr)
+        if got is not None:
+            lines.append((f"  {key}: ", got[0], got[1], got[2]))
+    lines.append(("  type: DockerRegistry", "", None, False))
+    lines.append(("  spec:", "", None, False))
+    for attr, key in _SPEC_KEYS:
+        got = value_of(attr)
+        if got is not None:
+            lines.append((f"    {key}: ", got[0], got[1], got[2]))
+    lines.append(("    auth:", "", None, False))
+    lines.append((f"      type: {'UsernamePassword' if 'credentials' in blocks else 'Anonymous'}", "", None, False))
+    inner_parts, inner_starts, outer_starts, holes = [], [], [], []
+    at = 0
+    for prefix, value, outer, literal in lines:
+        line = prefix + (value if literal or not value else _masked(value)) + "\n"
+        inner_starts.append(at)
+        if outer is not None and literal:
+            outer_starts.append(outer - len(prefix))
+            holes.append((at, at + len(prefix)))  # the key: not the .tf file's text
+            holes.append((at + len(prefix) + len(value), at + len(line)))
+        else:
+            outer_starts.append(block_start - (len(prefix) - len(prefix.lstrip())))
+            holes.append((at, at + len(line)))
+        inner_parts.append(line)
+        at += len(line)
+    inner = "".join(inner_parts)
+    region = Region(path, text, inner_starts, outer_starts, len(inner), True, "", tuple(holes))
+    return Source(path, inner, region=region)
+
+
+def _masked(value: str) -> str:
+    """An expression's text as a same-length Harness expression (a hole the YAML parser reads as a scalar)."""
+    return "<+" + "_" * max(len(value) - 3, 0) + ">" if len(value) >= 3 else "<+>"
 
 
 def _common_indent(body: str) -> int:

@@ -96,3 +96,29 @@ def test_images_and_report_see_the_heredocs(in_tmp):
     assert rows["app.harness.io/registry/harness/drone-git:1.6.0"]["retired_registry"] is True
     report = pipelint("report", "main.tf").stdout
     assert "1 image still comes from it; 3 problems left, 2 of them fixable by `pipelint fix`." in report
+
+
+def test_docker_connector_resources_are_checked_and_fixed_inside_their_literals(in_tmp, snapshot):
+    shutil.copy(TF / "connectors.tf", in_tmp / "connectors.tf")
+    result = pipelint("check", "connectors.tf", "--isolated", "--format", "concise", "--select", "ALL")
+    assert result.stdout == snapshot
+    pipelint("fix", "connectors.tf", "--isolated")
+    assert (in_tmp / "connectors.tf").read_bytes() == (TF / "connectors.fixed.tf").read_bytes()
+    assert pipelint("check", "connectors.tf", "--isolated", "--select", "ALL").stdout == "All checks passed.\n"
+
+
+def test_terraform_connectors_take_part_in_cross_file_rules(in_tmp):
+    """REG004: a connector Harness Cloud stages pull through must connect through the Harness Platform; the
+    connector is a Terraform resource, the Cloud stage a heredoc pipeline. Reported at the resource, no fix (an
+    attribute would have to be added in HCL)."""
+    (in_tmp / "c.tf").write_text('resource "harness_platform_connector_docker" "harness_image" {\n'
+                                 '  identifier = "harnessImage"\n  type       = "DockerHub"\n'
+                                 '  url        = "https://registry.hub.docker.com"\n'
+                                 '  credentials {\n    username     = "u"\n    password_ref = "account.p"\n  }\n}\n')
+    (in_tmp / "p.tf").write_text(
+        'resource "harness_platform_pipeline" "p" {\n  yaml = <<-EOT\n    pipeline:\n      identifier: p\n'
+        '      stages:\n        - stage:\n            identifier: b\n            type: CI\n            spec:\n'
+        '              runtime: {type: Cloud, spec: {}}\n              execution:\n                steps: []\n'
+        '    EOT\n}\n')
+    findings = pipelint("check", ".", "--isolated", "--format", "json", "--no-cache").json()["findings"]
+    assert [(f["path"], f["code"], f["line"], f["fixable"]) for f in findings] == [("c.tf", "REG004", 1, False)]
