@@ -138,13 +138,50 @@ def documents(src: Source) -> tuple[list[Document], ParseError | None]:
     entity and identifier (`--- connector[harnessImage]`: a baseline survives reordering) or by position
     (`--- 2`); and the error that stopped parsing, if any."""
     docs, error = document.parse(src)
+    as_input_set = src.region is not None and src.region.kind == "inputSet"
     for d in docs:
         d.kind, d.body = classify(d.root, src.path)
+        if as_input_set and d.kind == "pipeline":  # a trigger's inputYaml may hold the input set's pipeline only
+            d.kind, d.body = "inputSet", d.root
     if len(docs) > 1:
         for d in docs:
             ident = scalar(get(d.body, "identifier")) if d.kind not in (None, "headless") else None
             d.path_prefix = (f"--- {d.kind}[{ident}]",) if ident else (f"--- {d.number}",)
     return docs, error
+
+
+def input_yaml(src: Source, doc: Document) -> Source | None:
+    """A trigger's `inputYaml` (a string holding an input set) as a region of the trigger's text: a literal
+    block scalar maps line by line (fixes may edit inside it); any other string maps every position to the
+    value's start, and nothing in it may be edited (an escape would shift every later character)."""
+    from pipelint.source import Region
+
+    node = get(doc.body, "inputYaml")
+    text = src.text
+    if not isinstance(node, ScalarNode) or text is None or not node.value.strip():
+        return None
+    region = None
+    if node.style == "|":
+        start = text.find("\n", node.start_mark.index)
+        if start >= 0:
+            start += 1
+            end = node.end_mark.index
+            while end > start and text[end - 1] in " \n":  # trailing blank lines belong to no line of the value
+                end -= 1
+            end = text.find("\n", end) + 1 if text.find("\n", end) >= 0 else len(text)
+            first = text[start:end].split("\n", 1)[0]
+            mapped, inner = Region.of_lines(src.path, text, start, end, strip=len(first) - len(first.lstrip(" ")))
+            if inner.rstrip("\n") == node.value.rstrip("\n"):
+                region, value = mapped, inner
+    if region is None:  # quoted, folded, or not the same text: positions only, at the value
+        value = node.value
+        starts = [0] + [i + 1 for i, c in enumerate(value) if c == "\n"]
+        at = node.start_mark.index
+        # every line of the value maps onto the value's first character; all of it is a hole
+        region = Region(src.path, text, starts, [at] * len(starts), len(value), value.endswith("\n"), "",
+                        ((0, len(value) + 1),))
+    region.kind = "inputSet"
+    return Source(src.path, value, newline=src.newline, region=region)
 
 
 def parse_ref(ref: str) -> tuple[str, str]:

@@ -55,8 +55,8 @@ class Region:
     layers: the outer file still parses, and reads back as exactly the edited inner text.
     """
 
-    __slots__ = ("_inner_starts", "_outer_starts", "ends_at_line_start", "holes", "indent", "length", "outer_path",
-                 "outer_text", "reread")
+    __slots__ = ("_inner_starts", "_outer_starts", "ends_at_line_start", "holes", "indent", "kind", "length",
+                 "outer_path", "outer_text", "reread")
 
     def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
                  length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = (),
@@ -70,6 +70,7 @@ class Region:
         self.indent = indent  # what an inserted line starts with in the outer file
         self.holes = holes
         self.reread = reread  # outer text -> inner text, or None when the outer text no longer holds it
+        self.kind: str | None = None  # what the outer format says the text is ("inputSet": a trigger's inputYaml)
 
     @classmethod
     def whole(cls, path: str, text: str) -> Region:

@@ -63,12 +63,36 @@ def test_a_tab_indented_heredoc_reads_as_hcl_does(in_tmp):
     assert kinds == ["template"] * 21
 
 
-def test_the_provider_examples_are_clean_and_fix_leaves_them_alone(in_tmp):
+def test_the_provider_examples_and_fix_leaves_them_alone(in_tmp):
+    """One real problem: the trigger example's inputYaml is `pipeline: {}\\n` in a heredoc, where HCL keeps the
+    backslash, so Harness gets YAML that does not parse."""
     shutil.copytree(CORPUS / "terraform", in_tmp / "tf")
     before = {p: p.read_bytes() for p in (in_tmp / "tf").rglob("*.tf")}
-    assert pipelint("check", "tf", "--isolated", "--select", "ALL").exit_code == 0
+    found = pipelint("check", "tf", "--isolated", "--select", "ALL", "--format", "json").json()["findings"]
+    assert [(f["path"].rsplit("/", 2)[-2], f["code"], f["line"], f["column"]) for f in found] == [
+        ("harness_platform_triggers", "YML001", 37, 19)]
+    assert found[0]["message"].startswith("the trigger's inputYaml is not an input set: invalid YAML")
     pipelint("fix", "tf", "--isolated", "--select", "ALL", "--unsafe-fixes")
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_a_trigger_s_input_yaml_is_checked_as_an_input_set(in_tmp):
+    ref = "harnessImageConnectorRef: org.mirror"
+    (in_tmp / ".harness").mkdir()
+    (in_tmp / ".harness" / "block.yaml").write_text(
+        "trigger:\n  identifier: push\n  pipelineIdentifier: build\n  inputYaml: |\n    inputSet:\n"
+        "      identifier: i\n      pipeline:\n        identifier: build\n        stages:\n          - stage:\n"
+        "              identifier: build\n              spec:\n                infrastructure:\n"
+        f"                  spec:\n                    {ref}\n")
+    (in_tmp / ".harness" / "quoted.yaml").write_text(
+        'trigger:\n  identifier: push\n  pipelineIdentifier: build\n  inputYaml: "pipeline:\\n  identifier: build\\n'
+        '  stages:\\n    - stage:\\n        identifier: build\\n        spec:\\n          infrastructure:\\n'
+        f'            spec:\\n              {ref}\\n"\n')
+    found = pipelint("check", ".", "--isolated", "--format", "json").json()["findings"]
+    got = {(f["path"].split("/")[-1], f["code"], f["line"]) for f in found}
+    assert got == {("block.yaml", "CON002", 15), ("quoted.yaml", "CON002", 4)}  # no CON001: input sets hold values
+    block = next(f for f in found if f["path"].endswith("block.yaml"))
+    assert block["column"] == 47 and not block["fixable"]
 
 
 def test_terraform_without_harness_resources_is_not_parsed(in_tmp):
