@@ -13,14 +13,15 @@ import gc
 import os
 import sys
 
-from pipelint import document, fixplan, harness, records, suppression, terraform
+from pipelint import document, fixplan, harness, records, suppression, templated, terraform
 from pipelint import source as sourcelib
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
 from pipelint.finding import Finding, translate, translate_span
 from pipelint.results import FileReport, RunResult
 from pipelint.rule import HarnessDoc, Rule, RunIndex
 
-YAML_SUFFIXES = (".yaml", ".yml", ".tf")  # .tf: Harness YAML in the provider's heredocs (pipelint.terraform)
+# .tf: Harness YAML in the provider's heredocs (pipelint.terraform); .yaml.tpl: templatefile() sources
+YAML_SUFFIXES = (".yaml", ".yml", ".tf", ".yaml.tpl", ".yml.tpl")
 STDIN = "-"
 
 
@@ -197,7 +198,11 @@ class Engine:
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
         if src.region is None and src.path.endswith(terraform.SUFFIX):
-            return self._check_embedding(src, terraform.regions(src))
+            return self._check_embedding(src, terraform.regions(src), terraform.reread_all)
+        if src.region is None and (templated.is_template(src.path) or harness.may_hold_harness(src)):
+            inner = templated.region_source(src)
+            if inner is not None:  # `${...}`/`%{...}` in Harness YAML: checked with the holes masked
+                return self._check_embedding(src, [inner], templated.reread)
         report = FileReport(src)
         layer = self.layer(src.path if src.path != STDIN else os.path.join(".", STDIN))
         if src.region is None and not harness.may_hold_harness(src):  # a region: the Harness attribute that holds it
@@ -259,10 +264,11 @@ class Engine:
             report.suppressions = report.suppressions.moved(src.region.outer_line)
         return report
 
-    def _check_embedding(self, src: sourcelib.Source, regions: list[sourcelib.Source]) -> FileReport:
+    def _check_embedding(self, src: sourcelib.Source, regions: list[sourcelib.Source], reread) -> FileReport:
         """A file holding Harness YAML in regions (Terraform heredocs): each region checked as a source of its
         own (its findings already at the outer file's positions), gathered into the file's report."""
         report = FileReport(src)
+        report.reread = reread
         directives = []
         for region in regions:
             part = self._check_file(region)

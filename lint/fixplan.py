@@ -151,8 +151,6 @@ def rewrite_regions(report, chosen: list) -> sourcelib.Source:
     """A file with embedded Harness YAML (report.regions) with the `chosen` fixes applied: each region's inner
     text is rewritten and verified as YAML (`rewrite`), the moved edits are applied to the outer text, and the
     outer text must still parse and hold exactly the rewritten inner texts, in order. Raises NotApplicable."""
-    from pipelint import terraform
-
     src = report.source
     assert src.text is not None, "only decoded sources are rewritten"
     expected = []
@@ -165,9 +163,9 @@ def rewrite_regions(report, chosen: list) -> sourcelib.Source:
         else:
             expected.append(part.source.text)
     new_text = apply_edits(src.text, [e for f in chosen for e in f.edits])
-    got = terraform.reread_all(src.path, new_text)
+    got = report.reread(src.path, new_text)
     if got is None:
-        raise NotApplicable("the fixed file would not parse as HCL")
+        raise NotApplicable("the fixed file would no longer parse")
     if got != expected:
         raise NotApplicable("the fixed file would not hold exactly the fixed YAML")
     return sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)

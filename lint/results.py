@@ -11,7 +11,8 @@ from pipelint.finding import Finding
 class FileReport:
     """What checking one file produced."""
 
-    __slots__ = ("docs", "findings", "harness", "internal", "parsed", "regions", "source", "suppressions", "trial")
+    __slots__ = ("docs", "findings", "harness", "internal", "parsed", "regions", "reread", "source", "suppressions",
+                 "trial")
 
     def __init__(self, source: sourcelib.Source, docs: list | None = None, parsed: list | None = None,
                  findings: list[Finding] | None = None, suppressions: suppression.Suppressions | None = None,
@@ -25,6 +26,7 @@ class FileReport:
         self.trial = None  # (edits, new Source): the file's safe fixes applied and verified (fixplan.settle)
         self.internal: list[str] = []  # pipelint's own failures on this file (a bug: exit 2, never cached)
         self.regions: list[FileReport] = []  # a file holding embedded Harness YAML: each region's own report
+        self.reread = None  # (path, changed text) -> the regions' texts it holds, or None: verifies a fix
 
 
 class RunResult:

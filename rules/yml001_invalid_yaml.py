@@ -12,9 +12,8 @@ class InvalidYaml(Rule):
     parsing stopped. Other YAML that does not parse is skipped silently: it is not ours to judge.
 
     ## Why is this bad?
-    Harness cannot import the file, and no other rule can check it. Terraform `templatefile` sources
-    (`%{ if }`, `${VAR}`) kept as `.yaml` under `.harness/` are not YAML either; rename them (for
-    example `*.yaml.tftpl`) or exclude them.
+    Harness cannot import the file, and no other rule can check it. Terraform `templatefile` syntax
+    (`${VAR}`, a `%{ if }` line) is read as holes, not as YAML errors: a value holding one is left alone.
 
     ## Example
     ```yaml

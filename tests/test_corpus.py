@@ -34,7 +34,7 @@ def test_check_corpus(in_tmp, snapshot):
 def test_fix_changes_only_what_it_must(tree, in_tmp):
     source = CORPUS if tree == "corpus" else FIXTURES
     work = in_tmp / tree
-    shutil.copytree(source, work, ignore=shutil.ignore_patterns("*.fixed.yaml", "*.fixed.tf"))
+    shutil.copytree(source, work, ignore=shutil.ignore_patterns("*.fixed.yaml", "*.fixed.tf", "*.fixed.yaml.tpl"))
     for p in work.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
     (in_tmp / "fix.toml").write_text(CON001_CONFIG)
@@ -51,7 +51,7 @@ def test_fix_changes_only_what_it_must(tree, in_tmp):
         if new == old:
             continue
         changed += 1
-        assert path.suffix in (".yaml", ".yml", ".tf")
+        assert path.suffix in (".yaml", ".yml", ".tf", ".tpl")
         assert new.startswith(b"\xef\xbb\xbf") == old.startswith(b"\xef\xbb\xbf")
         assert new.endswith(b"\n") == old.endswith(b"\n")
         assert_minimal_change(old.decode("utf-8-sig"), new.decode("utf-8-sig"),

@@ -146,3 +146,39 @@ def test_terraform_connectors_take_part_in_cross_file_rules(in_tmp):
         '    EOT\n}\n')
     findings = pipelint("check", ".", "--isolated", "--format", "json", "--no-cache").json()["findings"]
     assert [(f["path"], f["code"], f["line"], f["fixable"]) for f in findings] == [("c.tf", "REG004", 1, False)]
+
+
+# --- templated YAML: templatefile() sources and Harness YAML with `${...}` ----------------------------------
+TPL = FIXTURES / "templated"
+
+
+def test_a_templatefile_source_is_checked_with_its_holes(in_tmp, snapshot):
+    shutil.copy(TPL / "pipeline.yaml.tpl", in_tmp / "pipeline.yaml.tpl")
+    shutil.copy(TPL / "pipelint.toml", in_tmp / ".pipelint.toml")
+    result = pipelint("check", ".", "--format", "concise", "--no-cache")
+    assert result.stdout == snapshot  # no finding on ${registry}/golang, none on the `%{ if }` lines
+    pipelint("fix", ".")
+    assert (in_tmp / "pipeline.yaml.tpl").read_bytes() == (TPL / "pipeline.fixed.yaml.tpl").read_bytes()
+    assert "Fixed" not in pipelint("fix", ".").stdout
+
+
+def test_holes_keep_positions_and_escapes_are_not_holes():
+    from pipelint import templated
+
+    text = 'a: ${x}\nb: "$${HOME}"\n%{ if y }\nc: ${f("}")}\n'
+    spans = templated.holes(text)
+    assert [text[a:b] for a, b in spans] == ["${x}", "%{ if y }", '${f("}")}']
+    masked = templated.mask(text, spans)
+    assert len(masked) == len(text) and masked.splitlines()[2].startswith("#")
+    assert "$${HOME}" in masked
+
+
+def test_interpolations_in_harness_yaml_are_holes(in_tmp):
+    """A `.harness/` file with `${...}` (a templatefile() source kept as .yaml): an image holding one is an
+    expression, never reported or rewritten."""
+    (in_tmp / ".harness").mkdir()
+    (in_tmp / ".harness" / "p.yaml").write_text(
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n"
+        "        spec:\n          execution:\n            steps:\n"
+        "              - step: {identifier: s, type: Run, spec: {image: '${registry}/app'}}\n")
+    assert pipelint("check", ".", "--isolated", "--no-cache").stdout == "All checks passed.\n"
