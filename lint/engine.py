@@ -421,7 +421,7 @@ class Engine:
         """(path, FileReport or error text) for each file to check: in this process, or in a pool."""
         if jobs is None:
             jobs = os.cpu_count() or 1
-        jobs = min(jobs, len(todo) // PARALLEL_MIN_FILES_PER_JOB or 1)
+        jobs = min(jobs, _work_units(todo) // PARALLEL_MIN_FILES_PER_JOB or 1)
         if jobs <= 1:
             for item in todo:
                 yield _check_one(self, cache, item)
@@ -485,6 +485,18 @@ def documents(src: sourcelib.Source):
 
 
 PARALLEL_MIN_FILES_PER_JOB = 32  # below this many files per process, a pool costs more than it saves
+LARGE_FILE = 64 * 1024  # a file this large counts as that many more small ones (a .tf of ten heredoc pipelines)
+
+
+def _work_units(todo) -> int:
+    """How much checking `todo` is, in small files: a few large files are worth a pool as much as many small."""
+    units = 0
+    for path, _ in todo:
+        try:
+            units += 1 + os.path.getsize(path) // LARGE_FILE
+        except OSError:
+            units += 1
+    return units
 _WORKER: tuple | None = None  # (engine, cache), inherited by forked workers
 
 

@@ -55,8 +55,8 @@ class Region:
     layers: the outer file still parses, and reads back as exactly the edited inner text.
     """
 
-    __slots__ = ("_inner_starts", "_outer_starts", "ends_at_line_start", "holes", "indent", "kind", "length",
-                 "outer_path", "outer_text", "reread")
+    __slots__ = ("_inner_starts", "_outer_lines", "_outer_starts", "ends_at_line_start", "holes", "indent", "kind",
+                 "length", "outer_path", "outer_text", "reread")
 
     def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
                  length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = (),
@@ -71,6 +71,7 @@ class Region:
         self.holes = holes
         self.reread = reread  # outer text -> inner text, or None when the outer text no longer holds it
         self.kind: str | None = None  # what the outer format says the text is ("inputSet": a trigger's inputYaml)
+        self._outer_lines: list[int] | None = None  # where each line of the outer text starts, built on first use
 
     @classmethod
     def whole(cls, path: str, text: str) -> Region:
@@ -88,20 +89,22 @@ class Region:
         outer_starts: list[int] = []
         prefixes: dict[str, int] = {}
         pos, at = start, 0
-        while pos < end:
-            nl = outer_text.find("\n", pos, end)
-            line_end = end if nl < 0 else nl + 1
-            cut = 0
-            while cut < strip and pos + cut < line_end and outer_text[pos + cut] in " \t\f\v":
-                cut += 1
+        body = outer_text[start:end]
+        lines = [line + "\n" for line in body.split("\n")]  # LF only: what ends a line of a heredoc
+        lines[-1] = lines[-1][:-1]
+        for line in lines:
+            if not line:
+                continue
+            cut = min(strip, len(line) - len(line.lstrip(" \t\f\v"))) if strip else 0
             if cut == strip and strip:
-                prefixes[outer_text[pos:pos + cut]] = prefixes.get(outer_text[pos:pos + cut], 0) + 1
+                prefix = line[:cut]
+                prefixes[prefix] = prefixes.get(prefix, 0) + 1
             inner_starts.append(at)
             outer_starts.append(pos + cut)
-            piece = outer_text[pos + cut:line_end]
+            piece = line[cut:]
             inner.append(piece)
             at += len(piece)
-            pos = line_end
+            pos += len(line)
         if not inner_starts:
             inner_starts, outer_starts = [0], [start]
         text = "".join(inner)
@@ -144,9 +147,13 @@ class Region:
 
     def line_col(self, inner: int) -> tuple[int, int]:
         """1-based line and column in the outer file of an inner offset."""
+        import bisect
+
         at = self.offset(inner)
-        text = self.outer_text
-        return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        if self._outer_lines is None:  # one pass over the outer text, shared by every region of the file
+            self._outer_lines = _line_starts(self.outer_text)
+        line = bisect.bisect_right(self._outer_lines, at)
+        return line, at - self._outer_lines[line - 1] + 1
 
     def edit(self, start: int, end: int, text: str) -> tuple[int, int, str] | None:
         """An edit of inner[start:end] as an edit of the outer text (each new line given the region's
@@ -163,6 +170,24 @@ class Region:
             new = self.indent + body.replace("\n", "\n" + self.indent) + text[len(body):]
             return self.offset(start), self.offset(end), new
         return self.offset(start), self.offset(end), text.replace("\n", "\n" + self.indent)
+
+
+_LINE_STARTS: dict[int, tuple[str, list[int]]] = {}  # id(text) -> (text, line starts): one index per outer text
+
+
+def _line_starts(text: str) -> list[int]:
+    known = _LINE_STARTS.get(id(text))
+    if known is not None and known[0] is text:
+        return known[1]
+    starts = [0]
+    find = text.find
+    i = find("\n")
+    while i >= 0:
+        starts.append(i + 1)
+        i = find("\n", i + 1)
+    _LINE_STARTS.clear()  # keep one: the file being checked
+    _LINE_STARTS[id(text)] = (text, starts)
+    return starts
 
 
 def detect_newline(text: str) -> str:
