@@ -421,7 +421,7 @@ class Engine:
         """(path, FileReport or error text) for each file to check: in this process, or in a pool."""
         if jobs is None:
             jobs = os.cpu_count() or 1
-        jobs = min(jobs, _work_units(todo) // PARALLEL_MIN_FILES_PER_JOB or 1)
+        jobs = min(jobs, _work_units(todo) // PARALLEL_MIN_FILES_PER_JOB or 1, len(todo))
         if jobs <= 1:
             for item in todo:
                 yield _check_one(self, cache, item)
