@@ -2,7 +2,7 @@
 
 all-repos (https://github.com/asottile/all-repos) clones an organisation's repositories; this module follows
 its autofix_lib conventions: `find_repos` picks the clones that hold Harness YAML (`git grep` for a Harness
-root key line, or any YAML under `.harness/`), `apply_fix` runs `pipelint fix` in each, `check_fix` makes sure a
+root key line, or any YAML under `.harness/`) or Harness Terraform (a `harness_platform_` resource in a `.tf` file), `apply_fix` runs `pipelint fix` in each, `check_fix` makes sure a
 second `fix` would change nothing, and all-repos commits on a branch and pushes with the configured push
 mode (a pull request, or a merge to the default branch). Repositories where nothing changes get no commit.
 
@@ -28,7 +28,10 @@ def find_repos(config) -> set[str]:
     with_root_keys = repos_matching(config, ("-E", harness.ROOT_KEY_ERE, "--", "*.yaml", "*.yml"))
     under_harness = repos_matching(config, ("-e", "", "--", ".harness/*.yaml", ".harness/*.yml",
                                             "**/.harness/*.yaml", "**/.harness/*.yml"))
-    return with_root_keys | under_harness
+    # Harness configuration in Terraform (the provider's resources) and templatefile() sources
+    terraform = repos_matching(config, ("-F", "resource \"harness_platform_", "--", "*.tf"))
+    templates = repos_matching(config, ("-E", harness.ROOT_KEY_ERE, "--", "*.yaml.tpl", "*.yml.tpl"))
+    return with_root_keys | under_harness | terraform | templates
 
 
 def _pipelint_args(args: argparse.Namespace) -> list[str]:

@@ -147,6 +147,9 @@ def documents(src: Source) -> tuple[list[Document], ParseError | None]:
         for d in docs:
             ident = scalar(get(d.body, "identifier")) if d.kind not in (None, "headless") else None
             d.path_prefix = (f"--- {d.kind}[{ident}]",) if ident else (f"--- {d.number}",)
+    if src.region is not None and src.region.name:  # `harness_platform_pipeline.build`: its resource, not a line
+        for d in docs:
+            d.path_prefix = (src.region.name, *d.path_prefix)
     return docs, error
 
 

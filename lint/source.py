@@ -56,7 +56,7 @@ class Region:
     """
 
     __slots__ = ("_inner_starts", "_outer_lines", "_outer_starts", "ends_at_line_start", "holes", "indent", "kind",
-                 "length", "outer_path", "outer_text", "reread")
+                 "length", "name", "outer_path", "outer_text", "reread")
 
     def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
                  length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = (),
@@ -71,6 +71,7 @@ class Region:
         self.holes = holes
         self.reread = reread  # outer text -> inner text, or None when the outer text no longer holds it
         self.kind: str | None = None  # what the outer format says the text is ("inputSet": a trigger's inputYaml)
+        self.name: str | None = None  # how YAML paths name it: a Terraform resource address (stable fingerprints)
         self._outer_lines: list[int] | None = None  # where each line of the outer text starts, built on first use
 
     @classmethod

@@ -63,8 +63,9 @@ def _regions(path: str, text: str) -> list[Source]:
         rtype = _literal(labels[0])
         wanted = YAML_ATTRIBUTES.get(rtype or "")
         body = next((c for c in block.children if c.type == "body"), None)
+        address = f"{rtype}.{_literal(labels[1])}" if len(labels) > 1 else str(rtype)
         if rtype == DOCKER_CONNECTOR and body is not None:
-            out.append(_connector(path, text, chars, block, body))
+            out.append(_named(_connector(path, text, chars, block, body), address))
             continue
         if not wanted or body is None:
             continue
@@ -76,8 +77,14 @@ def _regions(path: str, text: str) -> list[Source]:
                 continue  # a quoted string or an expression (file(), templatefile()): not read here
             made = _heredoc(path, text, chars, heredoc)
             if made is not None:
-                out.append(made)
+                out.append(_named(made, address))
     return out
+
+
+def _named(src: Source, address: str) -> Source:
+    assert src.region is not None
+    src.region.name = address
+    return src
 
 
 def _heredoc(path: str, text: str, chars, node) -> Source | None:

@@ -94,7 +94,9 @@ def test_find_repos_picks_harness_repositories(tmp_path, git_env):
 
     out = tmp_path / "output"
     for name, files in {"a": {"ci/p.yaml": CLEAN_PIPELINE}, "b": {".harness/x.yml": "tags: {}\n"},
-                        "c": {"k8s.yaml": "kind: Pod\n"}}.items():
+                        "c": {"k8s.yaml": "kind: Pod\n"},
+                        "d": {"infra/main.tf": 'resource "harness_platform_connector_docker" "x" {\n}\n'},
+                        "e": {"infra/main.tf": 'resource "aws_s3_bucket" "x" {\n}\n'}}.items():
         repo = out / name
         repo.mkdir(parents=True)
         for rel, text in files.items():
@@ -103,13 +105,13 @@ def test_find_repos_picks_harness_repositories(tmp_path, git_env):
         _git(repo, "init", "-q")
         _git(repo, "add", "-A")
         _git(repo, "commit", "-qm", "x")
-    (tmp_path / "repos.json").write_text(json.dumps({n: f"file:///{n}" for n in "abc"}))
-    (out / "repos.json").write_text(json.dumps({n: f"file:///{n}" for n in "abc"}))
-    (out / "repos_filtered.json").write_text(json.dumps({n: f"file:///{n}" for n in "abc"}))
+    (tmp_path / "repos.json").write_text(json.dumps({n: f"file:///{n}" for n in "abcde"}))
+    (out / "repos.json").write_text(json.dumps({n: f"file:///{n}" for n in "abcde"}))
+    (out / "repos_filtered.json").write_text(json.dumps({n: f"file:///{n}" for n in "abcde"}))
     config = tmp_path / "all-repos.json"
     config.write_text(json.dumps({"output_dir": str(out), "source": "all_repos.source.json_file",
                                   "source_settings": {"filename": str(tmp_path / "repos.json")},
                                   "push": "all_repos.push.readonly", "push_settings": {}}))
     config.chmod(0o600)
     found = find_repos(load_config(str(config)))
-    assert sorted(os.path.basename(p) for p in found) == ["a", "b"]
+    assert sorted(os.path.basename(p) for p in found) == ["a", "b", "d"]

@@ -182,3 +182,16 @@ def test_interpolations_in_harness_yaml_are_holes(in_tmp):
         "        spec:\n          execution:\n            steps:\n"
         "              - step: {identifier: s, type: Run, spec: {image: '${registry}/app'}}\n")
     assert pipelint("check", ".", "--isolated", "--no-cache").stdout == "All checks passed.\n"
+
+
+def test_fingerprints_name_the_terraform_resource(in_tmp):
+    """A baseline entry names the resource (`harness_platform_pipeline.build...`): it survives lines added above."""
+    import json
+
+    _copy(in_tmp)
+    assert pipelint("check", "main.tf", "--write-baseline", "b.json").exit_code == 0
+    paths = {e["code"]: e["yaml_path"] for e in json.loads((in_tmp / "b.json").read_text())["findings"]}
+    assert paths["IMG001"].startswith("harness_platform_pipeline.build.pipeline.stages[build]")
+    assert paths["REG001"].startswith("harness_platform_template.step.template.spec")
+    (in_tmp / "main.tf").write_text("# a comment\n\n" + (in_tmp / "main.tf").read_text())
+    assert pipelint("check", "main.tf", "--baseline", "b.json").exit_code == 0
