@@ -197,12 +197,9 @@ class Engine:
         return report
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
-        if src.region is None and src.path.endswith(terraform.SUFFIX):
-            return self._check_embedding(src, terraform.regions(src), terraform.reread_all)
-        if src.region is None and (templated.is_template(src.path) or harness.may_hold_harness(src)):
-            inner = templated.region_source(src)
-            if inner is not None:  # `${...}`/`%{...}` in Harness YAML: checked with the holes masked
-                return self._check_embedding(src, [inner], templated.reread)
+        parts, reread = embedded(src)
+        if reread is not None:
+            return self._check_embedding(src, parts, reread)
         report = FileReport(src)
         layer = self.layer(src.path if src.path != STDIN else os.path.join(".", STDIN))
         if src.region is None and not harness.may_hold_harness(src):  # a region: the Harness attribute that holds it
@@ -444,6 +441,19 @@ class Engine:
                 pool.terminate()
             pool.join()
             _WORKER = None
+
+
+def embedded(src: sourcelib.Source):
+    """(the sources a file's Harness YAML is in, how to read them back from a changed text): the Terraform
+    heredocs and connectors of a .tf file, a templated file as a region of itself with its holes, else
+    ([src], None): the file is its own source."""
+    if src.region is None and src.path.endswith(terraform.SUFFIX):
+        return terraform.regions(src), terraform.reread_all
+    if src.region is None and (templated.is_template(src.path) or harness.may_hold_harness(src)):
+        inner = templated.region_source(src)
+        if inner is not None:  # `${...}`/`%{...}` in Harness YAML: checked with the holes masked
+            return [inner], templated.reread
+    return [src], None
 
 
 def _no_fix(findings: list[Finding]) -> list[Finding]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelint import harness, registries, terraform
-from pipelint.engine import Engine, documents
+from pipelint import harness, registries
+from pipelint.engine import Engine, documents, embedded
 from pipelint.finding import Span, translate_span
 from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, PLACES, InfraSite
 
@@ -78,7 +78,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
     sources, errors = engine.read([f for f in files if f != "-"])
     inv.errors = [f"{p}: no such file or directory" for p in missing] + errors
     inv.files_checked = len(sources)
-    parts = [r for s in sources for r in (terraform.regions(s) if terraform.is_terraform(s.path) else [s])]
+    parts = [r for s in sources for r in embedded(s)[0]]
     for src in parts:
         if src.text is None or (src.region is None and not harness.may_hold_harness(src)):
             continue

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 
 from pipelint import files as filelib
 from pipelint import fixplan, harness, registries
-from pipelint.engine import Engine, documents
-from pipelint.finding import Edit, Fix, Span
+from pipelint.engine import Engine, documents, embedded
+from pipelint.finding import Edit, Fix, Span, translate_span
 from pipelint.images import ImageRef
 from pipelint.lockfile import Lockfile, key, valid_digest
 from pipelint.registry import Client, Options, RegistryError
+from pipelint.results import FileReport
 from pipelint.yamltext import SetScalar, edit_for
 
 
@@ -50,8 +51,15 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
     result.errors += [f"{p}: no such file or directory" for p in missing] + errors
     result.files_checked = len(sources)
     per_file = []
-    for src in sources:
-        if src.text is None or not harness.may_hold_harness(src):
+    outer: dict[str, tuple] = {}  # path -> (its Source, reread) for files whose YAML is in regions
+    parts = []
+    for whole in sources:
+        found, reread = embedded(whole)
+        if reread is not None:
+            outer[whole.path] = (whole, reread, found)
+        parts.extend(found)
+    for src in parts:
+        if src.text is None or (src.region is None and not harness.may_hold_harness(src)):
             continue
         parsed, hdocs, error = documents(src)
         if error is not None:
@@ -71,7 +79,10 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                         result.skipped_untagged += 1
                         continue
                     ref = ImageRef(ref.registry, ref.path, "latest", None)
-                sites.append((Site(src.path, img.span(src.text), ref, number), img))
+                span = img.span(src.text)
+                if src.region is not None:
+                    span = translate_span(span, src.region)
+                sites.append((Site(src.path, span, ref, number), img))
         if sites:
             per_file.append((src, parsed, sites))
 
@@ -104,6 +115,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                     lock.set(ref, answer)
                     result.resolved += 1
 
+    in_regions: dict[str, list] = {}  # outer path -> [(region report, [pin fixes moved out of it])]
     for src, parsed, sites in per_file:
         todo = []
         for site, img in sites:
@@ -137,6 +149,20 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                 done.append((site, site.fix))
         if not done:
             continue
+        if src.region is not None:  # edited through its file, once every region of it is known
+            part = FileReport(src, parsed=parsed)
+            moved = []
+            for site, fix in done:
+                edits = [src.region.edit(e.start, e.end, e.text) for e in fix.edits]
+                if any(e is None for e in edits):
+                    result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {site.ref}: not pinned: "
+                                         "the value holds template syntax")
+                    continue
+                out = Fix(fix.description, tuple(Edit(*e) for e in edits if e is not None), doc=fix.doc)
+                out.inner, out.region = fix, src.region
+                moved.append((site, out))
+            in_regions.setdefault(src.path, []).append((part, moved))
+            continue
         try:
             new_src = fixplan.rewrite(src, parsed, {e for _, fix in done for e in fix.edits},
                                       fixplan.changes_by_doc([fix for _, fix in done]))
@@ -145,6 +171,20 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
             continue
         result.changed[src.path] = (src, new_src.text)
         result.pinned += [site for site, _ in done]
+    for path, pieces in in_regions.items():
+        whole, reread, found = outer[path]
+        report = FileReport(whole)
+        report.reread = reread
+        pinned_parts = {id(part.source): part for part, _ in pieces}
+        report.regions = [pinned_parts.get(id(r)) or FileReport(r) for r in found]
+        chosen = [fix for _, moved in pieces for _, fix in moved]
+        try:
+            new_src = fixplan.rewrite_regions(report, chosen)
+        except fixplan.NotApplicable as exc:
+            result.errors.append(f"{path}: not pinned, the file is left unchanged: {exc}")
+            continue
+        result.changed[path] = (whole, new_src.text)
+        result.pinned += [site for _, moved in pieces for site, _ in moved]
 
     if write:
         for path, (src, text) in list(result.changed.items()):

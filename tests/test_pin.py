@@ -353,3 +353,26 @@ def test_secrets_never_leak(token_registry, auth_registry, in_tmp):
     text = str(err.value) + repr(err.value)
     for secret in secrets + [t.encode() for t in token_registry.tokens]:
         assert secret.decode() not in text
+
+
+def test_pin_inside_terraform_heredocs_and_templated_yaml(registry, in_tmp):
+    """Pins land inside the heredoc (and beside the holes of a templatefile() source), verified on both layers;
+    the rest of each file is byte for byte what it was."""
+    host, d = registry.host, registry.digests
+    tf = (f'resource "harness_platform_pipeline" "p" {{\n  identifier = "p"\n  yaml       = <<-EOT\n'
+          f'    pipeline:\n      identifier: p\n      stages:\n        - stage:\n            identifier: s\n'
+          f'            type: CI\n            spec:\n              execution:\n                steps:\n'
+          f'                  - step: {{type: Run, identifier: t, spec: {{image: {host}/tool:2}}}}\n'
+          f'                  - step: {{type: Run, identifier: u, spec: {{image: "${{var.image}}"}}}}\n    EOT\n}}\n')
+    tpl = (f"pipeline:\n  identifier: ${{id}}\n  stages:\n    - stage:\n        identifier: s\n        type: CI\n"
+           f"        spec:\n          execution:\n            steps:\n"
+           f"              - step: {{type: Run, identifier: t, spec: {{image: {host}/library/alpine:3.20}}}}\n")
+    (in_tmp / "main.tf").write_text(tf)
+    (in_tmp / "p.yaml.tpl").write_text(tpl)
+    result = pipelint_process("pin", ".", "--isolated", cwd=in_tmp)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode().startswith("Pinned 2 images in 2 files")
+    assert (in_tmp / "main.tf").read_text() == tf.replace(f"{host}/tool:2", f"{host}/tool:2@{d['tool']}")
+    assert (in_tmp / "p.yaml.tpl").read_text() == tpl.replace("alpine:3.20", f"alpine:3.20@{d['alpine']}")
+    again = pipelint_process("pin", ".", "--isolated", cwd=in_tmp)
+    assert again.stdout.decode().startswith("Pinned 0 images")
