@@ -195,3 +195,20 @@ def test_fingerprints_name_the_terraform_resource(in_tmp):
     assert paths["REG001"].startswith("harness_platform_template.step.template.spec")
     (in_tmp / "main.tf").write_text("# a comment\n\n" + (in_tmp / "main.tf").read_text())
     assert pipelint("check", "main.tf", "--baseline", "b.json").exit_code == 0
+
+
+def test_terraform_fmt_clean_files_stay_clean(in_tmp):
+    """`terraform fmt -check` passes on the fixtures before and after `fix` and `pin`'s edits (values change
+    inside literals, new heredoc lines take the heredoc's indentation)."""
+    import os
+
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        import pytest
+
+        pytest.skip("terraform is not installed")
+    for name in ("main.tf", "main.fixed.tf", "connectors.tf", "connectors.fixed.tf"):
+        shutil.copy(TF / name, in_tmp / name)
+        proc = subprocess.run([terraform, "fmt", "-check", name], cwd=in_tmp, capture_output=True, text=True,
+                              env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull}, timeout=60)
+        assert proc.returncode == 0, (name, proc.stdout, proc.stderr)
