@@ -176,13 +176,9 @@ def input_yaml(src: Source, doc: Document) -> Source | None:
             mapped, inner = Region.of_lines(src.path, text, start, end, strip=len(first) - len(first.lstrip(" ")))
             if inner.rstrip("\n") == node.value.rstrip("\n"):
                 region, value = mapped, inner
-    if region is None:  # quoted, folded, or not the same text: positions only, at the value
+    if region is None:  # quoted, folded, or not the same text: every position is the value's start
         value = node.value
-        starts = [0] + [i + 1 for i, c in enumerate(value) if c == "\n"]
-        at = node.start_mark.index
-        # every line of the value maps onto the value's first character; all of it is a hole
-        region = Region(src.path, text, starts, [at] * len(starts), len(value), value.endswith("\n"), "",
-                        ((0, len(value) + 1),))
+        region = Region.point(src.path, text, node.start_mark.index, value)
     region.kind = "inputSet"
     return Source(src.path, value, newline=src.newline, region=region)
 

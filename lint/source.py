@@ -55,8 +55,8 @@ class Region:
     layers: the outer file still parses, and reads back as exactly the edited inner text.
     """
 
-    __slots__ = ("_inner_starts", "_outer_lines", "_outer_starts", "ends_at_line_start", "holes", "indent", "kind",
-                 "length", "name", "outer_path", "outer_text", "reread")
+    __slots__ = ("_inner_starts", "_outer_lines", "_outer_starts", "at", "ends_at_line_start", "holes", "indent",
+                 "kind", "length", "name", "outer_path", "outer_text", "reread")
 
     def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
                  length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = (),
@@ -73,11 +73,20 @@ class Region:
         self.kind: str | None = None  # what the outer format says the text is ("inputSet": a trigger's inputYaml)
         self.name: str | None = None  # how YAML paths name it: a Terraform resource address (stable fingerprints)
         self._outer_lines: list[int] | None = None  # where each line of the outer text starts, built on first use
+        self.at: int | None = None  # a point region: every inner position is this outer one (see `point`)
 
     @classmethod
     def whole(cls, path: str, text: str) -> Region:
         """The trivial region: a file's own text (offsets, lines and edits map to themselves)."""
         return cls(path, text, [0], [0], len(text), text.endswith("\n"), reread=lambda outer: outer)
+
+    @classmethod
+    def point(cls, outer_path: str, outer_text: str, at: int, inner: str) -> Region:
+        """A text that has no place of its own in the outer file (a quoted string with escapes): every position
+        is the string's start, and all of it is a hole (an escape shifts every later character)."""
+        region = cls(outer_path, outer_text, [0], [at], len(inner), inner.endswith("\n"), "", ((0, len(inner) + 1),))
+        region.at = at
+        return region
 
     @classmethod
     def of_lines(cls, outer_path: str, outer_text: str, start: int, end: int, strip: int = 0,
@@ -129,11 +138,15 @@ class Region:
         """The outer offset of an inner offset."""
         import bisect
 
+        if self.at is not None:
+            return self.at
         i = bisect.bisect_right(self._inner_starts, inner) - 1
         return self._outer_starts[i] + inner - self._inner_starts[i]
 
     def outer_line(self, inner_line: int) -> int:
         """The outer file's 1-based line of the inner text's 1-based line."""
+        if self.at is not None:
+            return self.line_col(0)[0]
         i = min(max(inner_line, 1), len(self._inner_starts)) - 1
         return self.line_col(self._inner_starts[i])[0] + max(inner_line - len(self._inner_starts), 0)
 

@@ -74,11 +74,59 @@ def _regions(path: str, text: str) -> list[Source]:
                 continue
             heredoc = _find(attr, "heredoc_template")
             if heredoc is None:
-                continue  # a quoted string or an expression (file(), templatefile()): not read here
+                quoted = _find(attr, "quoted_template") or _find(attr, "string_lit")
+                expr = attr.children[-1]
+                if quoted is not None and (quoted.start_byte, quoted.end_byte) == (expr.start_byte, expr.end_byte):
+                    out.append(_named(_quoted(path, text, chars, quoted), address))
+                continue  # an expression (file(), templatefile(), a variable): not read here
             made = _heredoc(path, text, chars, heredoc)
             if made is not None:
                 out.append(_named(made, address))
     return out
+
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def _quoted(path: str, text: str, chars, node) -> Source:
+    """YAML in a quoted HCL string (`yaml = "pipeline:\\n  ..."`): its value, escapes decoded and interpolations
+    masked, as a point region (source.Region.point): findings at the string, nothing in it edited."""
+    parts = []
+    for child in node.children:
+        if child.type == "template_literal":
+            parts.append(_unescape(child.text.decode("utf-8")))
+        elif child.type in _HOLES:
+            parts.append(_masked(child.text.decode("utf-8")))
+    value = "".join(parts)
+    return Source(path, value, region=Region.point(path, text, chars(node.start_byte), value))
+
+
+def _unescape(s: str) -> str:
+    out = []
+    i = 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            nxt = s[i + 1]
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+                continue
+            width = {"u": 4, "U": 8}.get(nxt)
+            if width and i + 2 + width <= len(s):
+                try:
+                    out.append(chr(int(s[i + 2:i + 2 + width], 16)))
+                    i += 2 + width
+                    continue
+                except ValueError:
+                    pass
+        if s.startswith(("$${", "%%{"), i):
+            out.append(s[i + 1:i + 3])
+            i += 3
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def _named(src: Source, address: str) -> Source:

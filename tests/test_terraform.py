@@ -212,3 +212,13 @@ def test_terraform_fmt_clean_files_stay_clean(in_tmp):
         proc = subprocess.run([terraform, "fmt", "-check", name], cwd=in_tmp, capture_output=True, text=True,
                               env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull}, timeout=60)
         assert proc.returncode == 0, (name, proc.stdout, proc.stderr)
+
+
+def test_yaml_in_a_quoted_hcl_string_is_checked_at_the_string(in_tmp):
+    (in_tmp / "q.tf").write_text(
+        'resource "harness_platform_template" "t" {\n  identifier    = "t"\n'
+        '  template_yaml = "template:\\n  identifier: t\\n  versionLabel: v1\\n  type: Step\\n  spec:\\n'
+        '    type: Run\\n    spec:\\n      image: alpine\\n      command: \\"echo ${var.x}\\"\\n"\n}\n')
+    (f,) = pipelint("check", "q.tf", "--isolated", "--format", "json", "--no-cache").json()["findings"]
+    assert (f["code"], f["line"], f["column"], f["fixable"]) == ("IMG001", 3, 19, False)
+    assert pipelint("fix", "q.tf", "--isolated").exit_code == 1  # nothing to fix: the string is left alone
