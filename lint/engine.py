@@ -67,6 +67,7 @@ class Engine:
 
         self.known_names = {r.code for r in RULES} | {r.name for r in RULES}  # what a suppression may name
         self._ignored: dict[str, set[str]] = {}  # path -> codes its per-file-ignores drop
+        self.named: dict[str, str] = {}  # absolute path -> the Terraform resource that file()s it (discover)
         self.skipped: list[str] = []  # symlinks a directory walk did not follow (one line each)
         self.excluded: list[str] = []  # files and folders (ending in a separator) `exclude` kept out of the last walk
         self.stdin_source: sourcelib.Source | None = None  # standard input's text, once read (reports show it)
@@ -112,7 +113,29 @@ class Engine:
                     self.excluded.append(os.path.normpath(given))
             else:
                 missing.append(given)
-        return list(dict.fromkeys(files)), missing
+        files = list(dict.fromkeys(files))
+        return files + self._named_by_terraform(files), missing
+
+    def _named_by_terraform(self, files: list[str]) -> list[str]:
+        """The files that a Harness resource's file()/templatefile() reads, which the walk did not bring (and
+        remembers them all as Harness YAML: `self.named`)."""
+        extra: list[str] = []
+        known = {os.path.abspath(f) for f in files}
+        for path in files:
+            if not path.endswith(terraform.SUFFIX):
+                continue
+            try:
+                src = sourcelib.read(path, self.layer(path).settings.max_file_bytes)
+            except sourcelib.ReadError:
+                continue  # said when the file itself is checked
+            for target, address in terraform.references(src):
+                if not os.path.isfile(target):
+                    continue
+                self.named[os.path.abspath(target)] = f"{address}"
+                if os.path.abspath(target) not in known:
+                    known.add(os.path.abspath(target))
+                    extra.append(target)
+        return extra
 
     def _walk(self, top: str) -> list[str]:
         out: list[str] = []
@@ -197,7 +220,7 @@ class Engine:
         return report
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
-        parts, reread = embedded(src)
+        parts, reread = embedded(src, self.named.get(os.path.abspath(src.path)) if self.named else None)
         if reread is not None:
             return self._check_embedding(src, parts, reread)
         report = FileReport(src)
@@ -443,15 +466,21 @@ class Engine:
             _WORKER = None
 
 
-def embedded(src: sourcelib.Source):
+def embedded(src: sourcelib.Source, named: str | None = None):
     """(the sources a file's Harness YAML is in, how to read them back from a changed text): the Terraform
     heredocs and connectors of a .tf file, a templated file as a region of itself with its holes, else
-    ([src], None): the file is its own source."""
+    ([src], None): the file is its own source. `named`: the Terraform resource whose `file()` or
+    `templatefile()` reads this file (it is then Harness YAML whatever its name and root)."""
     if src.region is None and src.path.endswith(terraform.SUFFIX):
         return terraform.regions(src), terraform.reread_all
-    if src.region is None and (templated.is_template(src.path) or harness.may_hold_harness(src)):
-        inner = templated.region_source(src)
-        if inner is not None:  # `${...}`/`%{...}` in Harness YAML: checked with the holes masked
+    if src.region is None and (named or templated.is_template(src.path) or harness.may_hold_harness(src)):
+        inner = templated.region_source(src)  # `${...}`/`%{...}` in Harness YAML: checked with the holes masked
+        if inner is None and named and src.text is not None:
+            inner = sourcelib.Source(src.path, src.text, src.bom, src.newline,
+                                     region=sourcelib.Region.whole(src.path, src.text))
+        if inner is not None:
+            if named and inner.region is not None:
+                inner.region.kind, inner.region.name = "named", named
             return [inner], templated.reread
     return [src], None
 

@@ -111,7 +111,7 @@ def may_hold_harness(src: Source) -> bool:
     return ROOT_KEY_LINE_BYTES.search(src.raw) is not None
 
 
-def classify(root: Node, path: str) -> tuple[str | None, Node | None]:
+def classify(root: Node, path: str, headless: bool = False) -> tuple[str | None, Node | None]:
     """(kind, entity body) of a document's root: kind is a ROOT_KEYS entry, "headless" (a body without its
     root key, in a `.harness/` folder), or None (not Harness's: Harness "v1" YAML, other tools' YAML)."""
     if isinstance(root, MappingNode):
@@ -124,9 +124,9 @@ def classify(root: Node, path: str) -> tuple[str | None, Node | None]:
                 len(root.value) == 1 or any(scalar(k) in ENTITY_KEYS for k, _ in body.value)
             ):
                 return key, body
-        if under_harness_dir(path):
+        if (headless or under_harness_dir(path)):
             return "headless", root
-    elif isinstance(root, SequenceNode) and under_harness_dir(path) and any(
+    elif isinstance(root, SequenceNode) and (headless or under_harness_dir(path)) and any(
             isinstance(item, MappingNode) and any(scalar(k) in ("stage", "parallel") for k, _ in item.value)
             for item in root.value):
         return "headless", root  # a stage fragment: a `- stage:` list, as under a pipeline's `stages`
@@ -139,8 +139,9 @@ def documents(src: Source) -> tuple[list[Document], ParseError | None]:
     (`--- 2`); and the error that stopped parsing, if any."""
     docs, error = document.parse(src)
     as_input_set = src.region is not None and src.region.kind == "inputSet"
+    headless = src.region is not None and src.region.kind == "named"  # a Harness resource reads this file
     for d in docs:
-        d.kind, d.body = classify(d.root, src.path)
+        d.kind, d.body = classify(d.root, src.path, headless)
         if as_input_set and d.kind == "pipeline":  # a trigger's inputYaml may hold the input set's pipeline only
             d.kind, d.body = "inputSet", d.root
     if len(docs) > 1:

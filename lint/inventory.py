@@ -3,6 +3,7 @@ place Harness pulls its own images through a connector. Used by `pipelint images
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from pipelint import harness, registries
@@ -78,7 +79,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
     sources, errors = engine.read([f for f in files if f != "-"])
     inv.errors = [f"{p}: no such file or directory" for p in missing] + errors
     inv.files_checked = len(sources)
-    parts = [r for s in sources for r in embedded(s)[0]]
+    parts = [r for s in sources for r in embedded(s, engine.named.get(os.path.abspath(s.path)))[0]]
     for src in parts:
         if src.text is None or (src.region is None and not harness.may_hold_harness(src)):
             continue

@@ -8,6 +8,7 @@ the retired registry (run `pipelint fix` first) and, unless `--allow-latest`, un
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from pipelint import files as filelib
@@ -54,7 +55,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
     outer: dict[str, tuple] = {}  # path -> (its Source, reread) for files whose YAML is in regions
     parts = []
     for whole in sources:
-        found, reread = embedded(whole)
+        found, reread = embedded(whole, engine.named.get(os.path.abspath(whole.path)))
         if reread is not None:
             outer[whole.path] = (whole, reread, found)
         parts.extend(found)

@@ -129,6 +129,53 @@ def _unescape(s: str) -> str:
     return "".join(out)
 
 
+def references(src: Source) -> list[tuple[str, str]]:
+    """(path, resource address) of each file a Harness resource's YAML attribute reads with `file("...")` or
+    `templatefile("...", {...})`: a path relative to the `.tf` file's folder (`${path.module}/` allowed; any other
+    interpolation makes the path unknowable here, and it is skipped)."""
+    import os
+
+    text = src.text
+    if text is None or MARKER not in text or "file(" not in text:
+        return []
+    tree = _parse(text.encode("utf-8"))
+    if tree.root_node.has_error:
+        return []
+    folder = os.path.dirname(src.path)
+    out = []
+    for block in _blocks(tree.root_node):
+        labels = [c for c in block.children if c.type == "string_lit"]
+        rtype = _literal(labels[0]) if labels else None
+        body = next((c for c in block.children if c.type == "body"), None)
+        if block.children[0].text != b"resource" or rtype not in YAML_ATTRIBUTES or body is None:
+            continue
+        address = f"{rtype}.{_literal(labels[1])}" if len(labels) > 1 else str(rtype)
+        for attr in body.children:
+            if attr.type != "attribute" or attr.children[0].text.decode() not in YAML_ATTRIBUTES[rtype]:
+                continue
+            call = _find(attr, "function_call")
+            if call is None or call.children[0].text not in (b"file", b"templatefile"):
+                continue
+            args = _find(call, "function_arguments")
+            first = _find(args, "quoted_template") if args is not None else None
+            if first is None:
+                first = _find(args, "string_lit") if args is not None else None
+            if first is None:
+                continue
+            name: str | None = ""
+            for part in first.children:
+                if part.type == "template_literal" and name is not None:
+                    name += part.text.decode("utf-8")
+                elif part.type == "template_interpolation":
+                    if part.text.replace(b" ", b"") != b"${path.module}":
+                        name = None
+                        break
+                    name = (name or "") + "."
+            if name:
+                out.append((os.path.normpath(os.path.join(folder, name)), address))
+    return out
+
+
 def _named(src: Source, address: str) -> Source:
     assert src.region is not None
     src.region.name = address

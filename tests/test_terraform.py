@@ -222,3 +222,22 @@ def test_yaml_in_a_quoted_hcl_string_is_checked_at_the_string(in_tmp):
     (f,) = pipelint("check", "q.tf", "--isolated", "--format", "json", "--no-cache").json()["findings"]
     assert (f["code"], f["line"], f["column"], f["fixable"]) == ("IMG001", 3, 19, False)
     assert pipelint("fix", "q.tf", "--isolated").exit_code == 1  # nothing to fix: the string is left alone
+
+
+def test_files_a_resource_reads_are_checked_as_harness_yaml(in_tmp):
+    """`yaml = templatefile("${path.module}/p.tpl", {...})` names a YAML source the walk would not pick (no YAML
+    suffix): it is checked, with its holes, and a headless body is read as the resource's."""
+    (in_tmp / "infra").mkdir()
+    (in_tmp / "infra" / "main.tf").write_text(
+        'resource "harness_platform_pipeline" "p" {\n  identifier = "p"\n'
+        '  yaml       = templatefile("${path.module}/p.tpl", { registry = var.registry })\n}\n'
+        'resource "harness_platform_input_set" "i" {\n  identifier = "i"\n  yaml = file("inputs.txt")\n}\n')
+    (in_tmp / "infra" / "p.tpl").write_text(
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: s\n        type: CI\n"
+        "        spec:\n          execution:\n            steps:\n"
+        "              - step: {identifier: a, type: Run, spec: {image: '${registry}/tool'}}\n"
+        "              - step: {identifier: b, type: Run, spec: {image: alpine}}\n")
+    (in_tmp / "infra" / "inputs.txt").write_text("inputSet:\n  identifier: i\n  pipeline:\n    identifier: p\n")
+    found = pipelint("check", "infra", "--isolated", "--format", "json", "--no-cache").json()
+    assert [(f["path"], f["code"], f["line"]) for f in found["findings"]] == [("infra/p.tpl", "IMG001", 11)]
+    assert found["files_checked"] == 3
