@@ -241,3 +241,44 @@ def test_files_a_resource_reads_are_checked_as_harness_yaml(in_tmp):
     found = pipelint("check", "infra", "--isolated", "--format", "json", "--no-cache").json()
     assert [(f["path"], f["code"], f["line"]) for f in found["findings"]] == [("infra/p.tpl", "IMG001", 11)]
     assert found["files_checked"] == 3
+
+
+def test_a_mixed_tree_is_checked_at_outer_positions_and_fixed_byte_exactly_once(in_tmp):
+    """Plain YAML, Terraform connectors and heredoc pipelines, a templatefile() source, a trigger with
+    inputYaml and a stage fragment, in one run: every problem at its file's own line and column, `fix` gives
+    exactly the expected bytes, a second `fix` changes nothing."""
+    tree = in_tmp / "repo"
+    (tree / ".harness" / "stages").mkdir(parents=True)
+    shutil.copy(TF / "main.tf", tree / "main.tf")
+    shutil.copy(TF / "connectors.tf", tree / "connectors.tf")
+    shutil.copy(TPL / "pipeline.yaml.tpl", tree / "pipeline.yaml.tpl")
+    shutil.copy(FIXTURES / "CON001" / "bad_stage_fragment" / ".harness" / "stages" / "build.yaml",
+                tree / ".harness" / "stages" / "build.yaml")
+    shutil.copy(FIXTURES / "CON001" / "bad_kubernetes.yaml", tree / ".harness" / "plain.yaml")
+    (tree / ".harness" / "trigger.yaml").write_text(
+        "trigger:\n  identifier: push\n  pipelineIdentifier: build\n  inputYaml: |\n    inputSet:\n"
+        "      identifier: i\n      pipeline:\n        identifier: build\n        stages:\n          - stage:\n"
+        "              identifier: build\n              spec:\n                infrastructure:\n"
+        "                  spec:\n                    harnessImageConnectorRef: org.mirror\n")
+    (tree / ".pipelint.toml").write_text('[rules.CON001]\nimage-connector = "account.mirror"\n')
+    found = pipelint("check", "repo", "--format", "json", "--no-cache").json()["findings"]
+    for f in found:  # every finding points at text of its own file that it names
+        line = (in_tmp / f["path"]).read_text().splitlines()[f["line"] - 1]
+        assert line[f["column"] - 1:].strip(), f
+    where = {(f["path"].removeprefix("repo/"), f["code"], f["line"], f["column"]) for f in found}
+    assert ("main.tf", "IMG001", 24, 32) in where and ("connectors.tf", "REG001", 5, 16) in where
+    assert (".harness/trigger.yaml", "CON002", 15, 47) in where
+    assert (".harness/stages/build.yaml", "CON001", 7, 7) in where
+    pipelint("fix", "repo")
+    expected = {
+        "main.tf": (TF / "main.fixed.tf").read_bytes(),
+        "connectors.tf": (TF / "connectors.fixed.tf").read_bytes(),
+        "pipeline.yaml.tpl": (TPL / "pipeline.fixed.yaml.tpl").read_bytes(),
+        ".harness/stages/build.yaml": (FIXTURES / "CON001" / "bad_stage_fragment" / ".harness" / "stages"
+                                       / "build.fixed.yaml").read_bytes().replace(b"harnessImageMirror", b"mirror"),
+    }
+    for rel, data in expected.items():
+        assert (tree / rel).read_bytes() == data, rel
+    after = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file() and ".pipelint_cache" not in p.parts}
+    assert "Fixed" not in pipelint("fix", "repo").stdout
+    assert {p: p.read_bytes() for p in after} == after
