@@ -213,7 +213,8 @@ class Engine:
         # connector files keep their nodes: cross-file rules fix them (they are small)
         report.parsed = report.parsed if keep_text else []
         report.docs = [_light(d, slim) for d in docs]
-        report.regions = []
+        # regions holding connectors stay (small): a cross-file fix on one is tried on its own text
+        report.regions = [r for r in report.regions if any(d.sites.connectors for d in r.docs)]
         for f in report.findings:
             if f.fix is not None:
                 f.fix = f.fix.without_intents()
@@ -330,6 +331,9 @@ class Engine:
                             fixable.setdefault(f.path, []).append(f)
             for path, found in fixable.items():  # cross-file fixes pass the same trial as the others
                 report = reports[path]
+                if report.reread is not None:  # moved out of regions: each tried on its region's text
+                    _settle_in_regions(report, found)
+                    continue
                 parsed = report.parsed
                 if not parsed and report.source.text is not None:  # a report from the cache
                     parsed = harness.documents(report.source)[0]
@@ -464,6 +468,22 @@ class Engine:
                 pool.terminate()
             pool.join()
             _WORKER = None
+
+
+def _settle_in_regions(report: FileReport, found: list[Finding]) -> None:
+    """Cross-file fixes on a file's regions (a Terraform connector's REG004): each is tried as the fix on its
+    region's text (fixplan.settle), and one that fails there, or whose region is not at hand, is not offered."""
+    for f in found:
+        fix = f.fix
+        part = next((p for p in report.regions if fix is not None and p.source.region is fix.region), None)
+        if part is None or fix is None or fix.inner is None or not part.parsed:
+            f.fix = None
+            continue
+        inner = Finding(f.code, f.name, f.severity, f.message, f.path, f.span, fix.inner, f.yaml_path, f.value)
+        fixplan.settle(part.source, part.parsed, [inner])
+        if inner.fix is None:
+            f.fix = None
+            f.message = inner.message
 
 
 def embedded(src: sourcelib.Source, named: str | None = None):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from pipelint.document import Document, ParseError
-from pipelint.finding import SEVERITIES, Edit, Finding, Fix, Severity, Span, translate_span
+from pipelint.finding import SEVERITIES, Edit, Finding, Fix, Severity, Span, translate
 from pipelint.harness import ConnectorSite, Sites
 from pipelint.source import Source
 from pipelint.yamltext import edit_for
@@ -208,13 +208,14 @@ class Rule:
         fingerprint value come from the site, so no rule can forget them."""
         at = site.at
         span = at if isinstance(at, Span) else Span.of(at, hdoc.text)
+        found = Finding(self.code, self.name, self.effective_severity, message, hdoc.path, span, fix,
+                        hdoc.doc.path_prefix + tuple(site.yaml_path), site.finding_value, hint)
         region = hdoc.doc.source.region
         if self.cross_file and region is not None and not isinstance(at, Span):
-            # across files, after the region's own findings were moved out: move this one (its fix cannot be
-            # verified inside the outer file here, so none is offered)
-            span, fix = translate_span(span, region), None
-        return Finding(self.code, self.name, self.effective_severity, message, hdoc.path, span, fix,
-                       hdoc.doc.path_prefix + tuple(site.yaml_path), site.finding_value, hint)
+            # across files, after the region's own findings were moved out: move this one out too (its fix is
+            # tried on the region's text in Engine.finish)
+            return translate(found, region)
+        return found
 
     def fix_from(self, hdoc: HarnessDoc, description: str, intents: list, safe: bool | None = None) -> Fix | None:
         """A fix carrying out `intents` (yamltext.SetScalar / InsertPair) as text edits; None when one of

@@ -273,6 +273,7 @@ def _connector(path: str, text: str, chars, block, body) -> Source:
         inner_parts.append(line)
         at += len(line)
     inner = "".join(inner_parts)
+    holes.append((len(inner) - 1, len(inner) + 1))  # nothing may be added after the last line either
     region = Region(path, text, inner_starts, outer_starts, len(inner), True, "", tuple(holes))
     return Source(path, inner, region=region)
 

@@ -282,3 +282,23 @@ def test_a_mixed_tree_is_checked_at_outer_positions_and_fixed_byte_exactly_once(
     after = {p: p.read_bytes() for p in tree.rglob("*") if p.is_file() and ".pipelint_cache" not in p.parts}
     assert "Fixed" not in pipelint("fix", "repo").stdout
     assert {p: p.read_bytes() for p in after} == after
+
+
+def test_a_cross_file_fix_on_a_terraform_connector_is_tried_on_its_region(in_tmp):
+    """REG004 with `execute_on_delegate = true`: the unsafe fix turns the literal to false, verified on the
+    connector's region and on the file; with the attribute absent there is no fix (HCL would need a new line)."""
+    connector = ('resource "harness_platform_connector_docker" "harness_image" {\n'
+                 '  identifier          = "harnessImage"\n  type                = "DockerHub"\n'
+                 '  url                 = "https://registry.hub.docker.com"\n  execute_on_delegate = true\n'
+                 '  credentials {\n    username     = "u"\n    password_ref = "account.p"\n  }\n}\n')
+    (in_tmp / "c.tf").write_text(connector)
+    (in_tmp / "p.tf").write_text(
+        'resource "harness_platform_pipeline" "p" {\n  yaml = <<-EOT\n    pipeline:\n      identifier: p\n'
+        '      stages:\n        - stage:\n            identifier: b\n            type: CI\n            spec:\n'
+        '              runtime: {type: Cloud, spec: {}}\n              execution:\n                steps: []\n'
+        '    EOT\n}\n')
+    (f,) = pipelint("check", ".", "--isolated", "--format", "json", "--no-cache").json()["findings"]
+    assert (f["code"], f["line"], f["column"], f["fix"]["applicability"]) == ("REG004", 5, 25, "unsafe")
+    pipelint("fix", ".", "--isolated", "--unsafe-fixes")
+    assert (in_tmp / "c.tf").read_text() == connector.replace("execute_on_delegate = true", "execute_on_delegate = false")
+    assert pipelint("check", ".", "--isolated").stdout == "All checks passed.\n"
