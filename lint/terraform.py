@@ -24,16 +24,21 @@ YAML_ATTRIBUTES = {
 _HOLES = ("template_interpolation", "template_directive")
 
 _parser = None
+_last: tuple[bytes, object] | None = None  # the last text parsed and its tree: discovery and the check share it
 
 
 def _parse(data: bytes):
-    global _parser  # noqa: PLW0603 -- one parser, built on first use
+    global _parser, _last  # noqa: PLW0603 -- one parser, built on first use
+    if _last is not None and _last[0] == data:
+        return _last[1]
     if _parser is None:
         import tree_sitter
         import tree_sitter_hcl
 
         _parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
-    return _parser.parse(data)
+    tree = _parser.parse(data)
+    _last = (data, tree)
+    return tree
 
 
 def is_terraform(path: str) -> bool:
