@@ -30,7 +30,7 @@ import os
 from pipelint import __version__
 
 DIRNAME = ".pipelint_cache"
-FORMAT = "8"  # bumped whenever what an entry holds changes
+FORMAT = "9"  # bumped whenever what an entry holds changes
 MAX_ENTRY = 64 * 1024 * 1024  # bytes: a larger entry is not read
 
 

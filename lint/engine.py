@@ -299,6 +299,8 @@ class Engine:
             report.internal.extend(part.internal)
             report.harness = report.harness or part.harness
             directives.extend(part.suppressions.directives)
+            if region.region is not None:
+                directives.extend(region.region.directives)  # the outer format's comments
         report.suppressions = suppression.Suppressions(directives)
         return report
 

@@ -96,7 +96,8 @@ def encode_report(report: FileReport) -> dict | None:
     sup = report.suppressions
     return {"path": s.path, "harness": report.harness, "error": s.error,
             "findings": encode_findings(report.findings), "docs": docs,
-            "suppressions": [[d.start, d.end, d.line, d.column, d.target, sorted(d.codes)] for d in sup.directives]}
+            "suppressions": [[d.start, d.end, d.line, d.column, d.target, d.last, sorted(d.codes)]
+                             for d in sup.directives]}
 
 
 def _encode_span(span) -> list:
@@ -115,10 +116,10 @@ def _decode_report(body):
         raise ValueError("suppressions")
     directives = []
     for row in rows:
-        if not (isinstance(row, list) and len(row) == 6 and all(type(x) is int and x >= 0 for x in row[:5])
-                and _strs(row[5])):
+        if not (isinstance(row, list) and len(row) == 7 and all(type(x) is int and x >= 0 for x in row[:6])
+                and _strs(row[6])):
             raise ValueError("suppression")
-        directives.append(suppression.Directive(*row[:5], set(row[5])))
+        directives.append(suppression.Directive(*row[:5], set(row[6]), row[5]))
     sup = suppression.Suppressions(directives)
     docs = []
     raw_docs = body.get("docs")

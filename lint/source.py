@@ -55,8 +55,8 @@ class Region:
     layers: the outer file still parses, and reads back as exactly the edited inner text.
     """
 
-    __slots__ = ("_inner_starts", "_outer_lines", "_outer_starts", "at", "ends_at_line_start", "holes", "indent",
-                 "kind", "length", "name", "outer_path", "outer_text", "reread")
+    __slots__ = ("_inner_starts", "_outer_lines", "_outer_starts", "at", "directives", "ends_at_line_start", "holes",
+                 "indent", "kind", "length", "name", "outer_path", "outer_text", "reread")
 
     def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
                  length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = (),
@@ -74,6 +74,7 @@ class Region:
         self.name: str | None = None  # how YAML paths name it: a Terraform resource address (stable fingerprints)
         self._outer_lines: list[int] | None = None  # where each line of the outer text starts, built on first use
         self.at: int | None = None  # a point region: every inner position is this outer one (see `point`)
+        self.directives: list = []  # ignore comments of the outer format that cover the region (suppression)
 
     @classmethod
     def whole(cls, path: str, text: str) -> Region:

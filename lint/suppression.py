@@ -15,13 +15,15 @@ ALL = "*"
 
 
 class Directive:
-    """One `# pipelint: ignore[...]` comment: where it is, what it names, the line it covers (0: the file)."""
+    """One `# pipelint: ignore[...]` comment: where it is, what it names, the line it covers (0: the file), or with
+    `last` the lines target..last (a comment above a Terraform attribute covers its whole heredoc)."""
 
-    __slots__ = ("codes", "column", "end", "line", "start", "target", "used")
+    __slots__ = ("codes", "column", "end", "last", "line", "start", "target", "used")
 
-    def __init__(self, start: int, end: int, line: int, column: int, target: int, codes: set[str]):
+    def __init__(self, start: int, end: int, line: int, column: int, target: int, codes: set[str], last: int = 0):
         self.start, self.end, self.line, self.column = start, end, line, column
         self.target = target
+        self.last = last
         self.codes = codes  # as written (codes upper-cased), or {ALL}
         self.used = False  # it suppressed a finding in this run
 
@@ -32,14 +34,17 @@ class Directive:
 class Suppressions:
     """The `# pipelint: ignore` comments of a file, by the line they cover and for the whole file."""
 
-    __slots__ = ("directives", "file", "lines")
+    __slots__ = ("directives", "file", "lines", "ranges")
 
     def __init__(self, directives: list[Directive] | None = None):
         self.directives = directives if directives is not None else []
         self.lines: dict[int, list[Directive]] = {}
         self.file: list[Directive] = []
+        self.ranges: list[Directive] = []
         for d in self.directives:
-            if d.target:
+            if d.last:
+                self.ranges.append(d)
+            elif d.target:
                 self.lines.setdefault(d.target, []).append(d)
             else:
                 self.file.append(d)
@@ -47,7 +52,8 @@ class Suppressions:
     def covers(self, code: str, name: str, line: int) -> bool:
         """Whether a comment suppresses this finding (and those that do are marked used)."""
         hit = False
-        for d in (*self.file, *self.lines.get(line, ())):
+        spans = [d for d in self.ranges if d.target <= line <= d.last] if self.ranges else ()
+        for d in (*self.file, *self.lines.get(line, ()), *spans):
             if d.names(code, name):
                 d.used = hit = True
         return hit
@@ -55,10 +61,19 @@ class Suppressions:
     def moved(self, line_of) -> Suppressions:
         """The same comments with their lines renumbered by `line_of` (an embedded text's lines in its file)."""
         return Suppressions([Directive(d.start, d.end, line_of(d.line), d.column, line_of(d.target) if d.target else 0,
-                                       d.codes) for d in self.directives])
+                                       d.codes, line_of(d.last) if d.last else 0) for d in self.directives])
 
     def __bool__(self) -> bool:
         return bool(self.directives)
+
+
+def directive_codes(comment: str) -> set[str] | None:
+    """The codes an ignore comment (`# pipelint: ignore[...]`, or HCL's `// pipelint: ignore[...]`) names."""
+    m = _DIRECTIVE.search("#" + comment.lstrip("/").lstrip("#"))
+    if m is None or m.group(1) != "ignore":
+        return None
+    codes = {c.strip() for c in (m.group(2) or "").split(",") if c.strip()} or {ALL}
+    return {c.upper() if c[:3].isalpha() and c[3:].isdigit() else c for c in codes}
 
 
 def find(text: str, docs: list[Document]) -> Suppressions:

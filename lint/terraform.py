@@ -70,7 +70,9 @@ def _regions(path: str, text: str) -> list[Source]:
         body = next((c for c in block.children if c.type == "body"), None)
         address = f"{rtype}.{_literal(labels[1])}" if len(labels) > 1 else str(rtype)
         if rtype == DOCKER_CONNECTOR and body is not None:
-            out.append(_named(_connector(path, text, chars, block, body), address))
+            made = _named(_connector(path, text, chars, block, body), address)
+            _comments_above(made, text, chars(block.start_byte), chars(block.end_byte))
+            out.append(made)
             continue
         if not wanted or body is None:
             continue
@@ -82,11 +84,15 @@ def _regions(path: str, text: str) -> list[Source]:
                 quoted = _find(attr, "quoted_template") or _find(attr, "string_lit")
                 expr = attr.children[-1]
                 if quoted is not None and (quoted.start_byte, quoted.end_byte) == (expr.start_byte, expr.end_byte):
-                    out.append(_named(_quoted(path, text, chars, quoted), address))
+                    made = _named(_quoted(path, text, chars, quoted), address)
+                    _comments_above(made, text, chars(attr.start_byte), chars(attr.end_byte), chars(block.start_byte))
+                    out.append(made)
                 continue  # an expression (file(), templatefile(), a variable): not read here
             made = _heredoc(path, text, chars, heredoc)
             if made is not None:
-                out.append(_named(made, address))
+                made = _named(made, address)
+                _comments_above(made, text, chars(attr.start_byte), chars(attr.end_byte), chars(block.start_byte))
+                out.append(made)
     return out
 
 
@@ -179,6 +185,30 @@ def references(src: Source) -> list[tuple[str, str]]:
             if name:
                 out.append((os.path.normpath(os.path.join(folder, name)), address))
     return out
+
+
+def _comments_above(src: Source, text: str, start: int, end: int, block_start: int | None = None) -> None:
+    """`# pipelint: ignore[...]` (or `// ...`) comment lines right above an attribute (or its resource) cover
+    every line of it: the region's findings there are suppressed like those of a YAML comment."""
+    from pipelint.suppression import Directive, directive_codes
+
+    assert src.region is not None
+    first = text.count("\n", 0, start) + 1
+    last = text.count("\n", 0, end) + 1
+    for anchor in (start, block_start) if block_start is not None else (start,):
+        line_start = text.rfind("\n", 0, anchor) + 1
+        while line_start > 0:
+            prev_start = text.rfind("\n", 0, line_start - 1) + 1
+            line = text[prev_start:line_start - 1]
+            stripped = line.strip()
+            if not stripped.startswith(("#", "//")):
+                break
+            codes = directive_codes(stripped)
+            if codes is not None:
+                col = len(line) - len(line.lstrip()) + 1
+                src.region.directives.append(Directive(prev_start + col - 1, line_start - 1,
+                                                       text.count("\n", 0, prev_start) + 1, col, first, codes, last))
+            line_start = prev_start
 
 
 def _named(src: Source, address: str) -> Source:

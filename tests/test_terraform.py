@@ -302,3 +302,18 @@ def test_a_cross_file_fix_on_a_terraform_connector_is_tried_on_its_region(in_tmp
     pipelint("fix", ".", "--isolated", "--unsafe-fixes")
     assert (in_tmp / "c.tf").read_text() == connector.replace("execute_on_delegate = true", "execute_on_delegate = false")
     assert pipelint("check", ".", "--isolated").stdout == "All checks passed.\n"
+
+
+def test_ignore_comments_in_hcl_above_an_attribute_or_resource(in_tmp):
+    """`# pipelint: ignore[...]` or `// ...` on the lines above a resource or its yaml attribute covers every
+    line of it; without the comments the same file has three findings."""
+    text = (TF / "suppressed.tf").read_text()
+    (in_tmp / "s.tf").write_text(text)
+    assert pipelint("check", "s.tf", "--isolated", "--no-cache").stdout == "All checks passed.\n"
+    unused = pipelint("check", "s.tf", "--isolated", "--no-cache", "--extend-select", "YML005", "--format", "json")
+    assert unused.json()["findings"] == []  # every comment was needed
+    bare = "\n".join(line for line in text.splitlines() if "pipelint: ignore" not in line) + "\n"
+    (in_tmp / "s.tf").write_text(bare)
+    codes = sorted(f["code"] for f in pipelint("check", "s.tf", "--isolated", "--no-cache", "--format", "json")
+                   .json()["findings"])
+    assert codes == ["CON001", "IMG001", "REG001"]
