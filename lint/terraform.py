@@ -83,16 +83,15 @@ def _regions(path: str, text: str) -> list[Source]:
             if heredoc is None:
                 quoted = _find(attr, "quoted_template") or _find(attr, "string_lit")
                 expr = attr.children[-1]
-                if quoted is not None and (quoted.start_byte, quoted.end_byte) == (expr.start_byte, expr.end_byte):
-                    made = _named(_quoted(path, text, chars, quoted), address)
-                    _comments_above(made, text, chars(attr.start_byte), chars(attr.end_byte), chars(block.start_byte))
-                    out.append(made)
-                continue  # an expression (file(), templatefile(), a variable): not read here
-            made = _heredoc(path, text, chars, heredoc)
-            if made is not None:
-                made = _named(made, address)
-                _comments_above(made, text, chars(attr.start_byte), chars(attr.end_byte), chars(block.start_byte))
-                out.append(made)
+                if quoted is None or (quoted.start_byte, quoted.end_byte) != (expr.start_byte, expr.end_byte):
+                    continue  # an expression (file(), templatefile(), a variable): not read here
+                found: Source | None = _quoted(path, text, chars, quoted)
+            else:
+                found = _heredoc(path, text, chars, heredoc)
+            if found is not None:
+                _named(found, address)
+                _comments_above(found, text, chars(attr.start_byte), chars(attr.end_byte), chars(block.start_byte))
+                out.append(found)
     return out
 
 
