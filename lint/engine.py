@@ -299,8 +299,11 @@ class Engine:
             report.internal.extend(part.internal)
             report.harness = report.harness or part.harness
             directives.extend(part.suppressions.directives)
-            if region.region is not None:
-                directives.extend(region.region.directives)  # the outer format's comments
+            if region.region is not None:  # the outer format's comments above the region
+                for comment, start, end, line, col, first, last in region.region.directives:
+                    codes = suppression.directive_codes(comment)
+                    if codes is not None:
+                        directives.append(suppression.Directive(start, end, line, col, first, codes, last))
         report.suppressions = suppression.Suppressions(directives)
         return report
 

@@ -74,7 +74,7 @@ class Region:
         self.name: str | None = None  # how YAML paths name it: a Terraform resource address (stable fingerprints)
         self._outer_lines: list[int] | None = None  # where each line of the outer text starts, built on first use
         self.at: int | None = None  # a point region: every inner position is this outer one (see `point`)
-        self.directives: list = []  # ignore comments of the outer format that cover the region (suppression)
+        self.directives: list = []  # comments of the outer format above the region: (text, start, end, line, col, first, last)
 
     @classmethod
     def whole(cls, path: str, text: str) -> Region:

@@ -187,10 +187,8 @@ def references(src: Source) -> list[tuple[str, str]]:
 
 
 def _comments_above(src: Source, text: str, start: int, end: int, block_start: int | None = None) -> None:
-    """`# pipelint: ignore[...]` (or `// ...`) comment lines right above an attribute (or its resource) cover
-    every line of it: the region's findings there are suppressed like those of a YAML comment."""
-    from pipelint.suppression import Directive, directive_codes
-
+    """The comment lines right above an attribute (or its resource), for the engine to read as ignore comments
+    that cover every line of it: (text, start, end, line, column, first line, last line) each."""
     assert src.region is not None
     first = text.count("\n", 0, start) + 1
     last = text.count("\n", 0, end) + 1
@@ -202,11 +200,10 @@ def _comments_above(src: Source, text: str, start: int, end: int, block_start: i
             stripped = line.strip()
             if not stripped.startswith(("#", "//")):
                 break
-            codes = directive_codes(stripped)
-            if codes is not None:
+            if "pipelint:" in stripped:
                 col = len(line) - len(line.lstrip()) + 1
-                src.region.directives.append(Directive(prev_start + col - 1, line_start - 1,
-                                                       text.count("\n", 0, prev_start) + 1, col, first, codes, last))
+                src.region.directives.append((stripped, prev_start + col - 1, line_start - 1,
+                                              text.count("\n", 0, prev_start) + 1, col, first, last))
             line_start = prev_start
 
 
