@@ -498,9 +498,15 @@ def embedded(src: sourcelib.Source, named: str | None = None):
     `templatefile()` reads this file (it is then Harness YAML whatever its name and root)."""
     if src.region is None and src.path.endswith(terraform.SUFFIX):
         return terraform.regions(src), terraform.reread_all
-    if src.region is None and (named or templated.is_template(src.path) or harness.may_hold_harness(src)):
-        inner = templated.region_source(src)  # `${...}`/`%{...}` in Harness YAML: checked with the holes masked
-        if inner is None and named and src.text is not None:
+    if src.region is not None:
+        return [src], None
+    # `${...}`/`%{...}` in Harness YAML: checked with the holes masked (the substring test first: it is cheaper
+    # than the root-key search, which the check does anyway)
+    inner = templated.region_source(src)
+    if inner is not None and not (named or templated.is_template(src.path) or harness.may_hold_harness(src)):
+        inner = None
+    if inner is not None or named:
+        if inner is None and src.text is not None:
             inner = sourcelib.Source(src.path, src.text, src.bom, src.newline,
                                      region=sourcelib.Region.whole(src.path, src.text))
         if inner is not None:

@@ -61,24 +61,13 @@ def _regions(path: str, text: str) -> list[Source]:
         return []
     chars = _CharOffsets(data, text)
     out = []
-    for block in _blocks(tree.root_node):
-        labels = [c for c in block.children if c.type == "string_lit"]
-        if block.children[0].text != b"resource" or not labels:
-            continue
-        rtype = _literal(labels[0])
-        wanted = YAML_ATTRIBUTES.get(rtype or "")
-        body = next((c for c in block.children if c.type == "body"), None)
-        address = f"{rtype}.{_literal(labels[1])}" if len(labels) > 1 else str(rtype)
-        if rtype == DOCKER_CONNECTOR and body is not None:
+    for rtype, address, block, body in _resources(tree.root_node):
+        if rtype == DOCKER_CONNECTOR:
             made = _named(_connector(path, text, chars, block, body), address)
             _comments_above(made, text, chars(block.start_byte), chars(block.end_byte))
             out.append(made)
             continue
-        if not wanted or body is None:
-            continue
-        for attr in body.children:
-            if attr.type != "attribute" or attr.children[0].text.decode() not in wanted:
-                continue
+        for attr in _yaml_attributes(rtype, body):
             heredoc = _find(attr, "heredoc_template")
             if heredoc is None:
                 quoted = _find(attr, "quoted_template") or _find(attr, "string_lit")
@@ -153,16 +142,8 @@ def references(src: Source) -> list[tuple[str, str]]:
         return []
     folder = os.path.dirname(src.path)
     out = []
-    for block in _blocks(tree.root_node):
-        labels = [c for c in block.children if c.type == "string_lit"]
-        rtype = _literal(labels[0]) if labels else None
-        body = next((c for c in block.children if c.type == "body"), None)
-        if block.children[0].text != b"resource" or rtype not in YAML_ATTRIBUTES or body is None:
-            continue
-        address = f"{rtype}.{_literal(labels[1])}" if len(labels) > 1 else str(rtype)
-        for attr in body.children:
-            if attr.type != "attribute" or attr.children[0].text.decode() not in YAML_ATTRIBUTES[rtype]:
-                continue
+    for rtype, address, _, body in _resources(tree.root_node):
+        for attr in _yaml_attributes(rtype, body):
             call = _find(attr, "function_call")
             if call is None or call.children[0].text not in (b"file", b"templatefile"):
                 continue
@@ -323,6 +304,24 @@ def _common_indent(body: str) -> int:
 def _literal(node) -> str | None:
     lit = next((c for c in node.children if c.type == "template_literal"), None)
     return lit.text.decode() if lit is not None else None
+
+
+def _resources(root):
+    """(type, address, block, body) of each Harness resource pipelint reads (YAML holders and Docker connectors)."""
+    for block in _blocks(root):
+        labels = [c for c in block.children if c.type == "string_lit"]
+        body = next((c for c in block.children if c.type == "body"), None)
+        if block.children[0].text != b"resource" or not labels or body is None:
+            continue
+        rtype = _literal(labels[0]) or ""
+        if rtype in YAML_ATTRIBUTES or rtype == DOCKER_CONNECTOR:
+            yield rtype, f"{rtype}.{_literal(labels[1])}" if len(labels) > 1 else rtype, block, body
+
+
+def _yaml_attributes(rtype: str, body):
+    """The attributes of a resource's body that hold its Harness YAML (`yaml`, `template_yaml`)."""
+    wanted = YAML_ATTRIBUTES.get(rtype, ())
+    return [a for a in body.children if a.type == "attribute" and a.children[0].text.decode() in wanted]
 
 
 def _blocks(root):
