@@ -520,7 +520,9 @@ def _no_fix(findings: list[Finding]) -> list[Finding]:
     """Findings from a trigger's inputYaml: reported, without a fix (its edits would have to be verified as edits
     of that string, which the fix planner does not do yet)."""
     for f in findings:
-        f.fix = None
+        if f.fix is not None:
+            f.fix = None
+            f.message += " (no automatic fix: edits inside a trigger's inputYaml are not verified yet)"
         if f.code == "YML001":
             f.message = f"the trigger's inputYaml is not an input set: {f.message}"
     return findings

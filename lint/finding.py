@@ -81,7 +81,7 @@ def translate(f: Finding, region: Region) -> Finding:
     """`f` on a region's inner text as a finding on the outer file: its path, span and edits (the intents stay
     the inner text's, for verifying). A fix with an edit the region cannot carry (into a hole) is dropped."""
     span = translate_span(f.span, region)
-    fix = f.fix
+    fix, message = f.fix, f.message
     if fix is not None:
         edits = [region.edit(e.start, e.end, e.text) for e in fix.edits]
         moved = [Edit(*e) for e in edits if e is not None]
@@ -89,7 +89,9 @@ def translate(f: Finding, region: Region) -> Finding:
         fix = Fix(fix.description, tuple(moved), fix.safe, fix.intents, fix.doc) if len(moved) == len(edits) else None
         if fix is not None:
             fix.inner, fix.region = inner, region
-    return Finding(f.code, f.name, f.severity, f.message, region.outer_path, span, fix, f.yaml_path, f.value, f.hint)
+        else:
+            message += f" (no automatic fix: {region.hole_reason})"
+    return Finding(f.code, f.name, f.severity, message, region.outer_path, span, fix, f.yaml_path, f.value, f.hint)
 
 
 class Edit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat as _stat
+from collections.abc import Callable
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (
@@ -55,8 +56,24 @@ class Region:
     layers: the outer file still parses, and reads back as exactly the edited inner text.
     """
 
-    __slots__ = ("_inner_starts", "_outer_lines", "_outer_starts", "at", "directives", "ends_at_line_start", "holes",
-                 "indent", "kind", "length", "name", "outer_path", "outer_text", "reread")
+    __slots__ = (
+        "_inner_starts",
+        "_outer_lines",
+        "_outer_starts",
+        "at",
+        "directives",
+        "ends_at_line_start",
+        "hole_reason",
+        "holes",
+        "indent",
+        "insertion",
+        "kind",
+        "length",
+        "name",
+        "outer_path",
+        "outer_text",
+        "reread",
+    )
 
     def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
                  length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = (),
@@ -75,6 +92,11 @@ class Region:
         self._outer_lines: list[int] | None = None  # where each line of the outer text starts, built on first use
         self.at: int | None = None  # a point region: every inner position is this outer one (see `point`)
         self.directives: list = []  # comments of the outer format above the region: (text, start, end, line, col, first, last)
+        # (inner offset, how the outer format writes text inserted there): an insertion the outer language spells
+        # its own way (a connector attribute the Terraform resource lacks); the writer returns an outer edit or None
+        # why a fix that would edit a hole is not offered (said in the finding's message)
+        self.hole_reason = "it would edit template syntax (`${...}`, `%{...}`)"
+        self.insertion: tuple[int, Callable[[str], tuple[int, int, str] | None]] | None = None
 
     @classmethod
     def whole(cls, path: str, text: str) -> Region:
@@ -87,6 +109,7 @@ class Region:
         is the string's start, and all of it is a hole (an escape shifts every later character)."""
         region = cls(outer_path, outer_text, [0], [at], len(inner), inner.endswith("\n"), "", ((0, len(inner) + 1),))
         region.at = at
+        region.hole_reason = "the YAML is a quoted string, where an edit would have to keep every escape"
         return region
 
     @classmethod
@@ -173,6 +196,8 @@ class Region:
     def edit(self, start: int, end: int, text: str) -> tuple[int, int, str] | None:
         """An edit of inner[start:end] as an edit of the outer text (each new line given the region's
         indentation), or None when it touches a hole."""
+        if self.insertion is not None and start == end == self.insertion[0]:
+            return self.insertion[1](text)
         for h_start, h_end in self.holes:
             if (start < h_end and h_start < end) or h_start < start < h_end:
                 return None

@@ -11,6 +11,8 @@ rule reports or rewrites it, and every position is kept), and no edit may touch 
 
 from __future__ import annotations
 
+import re
+
 from pipelint.source import Region, Source
 
 SUFFIX = ".tf"
@@ -233,7 +235,9 @@ def reread_all(path: str, outer: str) -> list[str] | None:
 DOCKER_CONNECTOR = "harness_platform_connector_docker"
 # resource attribute -> the connector YAML key Harness has for it: at the top, then in `spec`
 _TOP_KEYS = (("identifier", "identifier"), ("org_id", "orgIdentifier"), ("project_id", "projectIdentifier"))
-_SPEC_KEYS = (("url", "dockerRegistryUrl"), ("type", "providerType"), ("execute_on_delegate", "executeOnDelegate"))
+_SPEC_KEYS = (("url", "dockerRegistryUrl"), ("type", "providerType"))
+# after `auth`, the last key of `spec`: where a fix inserting it into the connector YAML puts it
+_DELEGATE = ("execute_on_delegate", "executeOnDelegate")
 
 
 def _connector(path: str, text: str, chars, block, body) -> Source:
@@ -270,6 +274,9 @@ def _connector(path: str, text: str, chars, block, body) -> Source:
             lines.append((f"    {key}: ", got[0], got[1], got[2]))
     lines.append(("    auth:", "", None, False))
     lines.append((f"      type: {'UsernamePassword' if 'credentials' in blocks else 'Anonymous'}", "", None, False))
+    delegate = value_of(_DELEGATE[0])
+    if delegate is not None:
+        lines.append((f"    {_DELEGATE[1]}: ", delegate[0], delegate[1], delegate[2]))
     inner_parts, inner_starts, outer_starts, holes = [], [], [], []
     at = 0
     for prefix, value, outer, literal in lines:
@@ -287,7 +294,42 @@ def _connector(path: str, text: str, chars, block, body) -> Source:
     inner = "".join(inner_parts)
     holes.append((len(inner) - 1, len(inner) + 1))  # nothing may be added after the last line either
     region = Region(path, text, inner_starts, outer_starts, len(inner), True, "", tuple(holes))
+    region.hole_reason = "it would add or change text of the resource other than an attribute's value"
+    if delegate is None:
+        region.insertion = (len(inner), _attribute_insertion(text, chars, block, body))
     return Source(path, inner, region=region)
+
+
+_INSERTED = re.compile(r" {4}" + _DELEGATE[1] + r": (true|false)\n")
+
+
+def _attribute_insertion(text: str, chars, block, body):
+    """How the connector YAML's added last line `    executeOnDelegate: false` is written in the .tf file: as
+    the attribute `execute_on_delegate = false` on a line of its own before the resource's closing brace, after
+    a blank line, so that it is an alignment group of its own (`terraform fmt` leaves the other lines as they
+    are). None when the brace does not stand on a line of its own."""
+    close = chars(block.end_byte) - 1
+    line_start = text.rfind("\n", 0, close) + 1
+    if text[close:close + 1] != "}" or text[line_start:close].strip():
+        return lambda inserted: None
+    newline = "\r\n" if text[line_start - 2:line_start] == "\r\n" else "\n"
+    attrs = [c for c in body.children if c.type in ("attribute", "block")]
+    indent = "  "
+    if attrs:
+        first = chars(attrs[0].start_byte)
+        indent = text[text.rfind("\n", 0, first) + 1:first]
+        if indent.strip():
+            return lambda inserted: None
+    before = text[:line_start].rstrip("\r\n")
+    blank = text[len(before):line_start].count("\n") >= 2 or before.endswith("{")
+
+    def insert(inserted: str) -> tuple[int, int, str] | None:
+        got = _INSERTED.fullmatch(inserted)
+        if got is None:
+            return None
+        return line_start, line_start, ("" if blank else newline) + f"{indent}{_DELEGATE[0]} = {got[1]}{newline}"
+
+    return insert
 
 
 def _masked(value: str) -> str:

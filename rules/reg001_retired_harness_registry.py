@@ -47,7 +47,7 @@ class RetiredHarnessRegistry(Rule):
     anchor itself the fix is unsafe (`--unsafe-fixes` edits the anchor, and its message names the other
     places that change). Every fix is checked on the data both YAML readings give (`<<` literal, as Harness
     reads it, and merged) before it is offered.
-    `trigger.inputYaml` is a string of embedded YAML and is not checked.
+    A trigger's `inputYaml` is checked as an input set; the images in it are runtime values, not image sites.
     """
 
     code = "REG001"

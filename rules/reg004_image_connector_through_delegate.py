@@ -32,6 +32,8 @@ class ImageConnectorThroughDelegate(Rule):
     Unsafe: sets `executeOnDelegate: false` (inserting it into `spec` when absent). It changes how every
     pull through that connector connects, including those of builds on your own infrastructure, so it is
     applied only with `--unsafe-fixes`.
+    A Terraform `harness_platform_connector_docker` resource gets `execute_on_delegate = false`: the value
+    replaced in place, or the attribute added on a line of its own before the closing brace.
     Anchored values follow the shared-value policy of `pipelint rule REG001`.
     """
 

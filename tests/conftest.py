@@ -74,22 +74,24 @@ def assert_minimal_change(old: str, new: str, inserted_keys: set[str]) -> None:
         old, new = old + nl, new + nl
     a, b = _lines(old), _lines(new)
 
-    def inserted(line: str) -> bool:
-        return line.strip().split(":", 1)[0] in inserted_keys
+    def inserted(line: str, after: str = "") -> bool:
+        if not line.strip():  # a blank line before an inserted HCL attribute (its own alignment group)
+            return bool(after) and inserted(after)
+        return line.strip().split(":", 1)[0].split(" = ", 1)[0] in inserted_keys
 
     def replaces(x: str, y: str) -> bool:
         prefix = x.split(":", 1)[0] if ": " in x else x[: len(x) - len(x.lstrip(" -"))]
-        return y.startswith(prefix) and x.endswith("\r\n") == y.endswith("\r\n")
+        return y.startswith(prefix) and x.endswith("\r\n") == y.endswith("\r\n") and bool(y.strip())
 
     i = j = 0
     while i < len(a) and j < len(b):
         if a[i] == b[j]:
             i, j = i + 1, j + 1
-        elif inserted(b[j]) and j + 1 < len(b) and b[j + 1] == a[i]:
+        elif inserted(b[j], b[j + 1] if j + 1 < len(b) else "") and j + 1 < len(b) and b[j + 1] == a[i]:
             j += 1
         elif replaces(a[i], b[j]):
             i, j = i + 1, j + 1
-        elif inserted(b[j]):
+        elif inserted(b[j], b[j + 1] if j + 1 < len(b) else ""):
             j += 1
         else:
             raise AssertionError(f"line {i + 1} {a[i]!r} became {b[j]!r}")

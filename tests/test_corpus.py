@@ -55,7 +55,7 @@ def test_fix_changes_only_what_it_must(tree, in_tmp):
         assert new.startswith(b"\xef\xbb\xbf") == old.startswith(b"\xef\xbb\xbf")
         assert new.endswith(b"\n") == old.endswith(b"\n")
         assert_minimal_change(old.decode("utf-8-sig"), new.decode("utf-8-sig"),
-                              {"harnessImageConnectorRef", "providerType", "executeOnDelegate"})
+                              {"harnessImageConnectorRef", "providerType", "executeOnDelegate", "execute_on_delegate"})
         # the result parses and is Harness YAML still
         assert pipelint("check", str(path.relative_to(in_tmp)), "--isolated", "--select", "YML001").exit_code == 0
     assert changed > 0

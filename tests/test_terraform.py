@@ -133,8 +133,8 @@ def test_docker_connector_resources_are_checked_and_fixed_inside_their_literals(
 
 def test_terraform_connectors_take_part_in_cross_file_rules(in_tmp):
     """REG004: a connector Harness Cloud stages pull through must connect through the Harness Platform; the
-    connector is a Terraform resource, the Cloud stage a heredoc pipeline. Reported at the resource, no fix (an
-    attribute would have to be added in HCL)."""
+    connector is a Terraform resource, the Cloud stage a heredoc pipeline. Reported at the resource; the unsafe
+    fix adds the attribute `execute_on_delegate = false` (in HCL) before the closing brace."""
     (in_tmp / "c.tf").write_text('resource "harness_platform_connector_docker" "harness_image" {\n'
                                  '  identifier = "harnessImage"\n  type       = "DockerHub"\n'
                                  '  url        = "https://registry.hub.docker.com"\n'
@@ -145,7 +145,28 @@ def test_terraform_connectors_take_part_in_cross_file_rules(in_tmp):
         '              runtime: {type: Cloud, spec: {}}\n              execution:\n                steps: []\n'
         '    EOT\n}\n')
     findings = pipelint("check", ".", "--isolated", "--format", "json", "--no-cache").json()["findings"]
-    assert [(f["path"], f["code"], f["line"], f["fixable"]) for f in findings] == [("c.tf", "REG004", 1, False)]
+    assert [(f["path"], f["code"], f["line"], f["fix"]["applicability"]) for f in findings] == [
+        ("c.tf", "REG004", 1, "unsafe")]
+    pipelint("fix", ".", "--isolated", "--unsafe-fixes")
+    assert (in_tmp / "c.tf").read_text().endswith('  }\n\n  execute_on_delegate = false\n}\n')
+    assert pipelint("check", ".", "--isolated").stdout == "All checks passed.\n"
+
+
+def test_the_delegate_attribute_is_added_byte_exactly(in_tmp):
+    """The fixture: the attribute after a `credentials {}` block, separated by a blank line (its own alignment
+    group for `terraform fmt`); CRLF files get CRLF; a resource on one line keeps the finding without a fix."""
+    shutil.copy(TF / "delegate.tf", in_tmp / "delegate.tf")
+    pipelint("fix", "delegate.tf", "--isolated", "--unsafe-fixes")
+    assert (in_tmp / "delegate.tf").read_bytes() == (TF / "delegate.fixed.tf").read_bytes()
+    assert "Fixed" not in pipelint("fix", "delegate.tf", "--isolated", "--unsafe-fixes").stdout
+    (in_tmp / "delegate.tf").write_bytes((TF / "delegate.tf").read_bytes().replace(b"\n", b"\r\n"))
+    pipelint("fix", "delegate.tf", "--isolated", "--unsafe-fixes")
+    assert (in_tmp / "delegate.tf").read_bytes() == (TF / "delegate.fixed.tf").read_bytes().replace(b"\n", b"\r\n")
+    one_line = (TF / "delegate.tf").read_text().replace(
+        '"harness_image" {\n  identifier = "harnessImage"\n', '"harness_image" { identifier = "harnessImage" }\nlocals {\n')
+    (in_tmp / "delegate.tf").write_text(one_line)
+    (f,) = pipelint("check", "delegate.tf", "--isolated", "--format", "json").json()["findings"]
+    assert (f["code"], f["fix"]) == ("REG004", None)
 
 
 # --- templated YAML: templatefile() sources and Harness YAML with `${...}` ----------------------------------
@@ -207,7 +228,7 @@ def test_terraform_fmt_clean_files_stay_clean(in_tmp):
         import pytest
 
         pytest.skip("terraform is not installed")
-    for name in ("main.tf", "main.fixed.tf", "connectors.tf", "connectors.fixed.tf"):
+    for name in ("main.tf", "main.fixed.tf", "connectors.tf", "connectors.fixed.tf", "delegate.tf", "delegate.fixed.tf"):
         shutil.copy(TF / name, in_tmp / name)
         proc = subprocess.run([terraform, "fmt", "-check", name], cwd=in_tmp, capture_output=True, text=True,
                               env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull}, timeout=60)
@@ -222,6 +243,10 @@ def test_yaml_in_a_quoted_hcl_string_is_checked_at_the_string(in_tmp):
     (f,) = pipelint("check", "q.tf", "--isolated", "--format", "json", "--no-cache").json()["findings"]
     assert (f["code"], f["line"], f["column"], f["fixable"]) == ("IMG001", 3, 19, False)
     assert pipelint("fix", "q.tf", "--isolated").exit_code == 1  # nothing to fix: the string is left alone
+    (in_tmp / "q.tf").write_text((in_tmp / "q.tf").read_text().replace("image: alpine", "image: app.harness.io/registry/harness/ci-addon:1.16.4"))
+    (f,) = pipelint("check", "q.tf", "--isolated", "--format", "json", "--no-cache").json()["findings"]
+    assert (f["code"], f["fix"]) == ("REG001", None)  # it would have one in a plain file, and it says why not
+    assert f["message"].endswith("(no automatic fix: the YAML is a quoted string, where an edit would have to keep every escape)")
 
 
 def test_files_a_resource_reads_are_checked_as_harness_yaml(in_tmp):
