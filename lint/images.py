@@ -10,8 +10,8 @@ _DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]
 _TAG = r"[\w][\w.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}"
 
-_PATH_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-_DOMAIN_RE = re.compile(_DOMAIN)
+PATH_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
+DOMAIN_RE = re.compile(_DOMAIN)
 _TAG_RE = re.compile(_TAG)
 _DIGEST_RE = re.compile(_DIGEST)
 
@@ -86,9 +86,9 @@ def parse_image(text: str) -> ImageRef | None:
     registry = None
     first, sep, rest = ref.partition("/")
     if sep and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
-        if not _DOMAIN_RE.fullmatch(first):
+        if not DOMAIN_RE.fullmatch(first):
             return None
         registry, ref = first, rest
-    if not _PATH_RE.fullmatch(ref):
+    if not PATH_RE.fullmatch(ref):
         return None
     return ImageRef(registry, ref, tag, digest)

@@ -22,6 +22,7 @@ MODULES = (
     "img002_latest_tag",
     "img003_unpinned_image",
     "img004_digest_mismatch",
+    "img005_image_outside_allowed_registries",
 )
 
 

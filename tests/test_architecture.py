@@ -15,7 +15,7 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("bytes and names", ("pipelint", "source", "files", "images", "registries", "terraform", "templated")),
+    ("bytes and names", ("pipelint", "source", "files", "images", "mirror_layout", "registries", "terraform", "templated")),
     ("stores", ("cache", "lockfile", "registry")),
     ("documents", ("document",)),
     ("positions and text edits", ("finding", "suppression", "resolved", "yamltext")),
