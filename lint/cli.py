@@ -195,6 +195,88 @@ def images(paths, config_file, isolated, force_exclude, output_format, output_fi
     sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
 
 
+@main.command(short_help="Copy the images the files reference into a private registry (with skopeo).")
+@path_options
+@click.option("--to", "mirror", metavar="HOST[:PORT]/PATH", help="The mirror (default: IMG005's `mirror` option).")
+@click.option("--layout", type=click.Choice(["path", "scoped"]),
+              help="Where images go on the mirror (default: IMG005's `mirror-layout`, else path).")
+@click.option("--images", "image_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Also copy the references listed in FILE, one a line (Harness CI images no YAML names).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; contact no registry, copy nothing.")
+@click.option("--emit-sync", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the plan as `skopeo sync --src yaml` file(s) instead of copying.")
+@click.option("--insecure-registry", multiple=True, metavar="HOST[:PORT]", help="Reach this registry over plain HTTP.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per registry request.")
+@click.option("--copy-timeout", type=float, default=900.0, show_default=True, help="Seconds per image copy.")
+@click.option("--jobs", type=click.IntRange(1, 16), default=4, show_default=True, help="Copies at once.")
+def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_file, dry_run, emit_sync,
+           insecure_registry, timeout, copy_timeout, jobs):
+    """Copy every image the files reference (outside IMG005's allowed registries) into a private registry, under
+    the names IMG005's fix writes, with `skopeo copy --all`; verify each copy's digest."""
+    from pipelint import inventory, mirror_layout
+    from pipelint import mirror as mirrorlib
+    from pipelint.images import parse_image
+    from pipelint.registry import Options
+
+    engine = make_engine(config_file, isolated, (), (), (), force_exclude, None)
+    configured, configured_layout, allowed = mirrorlib.settings(engine)
+    mirror = (mirror or configured).rstrip("/")
+    layout = layout or configured_layout
+    if not mirror:
+        fail("no mirror: give --to HOST[:PORT]/PATH or set [rules.IMG005] mirror")
+    problem = mirror_layout.entry_error(mirror)
+    if problem:
+        fail(f"--to: {problem}")
+    inv = inventory.collect(engine, list(paths) or ["."])
+    for error in inv.errors:
+        echo(f"pipelint: error: {error}", err=True)
+    found: dict = {}
+    for img in inv.images.values():
+        ref = parse_image(img.reference)
+        if ref is not None:
+            found[ref] = found.get(ref, 0) + len(img.uses)
+    try:
+        for ref in mirrorlib.read_image_list(image_file) if image_file else []:
+            found.setdefault(ref, 0)
+    except mirrorlib.MirrorError as exc:
+        fail(str(exc))
+    items = mirrorlib.plan(found, mirror, layout, allowed)
+    if not items:
+        echo(f"Nothing to copy: every image of the {inv.files_checked} files checked is on {mirror} or allowed.")
+        sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
+    if emit_sync:
+        files = mirrorlib.sync_files(items, mirror, layout, tuple(insecure_registry))
+        try:
+            written = mirrorlib.write_sync_files(emit_sync, files)
+        except OSError as exc:
+            fail(f"{emit_sync}: cannot write: {exc.strerror or exc}")
+        scoped = " --scoped" if layout == "scoped" else ""
+        for name, where in written:
+            echo(f"Wrote {name}: skopeo sync --all{scoped} --src yaml --dest docker {name} {where}")
+        sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
+    if dry_run:
+        echo(mirrorlib.table(items), nl=False)
+        echo(f"{len(items)} image{'s' if len(items) != 1 else ''} to copy to {mirror} ({layout} layout).")
+        sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
+    options = Options(timeout=timeout, insecure=tuple(insecure_registry))
+    bar = None
+    if sys.stderr.isatty():
+        bar = click.progressbar(length=len(items), label="Copying", file=sys.stderr)
+        bar.__enter__()
+    try:
+        mirrorlib.copy_all(items, options, jobs=jobs, timeout=copy_timeout,
+                           done=(lambda item: bar.update(1)) if bar is not None else None)
+    except mirrorlib.MirrorError as exc:
+        fail(str(exc))
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    echo(mirrorlib.table(items), nl=False)
+    echo(mirrorlib.summary(items))
+    failed = any(i.status == mirrorlib.FAILED for i in items)
+    sys.exit(EXIT_ERROR if inv.errors else EXIT_FINDINGS if failed else EXIT_OK)
+
+
 @main.command(short_help="Write a migration report (Markdown or HTML) of what is left to do.")
 @path_options
 @click.option("--target", help="Registry the fixes would move to (as for `fix`).")

@@ -112,7 +112,9 @@ class Document:
 
     @property
     def text(self) -> str:
-        return self.source.text  # type: ignore[return-value]
+        text = self.source.text
+        assert text is not None, "documents come from decoded sources only"
+        return text
 
 
 def parse(source: Source) -> tuple[list[Document], ParseError | None]:

@@ -81,16 +81,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def load_credentials(auth_file: str | None = None) -> dict[str, tuple[str, str]]:
-    """host -> (username, password), from the first auth file found."""
+def auth_file_path(auth_file: str | None = None) -> str | None:
+    """The auth file credentials come from: `auth_file`, else `$REGISTRY_AUTH_FILE`, `$DOCKER_CONFIG/config.json`,
+    `~/.docker/config.json`, the first that exists (`pipelint mirror` hands the same one to skopeo)."""
     candidates = [auth_file] if auth_file else [
         os.environ.get("REGISTRY_AUTH_FILE"),
         os.path.join(os.environ["DOCKER_CONFIG"], "config.json") if os.environ.get("DOCKER_CONFIG") else None,
         os.path.join(os.path.expanduser("~"), ".docker", "config.json"),
     ]
-    for path in candidates:
-        if not path or not os.path.isfile(path):
-            continue
+    return next((p for p in candidates if p and os.path.isfile(p)), None)
+
+
+def load_credentials(auth_file: str | None = None) -> dict[str, tuple[str, str]]:
+    """host -> (username, password), from the first auth file found."""
+    path = auth_file_path(auth_file)
+    if path is not None:
         from pipelint.source import read_json
 
         try:

@@ -1,0 +1,233 @@
+"""The private-registry path (issue 15): IMG005's layouts, and `pipelint mirror` copying with real skopeo between
+two real registries on 127.0.0.1 (Debian's docker-registry), then the README walk-through, step by step."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, pipelint
+from registries import Registry, need
+
+from pipelint import mirror_layout
+from pipelint.images import parse_image
+
+README = (ROOT / "README.md").read_text()
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+@pytest.mark.parametrize(("image", "layout", "expected"), [
+    ("golang:1.22", "path", "m.example/mirror/library/golang:1.22"),
+    ("golang:1.22", "scoped", "m.example/mirror/docker.io/library/golang:1.22"),
+    ("index.docker.io/library/alpine:3.20", "path", "m.example/mirror/library/alpine:3.20"),
+    ("registry.hub.docker.com/team/app:1", "scoped", "m.example/mirror/docker.io/team/app:1"),
+    ("ghcr.io/org/tool:1.0@" + DIGEST, "path", "m.example/mirror/org/tool:1.0@" + DIGEST),
+    ("ghcr.io/org/tool@" + DIGEST, "scoped", "m.example/mirror/ghcr.io/org/tool@" + DIGEST),
+    ("us-docker.pkg.dev/gar-prod-setup/harness-public/harness/ci-addon:1.16.4", "path",
+     "m.example/mirror/harness/ci-addon:1.16.4"),  # Harness's image names never change
+    ("gcr.io/gcr-prod/harness/drone-git:1.6.0", "path", "m.example/mirror/harness/drone-git:1.6.0"),
+    ("public.ecr.aws/harness/ci-lite-engine:1.16.4", "path", "m.example/mirror/harness/ci-lite-engine:1.16.4"),
+    ("app.harness.io/registry/harness/ci-addon:1.16.4", "path", "m.example/mirror/harness/ci-addon:1.16.4"),
+    ("registry.local:5000/team/app:1", "path", "m.example/mirror/team/app:1"),
+    ("registry.local:5000/team/app:1", "scoped", None),  # a port is not a path component
+])
+def test_layouts(image, layout, expected):
+    got = mirror_layout.mirrored(parse_image(image), "m.example/mirror", layout)
+    assert (str(got) if got else None) == expected
+
+
+def test_allowed_prefixes_match_whole_components():
+    allowed = ["registry.example.com/approved", "docker.io/library"]
+    ok = ["registry.example.com/approved/app:1", "golang", "docker.io/library/alpine:3", "index.docker.io/library/x:1",
+          "m.example/mirror/x/y:1"]
+    not_ok = ["registry.example.com/approvedx/app:1", "registry.example.com/app:1", "team/app:1", "ghcr.io/library/x:1"]
+    assert all(mirror_layout.allowed(parse_image(i), allowed, "m.example/mirror") for i in ok)
+    assert not any(mirror_layout.allowed(parse_image(i), allowed, "m.example/mirror") for i in not_ok)
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ('["https://registry.example.com"]', "no https://"),
+    ('["registry.example.com/Bad Path"]', "is not a registry prefix"),
+    ('"registry.example.com"', "expected a list of strings"),
+])
+def test_a_bad_prefix_is_one_configuration_line(in_tmp, value, problem):
+    (in_tmp / ".pipelint.toml").write_text(f"[rules.IMG005]\nallowed-registries = {value}\n")
+    (in_tmp / "p.yaml").write_text("pipeline:\n  identifier: p\n")
+    result = pipelint("check", "p.yaml", "--extend-select", "IMG005")
+    assert result.exit_code == 2 and problem in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert ".pipelint.toml" in result.stderr and "allowed-registries" in result.stderr
+
+
+def test_scoped_fix_and_the_hint_without_a_mirror(in_tmp):
+    (in_tmp / "p.yaml").write_text(
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n        spec:\n"
+        "          execution:\n            steps:\n              - step:\n                  identifier: s\n"
+        "                  type: Run\n                  spec:\n                    image: golang:1.22 # go\n"
+        "              - step:\n                  identifier: t\n                  type: Run\n                  spec:\n"
+        "                    image: registry.local:5000/team/app:1\n")
+    (f, _) = pipelint("check", "p.yaml", "--isolated", "--select", "IMG005", "--format", "json").json()["findings"]
+    assert f["fix"] is None and "set the option \"mirror\"" in f["message"]
+    (in_tmp / ".pipelint.toml").write_text('[rules.IMG005]\nmirror = "m.example/mirror"\nmirror-layout = "scoped"\n')
+    (left,) = pipelint("fix", "p.yaml", "--select", "IMG005", "--format", "json").json()["findings"]
+    assert "image: m.example/mirror/docker.io/library/golang:1.22 # go\n" in (in_tmp / "p.yaml").read_text()
+    assert "registry.local:5000/team/app:1" in left["message"] and "a port is not a path component" in left["message"]
+
+
+# --- pipelint mirror, against real registries ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    """A registry standing in for the public ones, with a multi-platform index, a plain image and a pinned one."""
+    reg = Registry(tmp_path_factory.mktemp("source"))
+    work = tmp_path_factory.mktemp("layouts")
+    reg.digests = {
+        "team/app:1": reg.push(work, "team/app", "1", platforms=("amd64", "arm64")),
+        "library/golang:1.22": reg.push(work, "library/golang", "1.22"),
+        "team/pinned:2": reg.push(work, "team/pinned", "2"),
+        "harness/ci-addon:1.16.4": reg.push(work, "harness/ci-addon", "1.16.4", platforms=("amd64", "arm64")),
+    }
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture
+def dest(tmp_path):
+    root = tmp_path / "dest-registry"
+    root.mkdir()
+    reg = Registry(root)
+    yield reg
+    reg.stop()
+
+
+def _catalog(reg) -> list[str]:
+    return json.loads(urllib.request.urlopen(f"http://{reg.host}/v2/_catalog", timeout=10).read())["repositories"]
+
+
+def _digest_at(reg, repo: str, ref: str) -> str:
+    request = urllib.request.Request(f"http://{reg.host}/v2/{repo}/manifests/{ref}", method="HEAD", headers={
+        "Accept": "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json"})
+    return urllib.request.urlopen(request, timeout=10).headers["Docker-Content-Digest"]
+
+
+def _pipeline(root: Path, host: str, pinned: str) -> None:
+    (root / ".harness").mkdir(exist_ok=True)
+    (root / ".harness" / "build.yaml").write_text(
+        "pipeline:\n  identifier: build\n  stages:\n    - stage:\n        identifier: build\n        type: CI\n"
+        "        spec:\n          infrastructure:\n            type: KubernetesDirect\n            spec:\n"
+        "              connectorRef: account.k8s\n              namespace: ci\n          execution:\n"
+        "            steps:\n              - step:\n                  identifier: test\n                  type: Run\n"
+        f"                  spec:\n                    image: {host}/team/app:1   # the app's image\n"
+        "              - step:\n                  identifier: go\n                  type: Run\n                  spec:\n"
+        f"                    image: {host}/library/golang:1.22\n"
+        "              - step:\n                  identifier: pinned\n                  type: Run\n"
+        f"                  spec:\n                    image: {host}/team/pinned:2@{pinned}\n"
+        "              - step:\n                  identifier: runtime\n                  type: Run\n"
+        "                  spec:\n                    image: <+input>\n")
+
+
+def test_the_readme_walk_through(source, dest, in_tmp):
+    """The README's five commands, as written, with the README's configuration pointed at a real mirror: every
+    image lands under the mirror prefix with its name and digest, the files point there, and the last check is
+    clean."""
+    need("skopeo")
+    mirror = f"{dest.host}/harness-mirror"
+    config = re.search(r"## Pull Harness images from a private registry.*?```toml\n(.*?)```", README, re.S)[1]
+    steps = re.search(r"## Pull Harness images from a private registry.*?```sh\n(.*?)```", README, re.S)[1]
+    (in_tmp / ".pipelint.toml").write_text(config.replace("registry.example.com/harness-mirror", mirror))
+    _pipeline(in_tmp, source.host, source.digests["team/pinned:2"])
+    (in_tmp / "harness-images.txt").write_text(f"# Harness CI images no YAML names\n{source.host}/harness/ci-addon:1.16.4\n")
+    outputs = []
+    for line in steps.strip().splitlines():
+        args = shlex.split(line.split("#", 1)[0])
+        assert args[0] == "pipelint"
+        result = pipelint(*args[1:])
+        outputs.append(result)
+        assert result.exit_code == 0, (line, result.stdout, result.stderr)
+    assert "team/app" in (in_tmp / "images.csv").read_text()
+    assert "Copied 4, already present 0, failed 0." in outputs[1].stdout
+    # names unchanged under the prefix, digests equal to the source's (the index's too)
+    assert sorted(_catalog(dest)) == ["harness-mirror/harness/ci-addon", "harness-mirror/library/golang",
+                                      "harness-mirror/team/app", "harness-mirror/team/pinned"]
+    for key, digest in source.digests.items():
+        repo, tag = key.rsplit(":", 1)
+        ref = digest if repo == "team/pinned" else tag  # a pinned image is copied by its digest
+        assert _digest_at(dest, f"harness-mirror/{repo}", ref) == digest
+    text = (in_tmp / ".harness" / "build.yaml").read_text()
+    assert f"image: {mirror}/team/app:1@{source.digests['team/app:1']}   # the app's image\n" in text
+    assert f"image: {mirror}/team/pinned:2@{source.digests['team/pinned:2']}\n" in text
+    assert "harnessImageConnectorRef: account.privateMirror" in text and "image: <+input>" in text
+    assert outputs[4].stdout == "All checks passed.\n"
+    again = pipelint("mirror", "--images", "harness-images.txt")  # the files point at the mirror now
+    assert again.exit_code == 0 and "already present 1" in again.stdout  # only the listed Harness image is left
+
+
+def test_mirror_skips_what_is_there_and_reports_failures(source, dest, in_tmp):
+    need("skopeo")
+    _pipeline(in_tmp, source.host, source.digests["team/pinned:2"])
+    (in_tmp / ".harness" / "more.yaml").write_text(
+        "pipeline:\n  identifier: more\n  stages:\n    - stage:\n        identifier: s\n        type: CI\n        spec:\n"
+        "          execution:\n            steps:\n              - step:\n                  identifier: x\n"
+        f"                  type: Run\n                  spec:\n                    image: {source.host}/team/nothere:9\n")
+    to = f"{dest.host}/m"
+    plan = pipelint("mirror", "--to", to, "--dry-run")
+    assert plan.exit_code == 0 and "4 images to copy" in plan.stdout and _catalog(dest) == []  # nothing contacted
+    first = pipelint("mirror", "--to", to)
+    assert first.exit_code == 1, first.stdout
+    row = next(line for line in first.stdout.splitlines() if "team/nothere" in line)
+    assert "failed: not found" in row and "(404)" in row
+    assert "Copied 3, already present 0, failed 1." in first.stdout
+    second = pipelint("mirror", "--to", to)
+    assert "Copied 0, already present 3, failed 1." in second.stdout
+
+
+def test_emit_sync_files_copy_to_the_same_names(source, dest, in_tmp):
+    """The path layout as `skopeo sync` files, one per destination folder, run with the printed commands: the
+    mirror then holds the names `pipelint mirror` would have written."""
+    need("skopeo")
+    _pipeline(in_tmp, source.host, source.digests["team/pinned:2"])
+    to = f"{dest.host}/m"
+    result = pipelint("mirror", "--to", to, "--emit-sync", "sync.yml")
+    assert result.exit_code == 0 and _catalog(dest) == []
+    commands = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith("Wrote ")]
+    assert len(commands) == 2  # m/library and m/team
+    for command in commands:
+        subprocess.run([*shlex.split(command), "--dest-tls-verify=false"], check=True, capture_output=True, timeout=120)
+    assert sorted(_catalog(dest)) == ["m/library/golang", "m/team/app", "m/team/pinned"]
+    assert _digest_at(dest, "m/team/app", "1") == source.digests["team/app:1"]
+
+
+def test_two_registries_one_name_is_refused_in_the_path_layout(in_tmp):
+    (in_tmp / "p.yaml").write_text(
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n        spec:\n"
+        "          execution:\n            steps:\n              - step:\n                  identifier: a\n"
+        "                  type: Run\n                  spec:\n                    image: ghcr.io/org/tool:1\n"
+        "              - step:\n                  identifier: b\n                  type: Run\n                  spec:\n"
+        "                    image: quay.io/org/tool:1\n")
+    result = pipelint("mirror", "p.yaml", "--isolated", "--to", "m.example/mirror", "--dry-run")
+    row = next(line for line in result.stdout.splitlines() if line.startswith("quay.io/org/tool:1"))
+    assert "failed: ghcr.io/org/tool:1 has the same name on the mirror; use the scoped layout" in row
+
+
+def test_mirror_mistakes_are_one_line(in_tmp):
+    (in_tmp / "p.yaml").write_text(
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n        spec:\n"
+        "          execution:\n            steps:\n              - step:\n                  identifier: a\n"
+        "                  type: Run\n                  spec:\n                    image: ghcr.io/org/tool:1\n")
+    (in_tmp / "list.txt").write_text("golang:1.22\n\nNot An Image\n")
+    cases = [
+        (["mirror", "p.yaml", "--isolated"], "no mirror: give --to"),
+        (["mirror", "p.yaml", "--isolated", "--to", "https://m.example"], "--to:"),
+        (["mirror", "p.yaml", "--isolated", "--to", "m.example/x", "--images", "list.txt"],
+         "list.txt:3:1: 'Not An Image' is not an image reference"),
+    ]
+    for args, message in cases:
+        result = pipelint(*args)
+        assert result.exit_code == 2 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    env = {**os.environ, "PATH": str(in_tmp)}  # no skopeo on PATH
+    result = pipelint("mirror", "p.yaml", "--isolated", "--to", "127.0.0.1:1/x", env=env)
+    assert result.exit_code == 2 and "skopeo is not installed" in result.stderr
