@@ -145,8 +145,11 @@ def _copy_one(item: Item, client: Client, options: Options, skopeo: str, auth: s
     dest = item.dest
     try:
         there = client.digest(dest, tag=item.digest) if not dest.tag else client.digest(dest)
-    except RegistryError:
-        there = None  # not there (or not readable): copy it, and read it back below
+    except RegistryError as exc:
+        if not exc.not_found:  # the mirror refuses us (credentials, access): copying would fail the same way
+            item.status, item.reason = FAILED, "the mirror: " + _short(str(exc).removeprefix(f"{dest}: "))
+            return
+        there = None
     if there == item.digest:
         item.status, item.reason = PRESENT, f"{item.digest[:19]}…"
         return
@@ -188,8 +191,13 @@ def _last_line(text: str) -> str:
 
 
 def _short(text: str) -> str:
+    """One line of at most MAX_REASON characters; a long one keeps its start and its end (skopeo says what went
+    wrong last: `...: unauthorized: authentication required`)."""
     text = " ".join(text.split())
-    return text if len(text) <= MAX_REASON else text[:MAX_REASON - 1] + "…"
+    if len(text) <= MAX_REASON:
+        return text
+    head = MAX_REASON // 3
+    return text[:head] + " … " + text[len(text) - (MAX_REASON - head - 3):]
 
 
 def sync_files(items: list[Item], mirror: str, layout: str, insecure: tuple[str, ...]) -> list[tuple[str, str]]:

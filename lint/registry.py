@@ -52,6 +52,12 @@ _TOKEN = re.compile(r"[!-~]{1,65536}")  # printable ASCII, no white space: nothi
 class RegistryError(Exception):
     """A per-image failure, with a message fit for the user (no secrets)."""
 
+    not_found = False  # the registry answered 404: no such repository or tag
+
+
+class NotFound(RegistryError):
+    not_found = True
+
 
 @dataclass
 class Options:
@@ -257,7 +263,7 @@ class Client:
         if status == 403:
             raise RegistryError(f"{image}: {where} denied access (403)")
         if status == 404:
-            raise RegistryError(f"{image}: not found on {where} (404): no such repository or tag")
+            raise NotFound(f"{image}: not found on {where} (404): no such repository or tag")
         if status == 429:
             raise RegistryError(f"{image}: {where} is rate limiting (429), still after "
                                 f"{self.options.retries} retries")

@@ -12,8 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, pipelint
-from registries import Registry, need
+from conftest import ROOT, pipelint, pipelint_process
+from registries import Registry, docker_config, need
 
 from pipelint import mirror_layout
 from pipelint.images import parse_image
@@ -231,3 +231,67 @@ def test_mirror_mistakes_are_one_line(in_tmp):
     env = {**os.environ, "PATH": str(in_tmp)}  # no skopeo on PATH
     result = pipelint("mirror", "p.yaml", "--isolated", "--to", "127.0.0.1:1/x", env=env)
     assert result.exit_code == 2 and "skopeo is not installed" in result.stderr
+
+
+def test_credentials_reach_skopeo_and_never_the_output(source, tmp_path, in_tmp):
+    """A mirror that asks for a password: the Docker config `pin` reads is the one skopeo gets; without it the
+    copy fails with the registry's reason, and the password is never printed."""
+    need("skopeo", "htpasswd")
+    root = tmp_path / "auth-mirror"
+    root.mkdir()
+    secret = "mirror-canary-password"
+    reg = Registry(root, users={"bot": secret})
+    try:
+        _pipeline(in_tmp, source.host, source.digests["team/pinned:2"])
+        args = ("mirror", "--isolated", "--to", f"{reg.host}/m")
+        empty = pipelint_process(*args, cwd=in_tmp, env={"DOCKER_CONFIG": str(in_tmp / "none"), "HOME": str(in_tmp)})
+        assert empty.returncode == 1 and b"failed" in empty.stdout and b"401" in empty.stdout
+        config = docker_config(in_tmp / "docker", reg.host, "bot", secret)
+        ok = pipelint_process(*args, cwd=in_tmp, env={"DOCKER_CONFIG": str(config)})
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert b"Copied 3, already present 0, failed 0." in ok.stdout
+        for out in (empty, ok):
+            assert secret.encode() not in out.stdout + out.stderr
+    finally:
+        reg.stop()
+
+
+def test_a_terminal_sees_progress(source, dest, in_tmp):
+    """On a terminal (a real pty), a progress bar on standard error; in a pipe, none."""
+    import pty
+    import sys
+
+    need("skopeo")
+    _pipeline(in_tmp, source.host, source.digests["team/pinned:2"])
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pipelint", "mirror", "--isolated", "--to", f"{dest.host}/m"],
+                            cwd=in_tmp, stdout=subprocess.PIPE, stderr=secondary, stdin=subprocess.DEVNULL)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out, _ = proc.communicate(timeout=120)
+    os.close(main)
+    assert proc.returncode == 0, out
+    assert b"Copying" in seen and b"100%" in seen
+    assert b"Copying" not in out
+
+
+def test_img005_reaches_terraform_heredocs(in_tmp):
+    (in_tmp / "p.tf").write_text(
+        'resource "harness_platform_pipeline" "p" {\n  yaml = <<-EOT\n    pipeline:\n      identifier: p\n'
+        '      stages:\n        - stage:\n            identifier: b\n            type: CI\n            spec:\n'
+        '              execution:\n                steps:\n                  - step:\n                      identifier: s\n'
+        '                      type: Run\n                      spec:\n                        image: golang:1.22\n'
+        '    EOT\n}\n')
+    (in_tmp / ".pipelint.toml").write_text('[rules.IMG005]\nmirror = "m.example/mirror"\n')
+    (f,) = pipelint("check", "p.tf", "--select", "IMG005", "--format", "json").json()["findings"]
+    assert (f["line"], f["column"]) == (16, 32)
+    pipelint("fix", "p.tf", "--select", "IMG005")
+    assert "                        image: m.example/mirror/library/golang:1.22\n    EOT" in (in_tmp / "p.tf").read_text()
