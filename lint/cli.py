@@ -195,7 +195,7 @@ def images(paths, config_file, isolated, force_exclude, output_format, output_fi
     sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
 
 
-@main.command(short_help="Copy the images the files reference into a private registry (with skopeo).")
+@main.command(short_help="Copy the images the files reference into a private registry.")
 @path_options
 @click.option("--to", "mirror", metavar="HOST[:PORT]/PATH", help="The mirror (default: IMG005's `mirror` option).")
 @click.option("--layout", type=click.Choice(["path", "scoped"]),
@@ -320,20 +320,24 @@ def report(paths, config_file, isolated, force_exclude, target, output_file, out
 @main.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_cmd(output_format):
-    """List every rule."""
-    from pipelint.rules import RULES
+    """List every rule (with the custom rules of the configuration found here)."""
+    from pipelint.rules import all_rules
 
+    make_engine(None, False, (), (), (), False, None)  # the configuration's custom rules, or its error
+    rules = all_rules()
     if output_format == "json":
         import json
 
         data = [{"code": r.code, "name": r.name, "severity": r.severity, "enabled_by_default": r.enabled_by_default,
-                 "fix": r.fix_safety, "summary": r.summary()} for r in RULES]
+                 "fix": r.fix_safety, "summary": r.summary(), "custom": getattr(r, "source", None)} for r in rules]
         echo(json.dumps(data, indent=2))
         return
     echo(f"{'code':<8}{'name':<36}{'severity':<10}{'default':<9}{'fix':<8}")
-    for r in RULES:
-        echo(f"{r.code:<8}{r.name:<36}{r.severity:<10}{'on' if r.enabled_by_default else 'off':<9}"
-                   f"{r.fix_safety or '-':<8}")
+    for r in rules:
+        line = f"{r.code:<8}{r.name:<36}{r.severity:<10}{'on' if r.enabled_by_default else 'off':<9}{r.fix_safety or '-':<8}"
+        if getattr(r, "custom", False):
+            line += f"custom, from {r.source}"
+        echo(line)
 
 
 @main.command("rule")
@@ -342,12 +346,13 @@ def rules_cmd(output_format):
 def rule_cmd(rule, all_rules):
     """Print a rule's documentation (by code or name)."""
     from pipelint.config import rule_class
-    from pipelint.rules import RULES
+    from pipelint.rules import all_rules as every_rule
 
     if all_rules == (rule is not None):
         fail("name one rule, or give --all")
+    make_engine(None, False, (), (), (), False, None)  # the configuration's custom rules, or its error
     if all_rules:
-        echo("\n\n".join(rule_doc(cls) for cls in RULES))
+        echo("\n\n".join(rule_doc(cls) for cls in every_rule()))
         return
     cls = rule_class(rule)
     if cls is None:
@@ -357,7 +362,10 @@ def rule_cmd(rule, all_rules):
 
 def rule_doc(cls) -> str:
     """What `pipelint rule CODE` prints: defaults, options (TOML spelling), the docstring."""
-    head = f"# {cls.name} ({cls.code})\n\nDefault severity: {cls.severity}. "
+    head = f"# {cls.name} ({cls.code})\n\n"
+    if getattr(cls, "custom", False):
+        head += f"A custom rule, declared in {cls.source}. "
+    head += f"Default severity: {cls.severity}. "
     head += "Enabled by default. " if cls.enabled_by_default else "Off by default. "
     head += {"safe": "Fix: safe.", "unsafe": "Fix: unsafe (with --unsafe-fixes)."}.get(cls.fix_safety, "No fix.")
     options = "".join(f"\n- `{o.name}` ({o.default_text()}): {o.help}" for o in cls.options)

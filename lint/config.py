@@ -12,7 +12,8 @@ from collections.abc import Sequence
 
 from pipelint.rule import SEVERITY_OPTION, Rule, toml_value
 
-TOP_KEYS = ("select", "extend-select", "ignore", "exclude", "per-file-ignores", "max-file-size", "rules")
+TOP_KEYS = ("select", "extend-select", "ignore", "exclude", "per-file-ignores", "max-file-size", "rules",
+            "custom-rules")
 DEFAULT_MAX_FILE_MB = 8  # a node graph costs ~100 bytes of memory per byte of YAML
 DEFAULT_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", ".pipelint_cache",
                                    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"})
@@ -38,6 +39,7 @@ class Settings:
         self.per_file_ignores = per_file_ignores if per_file_ignores is not None else {}
         self.rule_options = rule_options if rule_options is not None else {}  # code -> options
         self.max_file_mb = max_file_mb
+        self.custom: list[type[Rule]] = []  # the custom rules this file declares (pipelint.custom)
 
     @property
     def max_file_bytes(self) -> int:
@@ -146,6 +148,7 @@ def from_dict(data: dict, path: str | None, prefix: str = "", shown: str | None 
                               "[tool.pipelint.rules.CON001])")
         if key not in TOP_KEYS:
             raise ConfigError(f"{where}: unknown key '{prefix}{key}' (allowed: {', '.join(TOP_KEYS)})")
+    settings.custom = _custom_rules(data.get("custom-rules"), path, where, prefix)
     for key in ("select", "extend-select", "ignore", "exclude"):
         if key in data:
             value = data[key]
@@ -184,6 +187,33 @@ def from_dict(data: dict, path: str | None, prefix: str = "", shown: str | None 
     return settings
 
 
+def _custom_rules(decls: object, path: str | None, where: str, prefix: str) -> list[type[Rule]]:
+    """The custom rules a configuration declares, registered for the run; a bad one is a ConfigError naming the
+    file, the rule and the key."""
+    if decls is None:
+        return []
+    if not isinstance(decls, list):
+        raise ConfigError(f"{where}: '{prefix}custom-rules' must be an array of tables ([[{prefix}custom-rules]])")
+    from pipelint import custom
+    from pipelint.rules import BY_CODE, BY_NAME, add_custom
+
+    taken = set(BY_CODE) | set(BY_NAME)
+    out = []
+    for i, decl in enumerate(decls):
+        label = decl.get("code") if isinstance(decl, dict) and isinstance(decl.get("code"), str) else f"#{i + 1}"
+        try:
+            cls = custom.define(decl, taken)
+        except custom.CustomRuleError as exc:
+            raise ConfigError(f"{where}: custom rule {label}: {prefix}custom-rules[{i}].{str(exc)[1:]}") from None
+        cls.source = _shown(path) if path else where  # type: ignore[attr-defined]
+        problem = add_custom(cls)
+        if problem:
+            raise ConfigError(f"{where}: custom rule {label}: {problem}")
+        taken |= {cls.code, cls.name}
+        out.append(cls)
+    return out
+
+
 def validate_options(rule: type[Rule], options: dict, where: str) -> dict:
     known = {o.name: o for o in rule.options}
     known["severity"] = SEVERITY_OPTION
@@ -216,15 +246,16 @@ def flag_overrides(flags: dict[str, object]) -> dict[str, dict[str, object]]:
 
 
 def rule_class(name: str) -> type[Rule] | None:
-    from pipelint.rules import BY_CODE, BY_NAME
+    from pipelint.rules import by_code, by_name
 
-    return BY_CODE.get(name.upper()) or BY_NAME.get(name)
+    return by_code().get(name.upper()) or by_name().get(name)
 
 
 def resolve(selectors: list[str], key: str = "selector", path: str | None = None) -> set[str]:
     """Codes named by selectors: `ALL`, a code, a code prefix (`IMG`, `IMG00`) or a rule name."""
-    from pipelint.rules import BY_CODE, BY_NAME
+    from pipelint.rules import by_code, by_name
 
+    BY_CODE, BY_NAME = by_code(), by_name()
     codes: set[str] = set()
     for sel in selectors:
         s = sel.strip()
@@ -244,7 +275,9 @@ def resolve(selectors: list[str], key: str = "selector", path: str | None = None
 def enabled_rules(settings: Settings, select: list[str] | None = None, extend_select: Sequence[str] = (),
                   ignore: Sequence[str] = (), overrides: dict[str, dict] | None = None) -> list[Rule]:
     """Rule instances for a run: configuration first, command-line selectors on top."""
-    from pipelint.rules import RULES
+    from pipelint.rules import RULES as BUILT_IN
+
+    RULES = BUILT_IN + tuple(settings.custom)  # a configuration's own custom rules, not another file's
 
     if select is not None:
         base = resolve(select, "--select")

@@ -39,6 +39,9 @@ def make_engine(config_file, isolated, select, extend_select, ignore, force_excl
 
     if isolated and config_file:
         fail("--config and --isolated cannot be used together")
+    from pipelint.rules import clear_custom
+
+    clear_custom()  # custom rules are the configuration's: this run's files declare them anew
     try:
         if isolated:
             settings = configlib.Settings()

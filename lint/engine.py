@@ -63,14 +63,22 @@ class Engine:
         self._layers = layers
         self._layer_of: dict[str, Layer] = {}  # folder -> its layer
         self.force_exclude = force_exclude
-        from pipelint.rules import RULES
-
-        self.known_names = {r.code for r in RULES} | {r.name for r in RULES}  # what a suppression may name
+        self._known: tuple[int, set[str]] | None = None
         self._ignored: dict[str, set[str]] = {}  # path -> codes its per-file-ignores drop
         self.named: dict[str, str] = {}  # absolute path -> the Terraform resource that file()s it (discover)
         self.skipped: list[str] = []  # symlinks a directory walk did not follow (one line each)
         self.excluded: list[str] = []  # files and folders (ending in a separator) `exclude` kept out of the last walk
         self.stdin_source: sourcelib.Source | None = None  # standard input's text, once read (reports show it)
+
+    @property
+    def known_names(self) -> set[str]:
+        """What a suppression may name: every rule's code and name, custom rules of the run's configurations too."""
+        from pipelint.rules import CUSTOM, RULES
+
+        if self._known is None or self._known[0] != len(CUSTOM):
+            rules = RULES + tuple(CUSTOM.values())
+            self._known = (len(CUSTOM), {r.code for r in rules} | {r.name for r in rules})
+        return self._known[1]
 
     def layer(self, path: str, folder: bool = False) -> Layer:
         """The configuration that applies to a file (or, with `folder`, to a folder's entries); raises

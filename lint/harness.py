@@ -346,10 +346,22 @@ class CloudStageSite:
         self.yaml_path = yaml_path
 
 
+class StageSite:
+    """A stage mapping (`- stage: {...}`) of a pipeline, template or fragment: what custom rules' `@stages` give."""
+
+    __slots__ = ("key", "node", "raw", "yaml_path")
+
+    def __init__(self, key: ScalarNode, node: MappingNode, yaml_path: YamlPath, raw: RawPath):
+        self.key = key  # the `stage` key
+        self.node = node
+        self.yaml_path = yaml_path
+        self.raw = raw
+
+
 class Sites:
     """Everything the walker found in one document, for the rules to read."""
 
-    __slots__ = ("cloud_stages", "connectors", "images", "infra", "refs")
+    __slots__ = ("cloud_stages", "connectors", "images", "infra", "refs", "stages")
 
     def __init__(self, infra: list[InfraSite] | None = None, refs: list[RefSite] | None = None,
                  images: list[ImageSite] | None = None, connectors: list[ConnectorSite] | None = None,
@@ -359,6 +371,7 @@ class Sites:
         self.images = images if images is not None else []
         self.connectors = connectors if connectors is not None else []
         self.cloud_stages = cloud_stages if cloud_stages is not None else []
+        self.stages: list[StageSite] = []
 
 
 def sites(doc: Document) -> Sites:
@@ -367,7 +380,7 @@ def sites(doc: Document) -> Sites:
     return walker.sites
 
 
-def _label(item: Node, index: int) -> str:
+def item_label(item: Node, index: int) -> str:
     """`[identifier]` for a list item that has one (`- stage: {identifier: x}`), else `[index]`."""
     if is_map(item):
         ident = scalar(get(item, "identifier"))
@@ -470,10 +483,12 @@ class _Walker:
         for i, item in enumerate(items(seq)):
             if not is_map(item):
                 continue
-            label = path[:-1] + (path[-1] + _label(item, i),)
+            label = path[:-1] + (path[-1] + item_label(item, i),)
             for key, value in item.value:
                 if key.value == "stage":
-                    before, self.stage_label = self.stage_label, _label(item, i)[1:-1]
+                    if is_map(value) and not self.values_only:
+                        self.sites.stages.append(StageSite(key, value, label + ("stage",), raw + (i, "stage")))
+                    before, self.stage_label = self.stage_label, item_label(item, i)[1:-1]
                     self.stage(value, label + ("stage",), raw + (i, "stage"))
                     self.stage_label = before
                 elif key.value == "parallel":
@@ -494,7 +509,7 @@ class _Walker:
             self.build_infrastructure(spec, spath, sraw, owner)
             if not self.values_only:
                 for i, dep in enumerate(items(get(spec, "serviceDependencies"))):
-                    dpath = spath[:-1] + ("spec", "serviceDependencies" + _label(dep, i), "spec")
+                    dpath = spath[:-1] + ("spec", "serviceDependencies" + item_label(dep, i), "spec")
                     self.image(get(dep, "spec"), None, dpath, sraw + ("serviceDependencies", i, "spec"), owner)
         execution = get(spec, "execution")
         for key in ("steps", "rollbackSteps"):
@@ -527,7 +542,7 @@ class _Walker:
         for i, item in enumerate(items(seq)):
             if not is_map(item):
                 continue
-            label = path[:-1] + (path[-1] + _label(item, i),)
+            label = path[:-1] + (path[-1] + item_label(item, i),)
             for key, value in item.value:
                 if key.value == "step":
                     self.step(value, label + ("step",), raw + (i, "step"))
@@ -703,7 +718,7 @@ def labeled_mappings(doc: Document):
         else:
             for i, item in reversed(list(enumerate(node.value))):
                 last = path[-1] if path else ""
-                stack.append((item, path[:-1] + (last + _label(item, i),)))
+                stack.append((item, path[:-1] + (last + item_label(item, i),)))
 
 
 def merge_supplies(mapping: MappingNode, merge_value: Node) -> list[str]:

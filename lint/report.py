@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from pipelint import fixer, inventory, registries
 from pipelint.engine import Engine, RunResult
-from pipelint.rules import BY_CODE
+from pipelint.rules import by_code
 
 
 @dataclass
@@ -87,7 +87,7 @@ def sections(data: ReportData) -> list[tuple[str, str, list[str], list[list[str]
     fixable = Counter(f.code for f in findings if f.fixable)
     out.append(("Problems by rule", "Each rule's findings, and how many of them `pipelint fix` repairs.",
                 ["code", "rule", "severity", "problems", "fixable"],
-                [[c, BY_CODE[c].name, BY_CODE[c].severity, str(n), str(fixable[c])]
+                [[c, by_code()[c].name, by_code()[c].severity, str(n), str(fixable[c])]
                  for c, n in sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))]))
     per_file = Counter(f.path for f in findings)
     out.append(("Files most affected", "The 15 files with the most problems.",
@@ -175,7 +175,7 @@ def _chart(data: ReportData) -> str:
         return '<p class="empty">No problems: nothing to chart.</p>'
     rows = sorted(per_rule.items(), key=lambda kv: (-kv[1], kv[0]))
     top = max(per_rule.values())
-    longest = max(len(f"{code} {BY_CODE[code].name}") for code in per_rule)
+    longest = max(len(f"{code} {by_code()[code].name}") for code in per_rule)
     bar_h, gap, width = 22, 8, 760
     label_w = 16 + int(longest * 7.2)  # 12 px system-ui is at most ~7 px a character
     height = len(rows) * (bar_h + gap) + 24
@@ -185,7 +185,7 @@ def _chart(data: ReportData) -> str:
         y = i * (bar_h + gap)
         w = max(2, int((width - label_w - 60) * n / top))
         wf = int(w * fixable[code] / n)
-        name = html.escape(f"{code} {BY_CODE[code].name}")
+        name = html.escape(f"{code} {by_code()[code].name}")
         parts.append(f'<text x="0" y="{y + 15}" font-size="12" fill="#1d2433">{name}</text>')
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" rx="3" fill="#f97066"/>')
         if wf:

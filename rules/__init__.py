@@ -38,3 +38,37 @@ def _rule(module_name: str) -> type[Rule]:
 RULES: tuple[type[Rule], ...] = tuple(_rule(m) for m in MODULES)
 BY_CODE = {r.code: r for r in RULES}
 BY_NAME = {r.name: r for r in RULES}
+
+
+# Custom rules (pipelint.custom): declared in the configuration files a run reads, registered here as they are
+# loaded, so that selection, suppressions and reports know them like the built-in ones. Cleared at the start of
+# every run (make_engine); one code has one declaration across the run's configuration files.
+CUSTOM: dict[str, type[Rule]] = {}
+
+
+def all_rules() -> tuple[type[Rule], ...]:
+    return RULES + tuple(CUSTOM.values())
+
+
+def by_code() -> dict[str, type[Rule]]:
+    return {**BY_CODE, **CUSTOM} if CUSTOM else BY_CODE
+
+
+def by_name() -> dict[str, type[Rule]]:
+    return {**BY_NAME, **{r.name: r for r in CUSTOM.values()}} if CUSTOM else BY_NAME
+
+
+def add_custom(cls: type[Rule]) -> str | None:
+    """Register a custom rule; why not, when another configuration declares its code or name otherwise."""
+    known = CUSTOM.get(cls.code)
+    if known is not None and getattr(known, "definition", None) != getattr(cls, "definition", None):
+        return f"{cls.code} is declared differently in {getattr(known, 'source', '?')}"
+    other = next((r for r in CUSTOM.values() if r.name == cls.name and r.code != cls.code), None)
+    if other is not None:
+        return f"the name {cls.name} is {other.code}'s, declared in {getattr(other, 'source', '?')}"
+    CUSTOM[cls.code] = cls
+    return None
+
+
+def clear_custom() -> None:
+    CUSTOM.clear()

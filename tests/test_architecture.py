@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("positions and text edits", ("finding", "suppression", "resolved", "yamltext")),
     ("Harness sites", ("harness",)),
     ("the rule API", ("rule",)),
-    ("rules", ("rules", "rules.*")),
+    ("rules", ("rules", "rules.*", "custom")),
     ("configuration", ("config",)),
     ("results", ("results", "records", "baseline", "fixplan")),
     ("engine", ("engine",)),

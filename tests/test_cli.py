@@ -173,7 +173,7 @@ def test_configuration_pyproject_and_options(in_tmp):
 
 
 @pytest.mark.parametrize("config,message", [
-    ('selct = ["IMG"]\n', "{cfg}: unknown key 'selct' (allowed: select, extend-select, ignore, exclude, per-file-ignores, max-file-size, rules)"),
+    ('selct = ["IMG"]\n', "{cfg}: unknown key 'selct' (allowed: select, extend-select, ignore, exclude, per-file-ignores, max-file-size, rules, custom-rules)"),
     ('select = ["XYZ"]\n', "{cfg}: 'select': unknown rule selector 'XYZ' (a code like REG001, a prefix like IMG, a rule name like untagged-image, or ALL)"),
     ('select = "IMG"\n', "{cfg}: 'select' must be a list of strings"),
     ('[rules.NOPE001]\nx = 1\n', "{cfg}: unknown rule 'rules.NOPE001' (see `pipelint rules`)"),

@@ -20,8 +20,9 @@ def _uri(path: str) -> str:
 
 
 def render(result, **_) -> str:
-    from pipelint.rules import RULES
+    from pipelint.rules import all_rules
 
+    RULES = all_rules()
     index = {r.code: i for i, r in enumerate(RULES)}
     rules = [{
         "id": r.code,

@@ -1,0 +1,431 @@
+"""Custom rules: a team's own policies, declared in the configuration (`[[tool.pipelint.custom-rules]]`) as a
+JSONPath `given` (jsonpath-ng's extended syntax) or one of the walker's site lists, and a `then` function, in the
+manner of Spectral. Each declaration becomes a `Rule` subclass, so selection, suppressions, baselines, formats,
+the cache and fixes treat it like a built-in rule.
+
+JSONPath runs over the document's data as Harness reads it: `<<` is an ordinary key (see harness.py), aliases
+are expanded up to a budget of nodes (a document that expands past it -- an alias bomb, a recursive anchor -- is
+read with the rest as null, never in exponential time). Each match is mapped back to its node through the
+match's path, so findings carry the node's exact span.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+
+from pipelint.document import MappingNode, Node, ScalarNode, SequenceNode, get_pair, is_map
+from pipelint.harness import ROOT_KEYS, At, item_label
+from pipelint.rule import Rule
+from pipelint.yamltext import InsertPair, SetScalar
+
+BUILT_IN_PREFIXES = ("YML", "REG", "CON", "IMG")
+SITE_LISTS = ("@images", "@infrastructures", "@connectors", "@stages")
+FUNCTIONS = ("defined", "undefined", "truthy", "falsy", "pattern", "enumeration", "length")
+FUNCTION_KEYS = {"pattern": ("match", "not-match"), "enumeration": ("values",), "length": ("min", "max")}
+ENTITIES = (*ROOT_KEYS, "headless")
+PLACEHOLDERS = ("value", "path", "field", "code")
+KEYS = ("code", "name", "severity", "message", "given", "then", "entities", "expressions", "description", "fix",
+        "fix-safety")
+_CODE = re.compile(r"[A-Z]{2,4}[0-9]{3}")
+_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+NODE_BUDGET = 200_000  # data nodes one document may expand to (aliases counted at every use)
+_MISSING = object()
+
+
+class CustomRuleError(Exception):
+    """What is wrong with a declaration: `key` and the problem (config.py adds the file and the rule)."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"'{key}': {problem}")
+
+
+def _compile_path(given: str):
+    from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+    from jsonpath_ng.ext import parse
+
+    try:
+        return parse(given)
+    except (JsonPathParserError, JsonPathLexerError) as exc:
+        raise CustomRuleError("given", f"{given!r} is not a JSONPath: {' '.join(str(exc).split())}") from None
+    except Exception as exc:  # jsonpath-ng raises others for some inputs (ply's own errors, ValueError)
+        raise CustomRuleError("given", f"{given!r} is not a JSONPath: {type(exc).__name__}: {exc}") from None
+
+
+def _regex(key: str, pattern: object):
+    if not isinstance(pattern, str):
+        raise CustomRuleError(key, "expected a string (a Python regular expression)")
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise CustomRuleError(key, f"{pattern!r} is not a regular expression: {exc}") from None
+
+
+def define(decl: object, taken: set[str]) -> type[Rule]:
+    """The Rule subclass a declaration describes; raises CustomRuleError. `taken`: codes and names in use."""
+    if not isinstance(decl, dict):
+        raise CustomRuleError("custom-rules", "each entry must be a table ([[custom-rules]])")
+    for key in decl:
+        if key not in KEYS:
+            raise CustomRuleError(key, f"unknown key (allowed: {', '.join(KEYS)})")
+    code = decl.get("code")
+    if not isinstance(code, str) or not _CODE.fullmatch(code):
+        raise CustomRuleError("code", f"{code!r}: expected 2-4 capitals and 3 digits, like ORG001")
+    if code.startswith(BUILT_IN_PREFIXES):
+        raise CustomRuleError("code", f"{code}: the prefixes {', '.join(BUILT_IN_PREFIXES)} are pipelint's own")
+    if code in taken:
+        raise CustomRuleError("code", f"{code} is already a rule's code")
+    name = decl.get("name")
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise CustomRuleError("name", f"{name!r}: expected kebab-case, like run-step-timeout")
+    if name in taken:
+        raise CustomRuleError("name", f"{name} is already a rule's name")
+    severity = decl.get("severity", "error")
+    if severity not in ("error", "warning"):
+        raise CustomRuleError("severity", f"{severity!r}: expected \"error\" or \"warning\"")
+    message = decl.get("message")
+    if not isinstance(message, str) or not message.strip():
+        raise CustomRuleError("message", "expected a non-empty string")
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
+    except ValueError as exc:
+        raise CustomRuleError("message", f"{message!r}: {exc}") from None
+    for f in fields:
+        if f not in PLACEHOLDERS:
+            raise CustomRuleError("message", f"unknown placeholder {{{f}}} (allowed: "
+                                  + ", ".join("{" + p + "}" for p in PLACEHOLDERS) + ")")
+    given = decl.get("given")
+    if not isinstance(given, str) or not given.strip():
+        raise CustomRuleError("given", "expected a JSONPath or one of " + ", ".join(SITE_LISTS))
+    path = None
+    if given.startswith("@"):
+        if given not in SITE_LISTS:
+            raise CustomRuleError("given", f"{given!r}: the site lists are " + ", ".join(SITE_LISTS))
+    else:
+        path = _compile_path(given)
+    then = decl.get("then")
+    if not isinstance(then, dict):
+        raise CustomRuleError("then", "expected a table, like { field = \"timeout\", function = \"defined\" }")
+    function = then.get("function")
+    if function not in FUNCTIONS:
+        raise CustomRuleError("then.function", f"{function!r}: expected one of {', '.join(FUNCTIONS)}")
+    allowed = ("field", "function", *FUNCTION_KEYS.get(function, ()))
+    for key in then:
+        if key not in allowed:
+            raise CustomRuleError(f"then.{key}", f"not an argument of {function} (allowed: {', '.join(allowed)})")
+    field = then.get("field")
+    if field is not None and (not isinstance(field, str) or not field):
+        raise CustomRuleError("then.field", "expected a key of the matched mapping")
+    args: dict[str, object] = {}
+    if function == "pattern":
+        if "match" not in then and "not-match" not in then:
+            raise CustomRuleError("then", "pattern needs match and/or not-match")
+        for key in ("match", "not-match"):
+            if key in then:
+                args[key] = _regex(f"then.{key}", then[key])
+    elif function == "enumeration":
+        values = then.get("values")
+        if not isinstance(values, list) or not values or any(isinstance(v, (dict, list)) for v in values):
+            raise CustomRuleError("then.values", "expected a non-empty list of strings, numbers or booleans")
+        args["values"] = values
+    elif function == "length":
+        if "min" not in then and "max" not in then:
+            raise CustomRuleError("then", "length needs min and/or max")
+        for key in ("min", "max"):
+            if key in then:
+                if isinstance(then[key], bool) or not isinstance(then[key], int) or then[key] < 0:
+                    raise CustomRuleError(f"then.{key}", "expected a whole number, 0 or more")
+                args[key] = then[key]
+    entities = decl.get("entities", list(ENTITIES))
+    if not isinstance(entities, list) or not entities or any(e not in ENTITIES for e in entities):
+        raise CustomRuleError("entities", f"expected a list of {', '.join(ENTITIES)}")
+    expressions = decl.get("expressions", False)
+    if not isinstance(expressions, bool):
+        raise CustomRuleError("expressions", "expected true or false")
+    description = decl.get("description", "")
+    if not isinstance(description, str):
+        raise CustomRuleError("description", "expected a string")
+    fix = decl.get("fix")
+    fix_value = None
+    if fix is not None:
+        if not isinstance(fix, dict) or set(fix) != {"set"}:
+            raise CustomRuleError("fix", 'expected { set = "..." }')
+        fix_value = fix["set"]
+        if isinstance(fix_value, (dict, list, float)) or (isinstance(fix_value, str) and "\n" in fix_value):
+            raise CustomRuleError("fix.set", "expected a one-line string, a whole number or a boolean")
+        if function == "undefined":
+            raise CustomRuleError("fix", "a fix cannot make a key undefined (it only sets values)")
+    safety = decl.get("fix-safety", "unsafe")
+    if safety not in ("safe", "unsafe"):
+        raise CustomRuleError("fix-safety", f"{safety!r}: expected \"safe\" or \"unsafe\"")
+    if "fix-safety" in decl and fix is None:
+        raise CustomRuleError("fix-safety", "given without a fix")
+    definition = repr(sorted((k, repr(v)) for k, v in decl.items()))
+    attrs = {
+        "__doc__": _doc(decl, given, then),
+        "__module__": __name__,
+        "code": code,
+        "name": name,
+        "severity": severity,
+        "fix_safety": safety if fix is not None else None,
+        "custom": True,
+        "given": given,
+        "path": path,
+        "field": field,
+        "function": function,
+        "args": args,
+        "template": message,
+        "entities": frozenset(entities),
+        "expressions": expressions,
+        "fix_value": fix_value,
+        "definition": hashlib.sha256(definition.encode()).hexdigest(),
+    }
+    return type(f"Custom{code}", (CustomRule,), attrs)
+
+
+def _doc(decl: dict, given: str, then: dict) -> str:
+    how = ", ".join(f"{k} = {v!r}" for k, v in then.items())
+    lines = [decl.get("description") or decl["message"], "", "## What it does",
+             f"A custom rule: each match of `{given}` must pass `{how}`."]
+    if decl.get("fix") is not None:
+        lines += ["", "## Fix", f"{decl.get('fix-safety', 'unsafe').capitalize()}: sets {decl['fix']['set']!r}."]
+    return "\n".join(lines)
+
+
+class CustomRule(Rule):
+    """The base of the rules `define` makes (their docstring is the declaration's description)."""
+
+    custom = True
+    source = ""  # the configuration file that declares it (`pipelint rules` says so)
+    given: str
+    path: object
+    field: str | None
+    function: str
+    args: dict
+    template: str
+    entities: frozenset
+    expressions: bool
+    fix_value: object
+    definition: str
+
+    def cache_key(self) -> str:
+        return self.definition
+
+    def check(self, doc):
+        if (doc.doc.kind or "") not in self.entities:
+            return
+        root = doc.doc.root
+        for node, key, raw in self._matches(doc, root):
+            yield from self._judge(doc, root, node, key, raw)
+
+    # --- matching ---------------------------------------------------------------------------------
+    def _matches(self, doc, root):
+        """(matched node, the key node it sits under or None, its raw path) for each match."""
+        sites = doc.sites
+        if self.given == "@images":
+            for img in sites.images:
+                yield img.node, None, img.raw
+        elif self.given == "@infrastructures":
+            for site in sites.infra:
+                if site.holder is not None:
+                    yield site.holder, site.holder_key or site.key, site.holder_raw
+        elif self.given == "@connectors":
+            for c in sites.connectors:
+                if c.spec is not None:
+                    yield c.spec, c.spec_key, (*c.raw, "spec")
+        elif self.given == "@stages":
+            for stage in sites.stages:
+                yield stage.node, stage.key, stage.raw
+        else:
+            data = _data(root, [NODE_BUDGET])
+            seen = set()
+            for match in self.path.find(data):
+                raw = _segments(match.full_path)
+                if raw is None or raw in seen:
+                    continue
+                seen.add(raw)
+                found = _walk(root, raw)
+                if found is not None:
+                    yield found[0], found[1], raw
+
+    # --- judging ----------------------------------------------------------------------------------
+    def _judge(self, doc, root, node, key, raw):
+        field = self.field
+        if field is not None:
+            if not is_map(node):
+                return
+            pair = get_pair(node, field)
+            target_key, target = pair if pair is not None else (None, None)
+            value = _scalar_value(target) if target is not None else _MISSING
+        else:
+            target_key, target = key, node
+            value = _scalar_value(node)
+        if isinstance(value, str) and "<+" in value and not self.expressions and self.function != "undefined":
+            return
+        if self._passes(value, target):
+            return
+        if target is not None and self.function != "undefined":
+            at, where = target, raw + ((field,) if field else ())
+        elif target_key is not None:
+            at, where = target_key, raw + ((field,) if field else ())
+        else:  # `field` missing: the key of the matched mapping (or the mapping itself)
+            at, where = (key if key is not None else node), raw
+        yaml_path = _yaml_path(root, where)
+        shown = "" if value is _MISSING or not isinstance(value, (str, int, float, bool)) else _text(value)
+        message = self.template.format_map({"value": shown, "path": ".".join(yaml_path), "field": field or "",
+                                            "code": self.code})
+        fix = self._fix(doc, node, target, raw)
+        yield self.finding(doc, At(at, yaml_path, shown), message, fix=fix)
+
+    def _passes(self, value, node) -> bool:
+        f, missing = self.function, value is _MISSING
+        if f == "defined":
+            return not missing
+        if f == "undefined":
+            return missing
+        truthy = not missing and bool(value) and value is not None
+        if f == "truthy":
+            return truthy
+        if f == "falsy":
+            return not truthy
+        if missing or value is None:
+            return True  # nothing to match, enumerate or measure
+        if f == "pattern":
+            if isinstance(value, (list, dict)):
+                return True
+            text = _text(value)
+            m, nm = self.args.get("match"), self.args.get("not-match")
+            return (m is None or m.search(text) is not None) and (nm is None or nm.search(text) is None)
+        if f == "enumeration":
+            return any(type(value) is type(v) and value == v for v in self.args["values"])
+        size = len(value) if isinstance(value, (str, list, dict)) else len(_text(value))
+        return self.args.get("min", 0) <= size <= self.args.get("max", size)
+
+    def _fix(self, doc, node, target, raw):
+        if self.fix_value is None:
+            return None
+        value = self.fix_value
+        verbatim = not isinstance(value, str)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        if target is not None:
+            if not isinstance(target, ScalarNode):
+                return None
+            intent = SetScalar(target, text, verbatim=verbatim, paths=(raw + ((self.field,) if self.field else ()),))
+        elif self.field is not None and is_map(node):
+            intent = InsertPair(node, self.field, text, verbatim=verbatim, paths=(raw,))
+        else:
+            return None
+        what = f"set {self.field or 'the value'} to {text}"
+        return self.fix_from(doc, what, [intent], safe=self.fix_safety == "safe")
+
+
+# --- data: the document as Python values, and back to nodes --------------------------------------------
+_BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+def _scalar_value(node: Node):
+    """A node's value as YAML 1.1 types it (bool, int, float, null, str); mappings and sequences as data."""
+    if not isinstance(node, ScalarNode):
+        return _data(node, [NODE_BUDGET])
+    tag, text = node.tag, node.value
+    if tag.endswith(":bool"):
+        return _BOOLS.get(text.lower(), text)
+    if tag.endswith(":null"):
+        return None
+    if tag.endswith(":int"):
+        try:
+            return int(text.replace("_", ""), 0)
+        except ValueError:
+            return text
+    if tag.endswith(":float"):
+        try:
+            return float(text.replace("_", ""))
+        except ValueError:
+            return text
+    return text
+
+
+def _data(node: Node, budget: list[int]):
+    """Python data of `node` with aliases expanded while `budget` lasts (then null)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return None
+    if isinstance(node, MappingNode):
+        out = {}
+        for k, v in node.value:
+            key = k.value if isinstance(k, ScalarNode) else repr(k.start_mark.index)
+            out[key] = _data(v, budget)
+        return out
+    if isinstance(node, SequenceNode):
+        return [_data(v, budget) for v in node.value]
+    return _scalar_value(node)
+
+
+def _segments(path) -> tuple | None:
+    """A jsonpath-ng match path (Child/Fields/Index) as keys and indexes; None for what has no place."""
+    from jsonpath_ng import jsonpath as jp
+
+    out: list = []
+    stack = [path]
+    while stack:
+        p = stack.pop()
+        if isinstance(p, jp.Child):
+            stack.append(p.right)
+            stack.append(p.left)
+        elif isinstance(p, jp.Fields):
+            if len(p.fields) != 1:
+                return None
+            out.append(p.fields[0])
+        elif isinstance(p, jp.Index):
+            indices = getattr(p, "indices", None) or (getattr(p, "index", None),)  # jsonpath-ng 1.6+: indices
+            if len(indices) != 1 or not isinstance(indices[0], int):
+                return None
+            out.append(indices[0])
+        elif isinstance(p, (jp.Root, jp.This)):
+            continue
+        else:
+            return None
+    return tuple(out)
+
+
+def _walk(root: Node, raw: tuple) -> tuple[Node, ScalarNode | None] | None:
+    """The node at `raw` (keys and indexes) and the key it sits under; the last of duplicate keys, as the data."""
+    node, key = root, None
+    for part in raw:
+        if isinstance(part, int) and isinstance(node, SequenceNode) and 0 <= part < len(node.value):
+            node, key = node.value[part], None
+        elif isinstance(part, str) and isinstance(node, MappingNode):
+            pairs = [(k, v) for k, v in node.value if isinstance(k, ScalarNode) and k.value == part]
+            if not pairs:
+                return None
+            key, node = pairs[-1]
+        else:
+            return None
+    return node, key
+
+
+def _yaml_path(root: Node, raw: tuple) -> tuple[str, ...]:
+    """Keys, with list items named by identifier (`stages[build]`), as findings name places."""
+    out: list[str] = []
+    node: Node | None = root
+    for part in raw:
+        if isinstance(part, int) and isinstance(node, SequenceNode) and 0 <= part < len(node.value):
+            item = node.value[part]
+            tag = item_label(item, part)
+            if out:
+                out[-1] += tag
+            else:
+                out.append(tag)
+            node = item
+        else:
+            out.append(str(part))
+            found = _walk(node, (part,)) if node is not None else None
+            node = found[0] if found else None
+    return tuple(out)
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
