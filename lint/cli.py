@@ -317,7 +317,7 @@ def report(paths, config_file, isolated, force_exclude, target, output_file, out
     sys.exit(EXIT_ERROR if data.result.errors or data.result.internal_errors else EXIT_OK)
 
 
-@main.command("rules")
+@main.command("rules", short_help="List every rule, custom rules included.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_cmd(output_format):
     """List every rule (with the custom rules of the configuration found here)."""
