@@ -204,7 +204,7 @@ def _custom_rules(decls: object, path: str | None, where: str, prefix: str) -> l
         try:
             cls = custom.define(decl, taken)
         except custom.CustomRuleError as exc:
-            raise ConfigError(f"{where}: custom rule {label}: {prefix}custom-rules[{i}].{str(exc)[1:]}") from None
+            raise ConfigError(f"{where}: custom rule {label}: '{prefix}custom-rules[{i}].{exc.key}': {exc.problem}") from None
         cls.source = _shown(path) if path else where  # type: ignore[attr-defined]
         problem = add_custom(cls)
         if problem:

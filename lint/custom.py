@@ -39,6 +39,7 @@ class CustomRuleError(Exception):
 
     def __init__(self, key: str, problem: str):
         super().__init__(f"'{key}': {problem}")
+        self.key, self.problem = key, problem
 
 
 def _compile_path(given: str):
@@ -321,6 +322,21 @@ class CustomRule(Rule):
 
 
 # --- data: the document as Python values, and back to nodes --------------------------------------------
+_TAGS: dict[str, str] = {}
+
+
+def _resolve(text: str) -> str:
+    """The YAML 1.1 tag of a plain scalar, as PyYAML's resolver gives it (bool, int, float, null, str...)."""
+    tag = _TAGS.get(text)
+    if tag is None:
+        from yaml.resolver import Resolver
+
+        tag = Resolver().resolve(ScalarNode, text, (True, False))
+        if len(_TAGS) < 4096:
+            _TAGS[text] = tag
+    return tag
+
+
 _BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
@@ -328,7 +344,10 @@ def _scalar_value(node: Node):
     """A node's value as YAML 1.1 types it (bool, int, float, null, str); mappings and sequences as data."""
     if not isinstance(node, ScalarNode):
         return _data(node, [NODE_BUDGET])
-    tag, text = node.tag, node.value
+    text = node.value
+    if node.style:  # quoted or block: a string (pipelint's composer leaves every tag `str`; plain style is "")
+        return text
+    tag = _resolve(text)
     if tag.endswith(":bool"):
         return _BOOLS.get(text.lower(), text)
     if tag.endswith(":null"):
