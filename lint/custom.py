@@ -239,7 +239,7 @@ class CustomRule(Rule):
             for stage in sites.stages:
                 yield stage.node, stage.key, stage.raw
         else:
-            data = _data(root, [NODE_BUDGET])
+            data = _document_data(root)
             seen = set()
             for match in self.path.find(data):
                 raw = _segments(match.full_path)
@@ -323,15 +323,18 @@ class CustomRule(Rule):
 
 # --- data: the document as Python values, and back to nodes --------------------------------------------
 _TAGS: dict[str, str] = {}
+_RESOLVER: list = []  # one PyYAML resolver, made on first use
 
 
 def _resolve(text: str) -> str:
     """The YAML 1.1 tag of a plain scalar, as PyYAML's resolver gives it (bool, int, float, null, str...)."""
     tag = _TAGS.get(text)
     if tag is None:
-        from yaml.resolver import Resolver
+        if not _RESOLVER:
+            from yaml.resolver import Resolver
 
-        tag = Resolver().resolve(ScalarNode, text, (True, False))
+            _RESOLVER.append(Resolver())
+        tag = _RESOLVER[0].resolve(ScalarNode, text, (True, False))
         if len(_TAGS) < 4096:
             _TAGS[text] = tag
     return tag
@@ -363,6 +366,15 @@ def _scalar_value(node: Node):
         except ValueError:
             return text
     return text
+
+
+_LAST: list = [None, None]  # (root node, its data): every custom rule of a document reads one conversion
+
+
+def _document_data(root: Node):
+    if _LAST[0] is not root:
+        _LAST[0], _LAST[1] = root, _data(root, [NODE_BUDGET])
+    return _LAST[1]
 
 
 def _data(node: Node, budget: list[int]):

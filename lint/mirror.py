@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from pipelint import mirror_layout, registries
 from pipelint.images import ImageRef, parse_image
-from pipelint.registry import Client, Options, RegistryError, auth_file_path, is_loopback
+from pipelint.registry import Client, Options, RegistryError, auth_file_path, plain_http
 
 COPIED, PRESENT, FAILED, PLANNED = "copied", "already present", "failed", "would copy"
 MAX_REASON = 240
@@ -104,10 +104,6 @@ def _transport(ref: ImageRef) -> str:
     return f"docker://{name}:{ref.tag or 'latest'}"
 
 
-def _plain(host: str, insecure: tuple[str, ...]) -> bool:
-    return is_loopback(host) or host in insecure or host.split(":")[0] in insecure
-
-
 def copy_all(items: list[Item], options: Options, *, jobs: int = 4, timeout: float = 900.0,
              skopeo: str | None = None, done: Callable[[Item], None] | None = None) -> None:
     """Copy each planned item (in parallel, `jobs` at once), setting its status and reason."""
@@ -159,9 +155,9 @@ def _copy_one(item: Item, client: Client, options: Options, skopeo: str, auth: s
     if auth:
         cmd += ["--authfile", auth]
     src_host, dest_host = src.canonical_repository()[0], dest.canonical_repository()[0]
-    if _plain(src_host, options.insecure):
+    if plain_http(src_host, options.insecure):
         cmd.append("--src-tls-verify=false")
-    if _plain(dest_host, options.insecure):
+    if plain_http(dest_host, options.insecure):
         cmd.append("--dest-tls-verify=false")
     cmd += [_transport(exact), _transport(target)]
     try:
@@ -226,7 +222,7 @@ def sync_files(items: list[Item], mirror: str, layout: str, insecure: tuple[str,
             for repo in sorted(groups[where][registry]):
                 lines.append(f"    {repo}:")
                 lines.extend(f'      - "{v}"' for v in groups[where][registry][repo])
-            if _plain(registry, insecure):
+            if plain_http(registry, insecure):
                 lines.append("  tls-verify: false")
         out.append((where, "\n".join(lines) + "\n"))
     return out

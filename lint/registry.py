@@ -73,6 +73,11 @@ def api_host(registry: str) -> str:
     return DOCKER_HUB_API if registry in (DOCKER_HUB, "index.docker.io") else registry
 
 
+def plain_http(host: str, insecure: tuple[str, ...]) -> bool:
+    """A registry reached over plain HTTP: a loopback host, or one named with --insecure-registry."""
+    return is_loopback(host) or host in insecure or host.split(":")[0] in insecure
+
+
 def is_loopback(host: str) -> bool:
     name = host
     if name.startswith("["):
@@ -185,9 +190,7 @@ class Client:
     def _host(self, name: str) -> _Host:
         with self._lock:
             if name not in self._hosts:
-                plain = is_loopback(name) or name in self.options.insecure or \
-                    name.split(":")[0] in self.options.insecure
-                self._hosts[name] = _Host("http" if plain else "https", name)
+                self._hosts[name] = _Host("http" if plain_http(name, self.options.insecure) else "https", name)
             return self._hosts[name]
 
     def _auth_header(self, host: _Host, repo: str, image: str) -> dict:
