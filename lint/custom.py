@@ -173,6 +173,7 @@ def define(decl: object, taken: set[str]) -> type[Rule]:
         "custom": True,
         "given": given,
         "path": path,
+        "walk": staticmethod(compile_path(path) if path is not None else False),  # type: ignore[arg-type]  # once per rule
         "field": field,
         "function": function,
         "args": args,
@@ -201,6 +202,7 @@ class CustomRule(Rule):
     source = ""  # the configuration file that declares it (`pipelint rules` says so)
     given: str
     path: object
+    walk: object
     field: str | None
     function: str
     args: dict
@@ -241,9 +243,8 @@ class CustomRule(Rule):
         else:
             data = _document_data(root)
             seen = set()
-            for match in self.path.find(data):
-                raw = _segments(match.full_path)
-                if raw is None or raw in seen:
+            for raw in find_paths(self.path, data, self.walk):
+                if raw in seen:
                     continue
                 seen.add(raw)
                 found = _walk(root, raw)
@@ -393,6 +394,117 @@ def _data(node: Node, budget: list[int]):
     return _scalar_value(node)
 
 
+def find_paths(path, data, walk=None) -> list[tuple]:
+    """The places (keys and indexes from the root) where the parsed JSONPath `path` matches `data`.
+
+    `walk` is `compile_path(path)`: the shapes policies are written in (`$`, `@`, `.field`, `['a','b']`, `..`,
+    `*`, `[0]`, `[?(...)]`) become one Python function, made once per rule, that walks the data itself in
+    jsonpath-ng's order and with its semantics (a filter's expressions are jsonpath-ng's own) and builds no match
+    objects; any other shape is left to jsonpath-ng's `find`. bench/bench_custom.py measures the difference.
+    """
+    if walk is None:
+        walk = compile_path(path)
+    if walk is not False:
+        return [place for place, _ in walk([((), data)])]
+    places = (_segments(match.full_path) for match in path.find(data))
+    return [place for place in places if place is not None]
+
+
+def compile_path(path):
+    """A function (place, value) items -> matches for `path`, or False for a shape left to jsonpath-ng."""
+    from jsonpath_ng import jsonpath as jp
+    from jsonpath_ng.ext.filter import Filter
+
+    def build(p, leftmost=True):
+        kind = type(p)
+        if kind is jp.Root and leftmost:  # `$` first: the items are the root
+            return lambda items: items
+        if kind is jp.This:
+            return lambda items: items
+        if kind is jp.Child:
+            left, right = build(p.left, leftmost), build(p.right, False)
+            return lambda items: right(left(items))
+        if kind is jp.Descendants:
+            first = p.right
+            while isinstance(first, (jp.Child, jp.Descendants)):
+                first = first.left
+            if isinstance(first, (jp.This, jp.Root)):  # `..` onto the value itself: scalars too; jsonpath-ng's walk
+                raise _Unsupported
+            return _descendants(build(p.left, leftmost), build(p.right, False), _first_names(p.right, jp))
+        if kind is jp.Fields and not getattr(p, "_deprecated_wildcard_use", False):
+            names = p.fields
+            return lambda items: [(place + (f,), value[f]) for place, value in items if type(value) is dict
+                                  for f in names if f in value]
+        if kind is jp.Wildcard:
+            return _children
+        if kind is jp.Index and getattr(p, "indices", None):
+            indices = p.indices
+            return lambda items: [(place + (i % len(value),), value[i]) for place, value in items
+                                  if type(value) is list for i in indices if -len(value) <= i < len(value)]
+        references_root = getattr(p, "_references_root", None)  # jsonpath-ng 1.8+; else its own walk
+        if kind is Filter and references_root is not None and not references_root():
+            expressions = p.expressions
+            return lambda items: [(place, value) for place, value in _children(items)
+                                  if all(e.find(value) for e in expressions)]
+        raise _Unsupported
+
+    try:
+        return build(path)
+    except _Unsupported:
+        return False
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _children(items: list) -> list:
+    out: list = []
+    for place, value in items:
+        if type(value) is list:
+            out.extend((place + (i,), v) for i, v in enumerate(value))
+        elif type(value) is dict:
+            out.extend((place + (k,), v) for k, v in value.items())
+    return out
+
+
+def _first_names(path, jp) -> frozenset | None:
+    """The keys one of which a value must hold for `path` to match anything from it (None: no such bound)."""
+    while isinstance(path, (jp.Child, jp.Descendants)):
+        path = path.left
+    if type(path) is jp.Fields and not getattr(path, "_deprecated_wildcard_use", False):
+        return frozenset(path.fields)
+    return None
+
+
+def _descendants(left, right, names: frozenset | None):
+    """`left..right`: `right` from every value under each match of `left` (itself included).
+
+    `right` starts with a step into a child (a field, `*`, an index, a filter), so nothing under a scalar matches;
+    when it starts with named fields only mappings holding one of them are tried.
+    """
+
+    def walk(items: list) -> list:
+        out: list = []
+        stack = left(items)[::-1]
+        while stack:  # depth first, pre-order, as jsonpath-ng walks
+            item = stack.pop()
+            place, value = item
+            if type(value) is list:
+                if names is None:
+                    out.extend(right([item]))
+                stack.extend((place + (i,), v) for i, v in reversed(list(enumerate(value)))
+                             if type(v) is dict or type(v) is list)
+            elif type(value) is dict:
+                if names is None or not names.isdisjoint(value):
+                    out.extend(right([item]))
+                stack.extend((place + (k,), v) for k, v in reversed(value.items())
+                             if type(v) is dict or type(v) is list)
+        return out
+
+    return walk
+
+
 def _segments(path) -> tuple | None:
     """A jsonpath-ng match path (Child/Fields/Index) as keys and indexes; None for what has no place."""
     from jsonpath_ng import jsonpath as jp
@@ -427,10 +539,12 @@ def _walk(root: Node, raw: tuple) -> tuple[Node, ScalarNode | None] | None:
         if isinstance(part, int) and isinstance(node, SequenceNode) and 0 <= part < len(node.value):
             node, key = node.value[part], None
         elif isinstance(part, str) and isinstance(node, MappingNode):
-            pairs = [(k, v) for k, v in node.value if isinstance(k, ScalarNode) and k.value == part]
-            if not pairs:
+            for k, v in reversed(node.value):
+                if k.value == part and isinstance(k, ScalarNode):
+                    key, node = k, v
+                    break
+            else:
                 return None
-            key, node = pairs[-1]
         else:
             return None
     return node, key

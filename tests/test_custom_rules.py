@@ -10,7 +10,7 @@ import time
 
 import jsonschema
 import pytest
-from conftest import FIXTURES, ROOT, pipelint
+from conftest import CORPUS, FIXTURES, ROOT, pipelint
 from junitparser import JUnitXml
 
 README = (ROOT / "README.md").read_text()
@@ -184,3 +184,59 @@ def test_an_alias_bomb_is_read_within_its_budget(in_tmp):
     result = pipelint("check", "bomb.yaml")
     assert time.monotonic() - start < 60  # bounded (the budget is 200,000 nodes), not a timed promise
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+
+PATHS = ["$..steps[?(@.step.type == 'Run')].step", "$..step.spec", "$.pipeline.stages[*].stage", "$..*",
+         "$..stages[0]", "$..steps[-1].step.identifier", "$..spec['image','connectorRef']",
+         "$..[?(@.type == 'CI')]", "$..steps[?(@.step.timeout)]", "$.pipeline.stages[*]..image",
+         "$..steps[?(@.step.spec.privileged == true)]", "$..stage.spec.infrastructure.spec",
+         "$..variables[?(@.name =~ '^[A-Z]')]", "$..[*].type", "$..steps..image", "$..[0]", "$.pipeline.properties.ci.codebase.build"]
+
+
+def _absolute(raw: tuple, data) -> tuple:
+    """A jsonpath-ng place with its negative indexes counted from the front, as the fast walk gives them."""
+    out = []
+    for part in raw:
+        if isinstance(part, int):
+            part %= len(data)
+        out.append(part)
+        data = data[part]
+    return tuple(out)
+
+
+@pytest.mark.parametrize("given", PATHS)
+def test_the_fast_walk_matches_jsonpath_ng_on_the_corpus(given):
+    """custom.find_paths walks common shapes itself: the same places, in the same order, as jsonpath-ng's find
+    (on the corpus and every fixture: aliases, merge keys, duplicate keys, flow mappings, odd keys)."""
+    from jsonpath_ng.ext import parse as jp_parse
+
+    from pipelint import custom
+    from pipelint.document import parse
+    from pipelint.source import read
+
+    path, compared, matched = jp_parse(given), 0, 0
+    walk = custom.compile_path(path)
+    assert walk is not False  # the fast walk takes this shape itself
+    for file in sorted([*CORPUS.rglob("*.y*ml"), *FIXTURES.rglob("*.y*ml")]):
+        docs, _ = parse(read(str(file)))
+        for doc in docs:
+            data = custom._document_data(doc.root)
+            expected = [_absolute(custom._segments(m.full_path), data) for m in path.find(data)]
+            assert custom.find_paths(path, data, walk) == expected, file
+            compared, matched = compared + 1, matched + len(expected)
+    assert compared > 50 and matched > 0, (compared, matched)
+
+
+def test_other_shapes_are_left_to_jsonpath_ng():
+    from jsonpath_ng.ext import parse as jp_parse
+
+    from pipelint import custom
+
+    data = {"pipeline": {"stages": [{"stage": {"name": "b"}}, {"stage": {"name": "a"}}]}}
+    for given, places in [("$.pipeline.stages[0:1]", [("pipeline", "stages", 0)]),
+                          ("$.pipeline.stages[?(@.stage.name == $.pipeline.stages[1].stage.name)]",
+                           [("pipeline", "stages", 1)])]:
+        path = jp_parse(given)
+        assert custom.compile_path(path) is False
+        assert custom.find_paths(path, data) == places
