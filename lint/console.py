@@ -35,44 +35,50 @@ def fail(message: str) -> None:
 
 def make_engine(config_file, isolated, select, extend_select, ignore, force_exclude, target):
     from pipelint import config as configlib
-    from pipelint.engine import Engine
+    from pipelint.rules import clear_custom
 
     if isolated and config_file:
         fail("--config and --isolated cannot be used together")
-    from pipelint.rules import clear_custom
-
+    if config_file and not os.path.isfile(config_file):
+        fail(f"{config_file}: configuration file not found")
     clear_custom()  # custom rules are the configuration's: this run's files declare them anew
     try:
-        if isolated:
-            settings = configlib.Settings()
-        else:
-            path = config_file or configlib.find(".")
-            if config_file and not os.path.isfile(config_file):
-                fail(f"{config_file}: configuration file not found")
-            settings = configlib.load(path) if path else configlib.Settings()
-        overrides = configlib.flag_overrides({"--target": target})
-        flags = (split_values(select) if select else None, split_values(extend_select), split_values(ignore), overrides)
-        rules = configlib.enabled_rules(settings, *flags)
+        return engine_for(".", config_file, isolated, select, extend_select, ignore, force_exclude, target)
     except configlib.ConfigError as exc:
         fail(str(exc))
+        raise  # not reached
+
+
+def engine_for(start: str, config_file=None, isolated=False, select=(), extend_select=(), ignore=(),
+               force_exclude=False, target=None):
+    """The engine for files under `start`: the configuration found from there (or `config_file`), and ruff's
+    discovery below it (the closest configuration to each file). Raises config.ConfigError."""
+    from pipelint import config as configlib
+    from pipelint.engine import Engine, Layer
+
+    if isolated:
+        settings = configlib.Settings()
+    else:
+        path = config_file or configlib.find(start)
+        settings = configlib.load(path) if path else configlib.Settings()
+    overrides = configlib.flag_overrides({"--target": target})
+    flags = (split_values(select) if select else None, split_values(extend_select), split_values(ignore), overrides)
+    rules = configlib.enabled_rules(settings, *flags)
     layers = None
     if not isolated and not config_file:  # ruff's discovery: the configuration closest to each file applies
-        from pipelint.engine import Layer
-
         by_file: dict = {settings.path: None}
 
         def layers(folder: str):
             path = configlib.find(folder)
             if path not in by_file or by_file[path] is None:
                 if path == settings.path:
-                    by_file[path] = root
+                    by_file[path] = engine.root
                 else:
                     found = configlib.load(path) if path else configlib.Settings()
                     by_file[path] = Layer(found, configlib.enabled_rules(found, *flags))
             return by_file[path]
 
     engine = Engine(settings, rules, force_exclude=force_exclude, layers=layers)
-    root = engine.root
     return engine
 
 
