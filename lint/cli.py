@@ -8,7 +8,7 @@ import sys
 import click
 
 from pipelint import __version__, console
-from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, echo, fail, internal_line, make_engine
+from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, echo, fail, internal_line, make_engine, rule_doc
 
 
 def _apply(func, decorators):
@@ -317,6 +317,17 @@ def report(paths, config_file, isolated, force_exclude, target, output_file, out
     sys.exit(EXIT_ERROR if data.result.errors or data.result.internal_errors else EXIT_OK)
 
 
+@main.command(short_help="A language server on stdio, for editors (pip install 'pipelint[server]').")
+def server():
+    """Run the Language Server Protocol server on standard input and output (diagnostics, quick fixes, rule
+    documentation on hover), for Neovim, Helix, VS Code and other editors; see the README's "In your editor"."""
+    try:
+        from pipelint.server import serve
+    except ImportError as exc:
+        fail(f"pipelint server needs pygls ({exc.name or exc}): pip install 'pipelint[server]'")
+    serve()
+
+
 @main.command("rules", short_help="List every rule, custom rules included.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def rules_cmd(output_format):
@@ -358,18 +369,3 @@ def rule_cmd(rule, all_rules):
     if cls is None:
         fail(f"unknown rule {rule!r} (see `pipelint rules`)")
     echo(rule_doc(cls))
-
-
-def rule_doc(cls) -> str:
-    """What `pipelint rule CODE` prints: defaults, options (TOML spelling), the docstring."""
-    head = f"# {cls.name} ({cls.code})\n\n"
-    if getattr(cls, "custom", False):
-        head += f"A custom rule, declared in {cls.source}. "
-    head += f"Default severity: {cls.severity}. "
-    head += "Enabled by default. " if cls.enabled_by_default else "Off by default. "
-    head += {"safe": "Fix: safe.", "unsafe": "Fix: unsafe (with --unsafe-fixes)."}.get(cls.fix_safety, "No fix.")
-    options = "".join(f"\n- `{o.name}` ({o.default_text()}): {o.help}" for o in cls.options)
-    options += (f"\n- `severity` (default \"{cls.severity}\"): \"error\", \"warning\" or \"info\", as this rule's "
-                "findings are reported")
-    head += f"\n\nOptions, in [tool.pipelint.rules.{cls.code}] (or .pipelint.toml's [rules.{cls.code}]):{options}"
-    return f"{head}\n\n{cls.doc()}"

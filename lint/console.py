@@ -432,3 +432,18 @@ def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(),
         echo(fixer.describe_fixes(result), nl=False)
     report.emit(result, fix_mode=True, source_of=source_reader(engine, result))
     sys.exit(exit_status(result, exit_zero, fail_on))
+
+
+def rule_doc(cls) -> str:
+    """What `pipelint rule CODE` prints: defaults, options (TOML spelling), the docstring."""
+    head = f"# {cls.name} ({cls.code})\n\n"
+    if getattr(cls, "custom", False):
+        head += f"A custom rule, declared in {cls.source}. "
+    head += f"Default severity: {cls.severity}. "
+    head += "Enabled by default. " if cls.enabled_by_default else "Off by default. "
+    head += {"safe": "Fix: safe.", "unsafe": "Fix: unsafe (with --unsafe-fixes)."}.get(cls.fix_safety, "No fix.")
+    options = "".join(f"\n- `{o.name}` ({o.default_text()}): {o.help}" for o in cls.options)
+    options += (f"\n- `severity` (default \"{cls.severity}\"): \"error\", \"warning\" or \"info\", as this rule's "
+                "findings are reported")
+    head += f"\n\nOptions, in [tool.pipelint.rules.{cls.code}] (or .pipelint.toml's [rules.{cls.code}]):{options}"
+    return f"{head}\n\n{cls.doc()}"

@@ -319,10 +319,13 @@ class Engine:
         for rule in layer.unparsed_rules:
             report.findings.extend(rule.check_unparsed(report.source, error))
 
-    def finish(self, reports: dict[str, FileReport], errors: list[str] | None = None) -> RunResult:
-        """Cross-file rules over every file's sites, then suppressions and per-file ignores, sorted."""
-        findings = [f for r in reports.values() for f in r.findings]
-        internal = [e for r in reports.values() for e in r.internal]
+    def finish(self, reports: dict[str, FileReport], errors: list[str] | None = None,
+               focus: str | None = None) -> RunResult:
+        """Cross-file rules over every file's sites, then suppressions and per-file ignores, sorted. With `focus`
+        (the language server's open file), the other reports are context only: the findings are that file's."""
+        mine = [reports[focus]] if focus is not None else reports.values()
+        findings = [f for r in mine for f in r.findings]
+        internal = [e for r in mine for e in r.internal]
         governs = {path: self.layer(path) for path in reports}
         layers = [layer for layer in self.layers if layer.run_rules and any(g is layer for g in governs.values())]
         if layers:
@@ -333,7 +336,8 @@ class Engine:
             for layer in layers:
                 for rule in layer.run_rules:
                     try:
-                        found = [f for f in rule.check_run(index) if governs.get(f.path) is layer]
+                        found = [f for f in rule.check_run(index) if governs.get(f.path) is layer
+                                 and (focus is None or f.path == focus)]
                     except Exception as exc:  # a bug in a cross-file rule: the run goes on without it
                         internal.append(f"in {rule.code} (across files): {type(exc).__name__}: {exc}; "
                                         "please report it")
@@ -359,6 +363,8 @@ class Engine:
         if any(layer.settings.per_file_ignores for layer in self.layers) or any(r.suppressions for r in reports.values()):
             findings = [f for f in findings if not self._suppressed(f, reports[f.path])]
         for path, report in reports.items():
+            if focus is not None and path != focus:
+                continue
             layer = governs[path]
             for rule in layer.unused_rules if report.suppressions else ():
                 findings.extend(f for f in rule.check_unused_suppressions(report.source, report.suppressions,

@@ -47,15 +47,8 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             ids = {id(x) for x in chosen}
             chosen_findings = [f for f in findings if id(f.fix) in ids]
             report = result.reports[path]
-            src = report.source
-            edits = frozenset(e for x in chosen for e in x.edits)
             try:
-                if report.regions:
-                    new_src = fixplan.rewrite_regions(report, chosen)
-                elif report.trial is not None and report.trial[0] == edits:
-                    new_src = report.trial[1]  # check tried exactly these edits, and they passed
-                else:
-                    new_src = fixplan.rewrite(src, report.parsed, edits, fixplan.changes_by_doc(chosen))
+                new_src = applied(report, chosen)
             except fixplan.NotApplicable as exc:
                 # settle() tried these very fixes: reaching here is a bug, reported as one
                 internal.append(f"{path}: a fix was not applied, the file is left unchanged: {exc}")
@@ -96,6 +89,36 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     result.internal_errors = result.internal_errors + internal
     result.changed = {p: c for p, c in changed.items() if p not in unwritten}
     return result
+
+
+def applied(report, chosen: list) -> sourcelib.Source:
+    """The file of `report` (checked with keep=True) with the fixes `chosen` applied and verified; raises
+    fixplan.NotApplicable."""
+    edits = frozenset(e for x in chosen for e in x.edits)
+    if report.regions:
+        return fixplan.rewrite_regions(report, chosen)
+    if report.trial is not None and report.trial[0] == edits:
+        return report.trial[1]  # check tried exactly these edits, and they passed
+    return fixplan.rewrite(report.source, report.parsed, edits, fixplan.changes_by_doc(chosen))
+
+
+def fix_text(engine: Engine, src: sourcelib.Source, context: dict, unsafe: bool = False) -> tuple[str, int]:
+    """`src`'s text with every (safe, or also unsafe) fix applied as `fix` would, passes included, and how many;
+    `context` holds the other files' reports for cross-file rules. Nothing is written (the language server)."""
+    count = 0
+    for _ in range(MAX_PASSES):
+        report = engine.check_file(src, keep=True)
+        result = engine.finish({**context, src.path: report}, focus=src.path)
+        todo = [f.fix for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)]
+        if not todo:
+            break
+        chosen, _ = fixplan.choose(todo)
+        try:
+            src = applied(report, chosen)
+        except fixplan.NotApplicable:
+            break
+        count += len(chosen)
+    return src.text or "", count
 
 
 def _set(engine: Engine, current: dict, reports: dict, src: sourcelib.Source) -> None:

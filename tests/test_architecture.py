@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("fix, pin, inventory, report, mirror", ("fixer", "pin", "inventory", "report", "mirror")),
     ("reporters", ("reporters", "reporters.*")),
     ("console (no click)", ("console",)),
+    ("language server", ("server",)),
     ("click command line", ("cli",)),
     ("entry points", ("entry", "__main__", "all_repos_fix")),
 ]

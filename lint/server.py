@@ -1,0 +1,443 @@
+"""`pipelint server`: a Language Server Protocol server on stdio (pygls), for editors.
+
+The same engine as `check` and `fix`, on the editor's unsaved text:
+
+    didOpen/didChange (debounced)/didSave --> Source from the buffer --> Engine.check_file (keep) -->
+    Engine.finish(open file + the workspace index, focus=the file) --> findings --> Diagnostics
+
+Each workspace folder has its engine (the configuration found from the folder, ruff's discovery below it,
+custom rules included), rebuilt when a configuration file changes, and an index: every Harness file of the folder
+checked once in the background at start (with `$/progress`), as compact reports (what cross-file rules read),
+updated when a file is saved or changes on disk. So a connector defined in another file counts for CON002,
+CON003, REG003 and REG004 as it does in `check .`.
+
+Code actions are the findings' own fixes, each applied to the buffer and verified alone (`fixer.applied`) before it
+is offered; "Fix all safe problems" is `fixer.fix_text` (fix's passes, nothing written); "Suppress CODE on this
+line" inserts the comment and is offered only when a re-check shows the finding gone and the data unchanged.
+Hover on a diagnostic shows `pipelint rule CODE`. Nothing the files hold can stop the server: a file the parser
+rejects is a YML001 diagnostic, a bad configuration one message (and no diagnostics from it), an internal error
+one log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from bisect import bisect_right
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from pipelint import __version__, console, document, fixer, fixplan, resolved
+from pipelint import config as configlib
+from pipelint import source as sourcelib
+from pipelint.engine import YAML_SUFFIXES
+from pipelint.finding import Finding
+
+DEBOUNCE = 0.02  # seconds: changes arriving together (a paste, multi-cursor edits, fast typing) are checked once
+CONFIG_FILES = (".pipelint.toml", "pyproject.toml")
+FIX_ALL = "source.fixAll.pipelint"
+SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning,
+            "info": lsp.DiagnosticSeverity.Information}
+log = logging.getLogger("pipelint.server")
+
+
+class Folder:
+    """One workspace folder: its engine (or why there is none) and the index of its files' compact reports."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.engine = None
+        self.error: str | None = None
+        self.index: dict = {}  # absolute path -> FileReport (compact) as last read from disk
+
+    def load(self) -> None:
+        try:
+            self.engine, self.error = console.engine_for(self.root), None
+        except configlib.ConfigError as exc:
+            self.engine, self.error = None, str(exc)
+
+    def files(self) -> list[str]:
+        if self.engine is None:
+            return []
+        try:
+            found, _ = self.engine.discover([self.root])
+        except (OSError, configlib.ConfigError) as exc:
+            log.warning("pipelint: cannot list %s: %s", self.root, exc)
+            return []
+        return found
+
+    def index_file(self, path: str) -> None:
+        if self.engine is None:
+            return
+        try:
+            src = sourcelib.read(path, self.engine.layer(path).settings.max_file_bytes)
+            self.index[path] = self.engine.check_file(src)
+        except (sourcelib.ReadError, configlib.ConfigError):
+            self.index.pop(path, None)
+        except Exception as exc:  # an internal error on one file: the index goes on without it
+            log.warning("pipelint: internal error indexing %s: %s: %s", path, type(exc).__name__, exc)
+            self.index.pop(path, None)
+
+    def analyse(self, path: str, text: str):
+        """(report kept whole, this file's findings) for the buffer's text of `path`."""
+        assert self.engine is not None
+        src = sourcelib.decode(path, text.encode("utf-8"))
+        report = self.engine.check_file(src, keep=True)
+        context = {p: r for p, r in self.index.items() if p != path}
+        result = self.engine.finish({**context, path: report}, focus=path)
+        return report, [f for f in result.findings if f.path == path], context
+
+
+class Lines:
+    """Character index <-> LSP position (the client's code units) for one text."""
+
+    def __init__(self, text: str, codec):
+        self.text = text
+        self.codec = codec
+        self.starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                self.starts.append(i + 1)
+        self.lines = [text[s:e] for s, e in zip(self.starts, [*self.starts[1:], len(text)], strict=True)]
+
+    def position(self, index: int) -> lsp.Position:
+        index = max(0, min(index, len(self.text)))
+        line = bisect_right(self.starts, index) - 1
+        return self.codec.position_to_client_units(self.lines, lsp.Position(line=line,
+                                                                            character=index - self.starts[line]))
+
+    def range(self, start: int, end: int) -> lsp.Range:
+        return lsp.Range(start=self.position(start), end=self.position(end))
+
+    def index(self, position: lsp.Position) -> int:
+        if position.line >= len(self.starts):
+            return len(self.text)
+        server = self.codec.position_from_client_units(self.lines, position)
+        return min(self.starts[server.line] + server.character, len(self.text))
+
+
+class PipelintServer(LanguageServer):
+    def __init__(self):
+        super().__init__("pipelint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.folders: dict[str, Folder] = {}
+        self.pending: dict[str, asyncio.Task] = {}
+        self.last: dict[str, tuple] = {}  # uri -> (version, text, report, findings, context)
+        self.tasks: set[asyncio.Task] = set()  # running background work (kept referenced until done)
+
+    # --- folders ------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        from pipelint.rules import clear_custom
+
+        clear_custom()  # every folder's custom rules are declared anew
+        roots = [to_fs_path(f.uri) for f in (self.workspace.folders or {}).values()]
+        if not roots and self.workspace.root_path:
+            roots = [self.workspace.root_path]
+        self.folders = {}
+        for root in roots:
+            if root:
+                folder = Folder(os.path.abspath(root))
+                folder.load()
+                if folder.error:
+                    self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error,
+                                                                   message=f"pipelint: {folder.error}"))
+                self.folders[folder.root] = folder
+
+    def folder_of(self, path: str) -> Folder:
+        best = None
+        for root, folder in self.folders.items():
+            if (path + os.sep).startswith(root.rstrip(os.sep) + os.sep) and (best is None or len(root) > len(best.root)):
+                best = folder
+        if best is None:  # a file outside every folder: its own directory is its folder
+            root = os.path.dirname(path)
+            best = self.folders[root] = Folder(root)
+            best.load()
+        return best
+
+    async def build_index(self) -> None:
+        token = "pipelint-index"
+        window = self.client_capabilities.window
+        progress = bool(window is not None and window.work_done_progress)
+        if progress:
+            try:
+                await self.work_done_progress.create_async(token)
+            except Exception:  # the client refused the token: index silently
+                progress = False
+        jobs = [(folder, path) for folder in list(self.folders.values()) for path in folder.files()]
+        if progress:
+            self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title="pipelint: indexing", percentage=0,
+                                                                           message=f"0/{len(jobs)} files"))
+        for n, (folder, path) in enumerate(jobs, 1):
+            folder.index_file(path)
+            if progress and (n % 20 == 0 or n == len(jobs)):
+                self.work_done_progress.report(token, lsp.WorkDoneProgressReport(
+                    percentage=n * 100 // max(len(jobs), 1), message=f"{n}/{len(jobs)} files"))
+            await asyncio.sleep(0)  # let the editor's requests in between files
+        if progress:
+            self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=f"{len(jobs)} files indexed"))
+        self.last.clear()  # what was said before the index knew the other files
+        self.publish_all()
+
+    # --- diagnostics --------------------------------------------------------------------------------
+    def analyse(self, uri: str):
+        """(text, report, findings, context) for the open document `uri` (cached per version), or None."""
+        doc = self.workspace.get_text_document(uri)
+        path = to_fs_path(uri)
+        if not path or not path.endswith(YAML_SUFFIXES):
+            return None
+        cached = self.last.get(uri)
+        if cached is not None and cached[0] == doc.version and cached[1] == doc.source:
+            return cached[1:]
+        folder = self.folder_of(os.path.abspath(path))
+        if folder.engine is None:
+            return None
+        text = doc.source
+        try:
+            report, findings, context = folder.analyse(os.path.abspath(path), text)
+        except Exception as exc:  # an internal error: one log line, the server goes on
+            self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=(
+                f"pipelint: internal error on {path}: {type(exc).__name__}: {exc}; please report it")))
+            return None
+        self.last[uri] = (doc.version, text, report, findings, context)
+        return text, report, findings, context
+
+    def publish(self, uri: str) -> None:
+        try:
+            self._publish(uri)
+        except Exception as exc:  # a bug here: one log line, the server goes on
+            self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=(
+                f"pipelint: internal error publishing {uri}: {type(exc).__name__}: {exc}; please report it")))
+
+    def _publish(self, uri: str) -> None:
+        found = self.analyse(uri)
+        diagnostics = []
+        if found is not None:
+            text, _report, findings, _ = found
+            lines = Lines(text, self.workspace.position_codec)
+            diagnostics = [diagnostic(f, lines) for f in findings]
+        doc = self.workspace.get_text_document(uri)
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics,
+                                                                            version=doc.version))
+
+    def publish_all(self) -> None:
+        for uri in list(self.workspace.text_documents):
+            self.publish(uri)
+
+    def schedule(self, uri: str) -> None:
+        task = self.pending.pop(uri, None)
+        if task is not None:
+            task.cancel()
+
+        async def later():
+            await asyncio.sleep(DEBOUNCE)
+            self.pending.pop(uri, None)
+            self.publish(uri)
+
+        self.pending[uri] = self.background(later())
+
+    def reload(self) -> None:
+        self.setup()
+        self.last.clear()
+        self.background(self.build_index())
+
+    def background(self, work) -> asyncio.Task:
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    # --- code actions -------------------------------------------------------------------------------
+    def actions(self, uri: str, wanted: lsp.Range, only) -> list[lsp.CodeAction]:
+        found = self.analyse(uri)
+        if found is None:
+            return []
+        text, report, findings, context = found
+        lines = Lines(text, self.workspace.position_codec)
+        start, end = lines.index(wanted.start), lines.index(wanted.end)
+        out: list[lsp.CodeAction] = []
+        want_quick = not only or any(k.startswith(lsp.CodeActionKind.QuickFix) for k in only)
+        want_all = not only or any(FIX_ALL.startswith(k) or k.startswith(FIX_ALL) for k in only)
+        here = [f for f in findings if f.span.start <= end and start <= max(f.span.end, f.span.start)]
+        if want_quick:
+            for f in sorted(here, key=lambda f: (f.fix is None or not f.fix.safe, f.span.start)):
+                if f.fix is not None and report.source.text is not None:
+                    try:
+                        new = fixer.applied(report, [f.fix]).text
+                    except fixplan.NotApplicable:
+                        new = None
+                    if new is not None:
+                        label = "" if f.fix.safe else " (unsafe)"
+                        out.append(lsp.CodeAction(
+                            title=f"{f.code}: {f.fix.description}{label}", kind=lsp.CodeActionKind.QuickFix,
+                            diagnostics=[diagnostic(f, lines)], is_preferred=f.fix.safe,
+                            edit=whole_edit(uri, text, new, lines)))
+            for f in here:
+                new = self.suppressed_text(uri, report.source.path, text, f)
+                if new is not None:
+                    out.append(lsp.CodeAction(title=f"Suppress {f.code} on this line", kind=lsp.CodeActionKind.QuickFix,
+                                              diagnostics=[diagnostic(f, lines)], edit=whole_edit(uri, text, new, lines)))
+        if want_all and any(f.fix is not None and f.fix.safe for f in findings):
+            folder = self.folder_of(report.source.path)
+            src = sourcelib.decode(report.source.path, text.encode("utf-8"))
+            new, count = fixer.fix_text(folder.engine, src, context) if folder.engine is not None else (text, 0)
+            if count and new != text:
+                out.append(lsp.CodeAction(title=f"Fix all safe problems in this file ({count})", kind=FIX_ALL,
+                                          edit=whole_edit(uri, text, new, lines)))
+        return out
+
+    def suppressed_text(self, uri: str, path: str, text: str, f: Finding) -> str | None:
+        """The text with `# pipelint: ignore[CODE]` on the finding's line, when a re-check shows the finding gone
+        and every document reading the same; else None."""
+        line_start = text.rfind("\n", 0, f.span.start) + 1
+        line_end = text.find("\n", f.span.start)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[line_start:line_end].rstrip("\r")
+        if "pipelint:" in line:
+            return None  # a directive is there already: the person decides
+        if "#" not in line:
+            new = text[:line_start] + line + f"  # pipelint: ignore[{f.code}]" + text[line_start + len(line):]
+        else:  # a comment already ends the line: a comment line above it
+            indent = line[: len(line) - len(line.lstrip())]
+            newline = "\r\n" if text[line_end - 1:line_end] == "\r" else "\n"
+            new = text[:line_start] + f"{indent}# pipelint: ignore[{f.code}]{newline}" + text[line_start:]
+        folder = self.folder_of(path)
+        try:
+            if not path.endswith(".tf"):  # YAML (a .tf file's comment is Terraform's: the re-check tells)
+                old_docs, _ = document.parse(sourcelib.Source(path, text))
+                new_docs, error = document.parse(sourcelib.Source(path, new))
+                if error is not None or len(old_docs) != len(new_docs):
+                    return None
+                for a, b in zip(old_docs, new_docs, strict=True):
+                    resolved.verify_document(a.root, b.root, [], a.number, (text, new))
+            _report, after, _ = folder.analyse(path, new)
+        except Exception:  # not verified (a Mismatch, or the text does not read): not offered
+            return None
+        cached = self.last.get(uri)
+        before = [g.code for g in cached[3]] if cached is not None else []
+        now = [g.code for g in after]
+        if now.count(f.code) >= before.count(f.code) or len(now) >= len(before):
+            return None
+        return new
+
+
+def diagnostic(f: Finding, lines: Lines) -> lsp.Diagnostic:
+    from pipelint.rules import by_code
+
+    cls = by_code().get(f.code)
+    url = getattr(cls, "url", None) if cls is not None else None
+    return lsp.Diagnostic(
+        range=lines.range(f.span.start, f.span.end), severity=SEVERITY.get(f.severity, lsp.DiagnosticSeverity.Error),
+        code=f.code, source="pipelint", message=f.message + (f" ({f.hint})" if f.hint else ""),
+        code_description=lsp.CodeDescription(href=url) if url else None,
+        data={"name": f.name, "fix": None if f.fix is None else ("safe" if f.fix.safe else "unsafe")})
+
+
+def whole_edit(uri: str, old: str, new: str, lines: Lines) -> lsp.WorkspaceEdit:
+    """The smallest one-span edit turning `old` into `new` (fixes change a few lines)."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old, end_new = end_old - 1, end_new - 1
+    edit = lsp.TextEdit(range=lines.range(start, end_old), new_text=new[start:end_new])
+    return lsp.WorkspaceEdit(changes={uri: [edit]})
+
+
+def make_server() -> PipelintServer:
+    server = PipelintServer()
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: PipelintServer, params: lsp.InitializedParams):
+        ls.setup()
+        caps = ls.client_capabilities.workspace
+        watched = caps.did_change_watched_files if caps is not None else None
+        if watched is not None and watched.dynamic_registration:
+            watchers = [lsp.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES]
+            watchers += [lsp.FileSystemWatcher(glob_pattern=f"**/*{suffix}") for suffix in YAML_SUFFIXES]
+            ls.client_register_capability(lsp.RegistrationParams(registrations=[lsp.Registration(
+                id="pipelint-watch", method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                register_options=lsp.DidChangeWatchedFilesRegistrationOptions(watchers=watchers))]))
+        ls.background(ls.build_index())
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PipelintServer, params: lsp.DidOpenTextDocumentParams):
+        ls.publish(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: PipelintServer, params: lsp.DidChangeTextDocumentParams):
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: PipelintServer, params: lsp.DidSaveTextDocumentParams):
+        path = to_fs_path(params.text_document.uri)
+        if path and os.path.basename(path) in CONFIG_FILES:
+            ls.reload()
+            return
+        if path and path.endswith(YAML_SUFFIXES):
+            ls.folder_of(os.path.abspath(path)).index_file(os.path.abspath(path))
+            ls.last.clear()  # a connector saved here counts for the other open files
+        ls.publish_all()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PipelintServer, params: lsp.DidCloseTextDocumentParams):
+        ls.last.pop(params.text_document.uri, None)
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched(ls: PipelintServer, params: lsp.DidChangeWatchedFilesParams):
+        paths = [to_fs_path(c.uri) for c in params.changes]
+        if any(p and os.path.basename(p) in CONFIG_FILES for p in paths):
+            ls.reload()
+            return
+        for change, path in zip(params.changes, paths, strict=True):
+            if not path or not path.endswith(YAML_SUFFIXES):
+                continue
+            folder = ls.folder_of(os.path.abspath(path))
+            if change.type == lsp.FileChangeType.Deleted:
+                folder.index.pop(os.path.abspath(path), None)
+            else:
+                folder.index_file(os.path.abspath(path))
+        ls.last.clear()
+        ls.publish_all()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_folders(ls: PipelintServer, params: lsp.DidChangeWorkspaceFoldersParams):
+        ls.reload()
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
+        code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL]))
+    def code_action(ls: PipelintServer, params: lsp.CodeActionParams):
+        return ls.actions(params.text_document.uri, params.range, params.context.only)
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: PipelintServer, params: lsp.HoverParams):
+        found = ls.analyse(params.text_document.uri)
+        if found is None:
+            return None
+        text, _report, findings, _ = found
+        lines = Lines(text, ls.workspace.position_codec)
+        at = lines.index(params.position)
+        from pipelint.rules import by_code
+
+        docs = []
+        for f in findings:
+            if f.span.start <= at <= max(f.span.end, f.span.start + 1):
+                cls = by_code().get(f.code)
+                if cls is not None and console.rule_doc(cls) not in docs:
+                    docs.append(console.rule_doc(cls))
+        if not docs:
+            return None
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value="\n\n---\n\n".join(docs)))
+
+    return server
+
+
+def serve() -> None:
+    make_server().start_io()
+
+
+__all__ = ["from_fs_path", "make_server", "serve"]
