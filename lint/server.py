@@ -95,6 +95,9 @@ class Lines:
     """Character index <-> LSP position (the client's code units) for one text."""
 
     def __init__(self, text: str, codec):
+        """`text` is the buffer; indexes given and returned are into it without a leading BOM, as the engine's
+        Source holds it."""
+        self.lead = 1 if text.startswith("\ufeff") else 0
         self.text = text
         self.codec = codec
         self.starts = [0]
@@ -104,7 +107,7 @@ class Lines:
         self.lines = [text[s:e] for s, e in zip(self.starts, [*self.starts[1:], len(text)], strict=True)]
 
     def position(self, index: int) -> lsp.Position:
-        index = max(0, min(index, len(self.text)))
+        index = max(0, min(index + self.lead, len(self.text)))
         line = bisect_right(self.starts, index) - 1
         return self.codec.position_to_client_units(self.lines, lsp.Position(line=line,
                                                                             character=index - self.starts[line]))
@@ -116,7 +119,7 @@ class Lines:
         if position.line >= len(self.starts):
             return len(self.text)
         server = self.codec.position_from_client_units(self.lines, position)
-        return min(self.starts[server.line] + server.character, len(self.text))
+        return max(0, min(self.starts[server.line] + server.character, len(self.text)) - self.lead)
 
 
 class PipelintServer(LanguageServer):
@@ -274,7 +277,7 @@ class PipelintServer(LanguageServer):
                             diagnostics=[diagnostic(f, lines)], is_preferred=f.fix.safe,
                             edit=whole_edit(uri, text, new, lines)))
             for f in here:
-                new = self.suppressed_text(uri, report.source.path, text, f)
+                new = self.suppressed_text(uri, report.source.path, text.removeprefix("\ufeff"), f)
                 if new is not None:
                     out.append(lsp.CodeAction(title=f"Suppress {f.code} on this line", kind=lsp.CodeActionKind.QuickFix,
                                               diagnostics=[diagnostic(f, lines)], edit=whole_edit(uri, text, new, lines)))
@@ -335,7 +338,8 @@ def diagnostic(f: Finding, lines: Lines) -> lsp.Diagnostic:
 
 
 def whole_edit(uri: str, old: str, new: str, lines: Lines) -> lsp.WorkspaceEdit:
-    """The smallest one-span edit turning `old` into `new` (fixes change a few lines)."""
+    """The smallest one-span edit turning `old` into `new` (fixes change a few lines; a BOM is the buffer's own)."""
+    old, new = old.removeprefix("\ufeff"), new.removeprefix("\ufeff")
     start = 0
     limit = min(len(old), len(new))
     while start < limit and old[start] == new[start]:

@@ -184,6 +184,26 @@ async def test_cross_file_connector_and_config_change(client: LanguageClient, tm
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
     assert client.progress_reports["pipelint-index"][-1].message == "2 files indexed"
 
+    # the connector fixed in the editor and saved: the pipeline's diagnostics follow
+    mirror = tmp_path / "mirror.yaml"
+    fixed = "connector:\n  name: mirror\n  identifier: mirror\n  type: DockerRegistry\n  spec:\n" \
+            "    dockerRegistryUrl: https://registry.example.com\n    providerType: Other\n" \
+            "    auth:\n      type: Anonymous\n    executeOnDelegate: false\n"
+    mirror_uri = open_file(client, mirror)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=mirror_uri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=fixed)]))
+    mirror.write_text(fixed)
+    client.text_document_did_save(lsp.DidSaveTextDocumentParams(text_document=lsp.TextDocumentIdentifier(
+        uri=mirror_uri)))
+    await diagnostics(client, uri, lambda d: len(d) == 0)
+    mirror.write_text((FIXTURES / "CON003" / "bad_k8s_connector" / "mirror.yaml").read_text())
+    client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(
+        uri=mirror_uri, type=lsp.FileChangeType.Changed)]))  # changed on disk (git checkout): indexed again
+    client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(
+        uri=mirror_uri)))
+    await diagnostics(client, uri, lambda d: [x.code for x in d] == ["CON003"])
+
     # the configuration turns CON003 off: the diagnostics follow once the change is seen
     (tmp_path / ".pipelint.toml").write_text('ignore = ["CON003"]\n')
     client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[lsp.FileEvent(
@@ -296,3 +316,41 @@ vim.defer_fn(function() vim.cmd("qa!") end, 45000)
                    capture_output=True, timeout=90)
     assert out.exists(), "Neovim showed no diagnostics"
     assert out.read_text().splitlines() == ["CON001 9:10 pipelint", "REG001 20:27 pipelint"]
+
+
+@pytest.mark.asyncio
+async def test_terraform_bom_and_hostile_files(client: LanguageClient, tmp_path: Path):
+    await start(client, tmp_path)
+    # Harness YAML in a Terraform heredoc: the finding at its place in the .tf file
+    tf = tmp_path / "main.tf"
+    body = "".join(f"      {line}" if line.strip() else line for line in PIPELINE.splitlines(True))
+    tf.write_text(f'resource "harness_platform_pipeline" "build" {{\n  identifier = "build"\n'
+                  f'  yaml       = <<-EOT\n{body}  EOT\n}}\n')
+    uri = open_file(client, tf)
+    diags = await diagnostics(client, uri, lambda d: len(d) == 2)
+    assert ("REG001", 23, 33) in [(d.code, d.range.start.line, d.range.start.character) for d in diags]
+
+    # a BOM in the buffer: positions are the buffer's, and the quick fix's edit lands where it should
+    bom = tmp_path / "bom.yaml"
+    uri = open_file(client, bom, "\ufeff" + PIPELINE)
+    diags = await diagnostics(client, uri, lambda d: len(d) == 2)
+    reg = next(d for d in diags if d.code == "REG001")
+    assert (reg.range.start.line, reg.range.start.character) == (20, 27)
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=reg.range,
+        context=lsp.CodeActionContext(diagnostics=[reg])))
+    fixed = apply("\ufeff" + PIPELINE, actions[0].edit.changes[uri])
+    assert fixed.startswith("\ufeffpipeline:") and "app.harness.io" not in fixed
+
+    # an alias bomb and a 10,000-deep file: one diagnostic each, and the server still answers
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20)) + "pipeline:\n  stages: *u\n"
+    uri = open_file(client, tmp_path / "bomb.yaml", bomb)
+    await diagnostics(client, uri)
+    uri = open_file(client, tmp_path / "deep.yaml", "pipeline:\n  x: " + "[" * 10000 + "]" * 10000 + "\n")
+    deep = await diagnostics(client, uri)
+    assert [d.code for d in deep] == ["YML001"]
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=deep[0].range.start))
+    assert hover is not None and "invalid-yaml" in hover.contents.value
