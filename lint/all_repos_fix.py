@@ -9,14 +9,24 @@ mode (a pull request, or a merge to the default branch). Repositories where noth
 Options besides all-repos' own (`--dry-run`, `--repos`, `--jobs`, `--limit`, `-i`...): `--target`,
 `--unsafe-fixes`, `--select`/`--ignore`, and `--pipelint-config FILE` (one configuration for every
 repository, e.g. the CON001 image connector; without it each repository's own configuration is used).
+
+Across CI runners: `--shard K/N` keeps the repositories whose name hashes (SHA-256, the same on every machine and
+run) to K of N (0 <= K < N): N runners with K = 0..N-1 split the cloned repositories into disjoint shards whose
+union is all of them. `--summary FILE` writes what happened per repository of the shard (JSON, see
+`pipelint.summary`): whether it holds Harness configuration, findings per rule before and after, whether the fix
+was pushed, and any error in one line; `pipelint report --merge` joins the shards' summaries.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
+import json
 import os
+import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 
 from pipelint import harness
@@ -49,20 +59,104 @@ def _pipelint_args(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def apply_fix(extra: Sequence[str] = ()) -> None:
+def shard_of(name: str, count: int) -> int:
+    """The shard (0 .. count-1) of a repository name: a stable hash, the same on every machine and run."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big") % count
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """`K/N` -> (K, N) with 0 <= K < N; raises ValueError with the reason."""
+    k, sep, n = text.partition("/")
+    if not sep or not k.strip().isdigit() or not n.strip().isdigit():
+        raise ValueError(f"--shard {text!r}: give K/N, e.g. 0/4 (K from 0 to N-1)")
+    shard, count = int(k), int(n)
+    if count < 1 or not 0 <= shard < count:
+        raise ValueError(f"--shard {text!r}: K must be from 0 to N-1 and N at least 1")
+    return shard, count
+
+
+def _name(config, repo: str) -> str:
+    return os.path.relpath(os.path.abspath(repo), os.path.abspath(config.output_dir))
+
+
+def sharded_find_repos(config, shard: tuple[int, int] | None) -> set[str]:
+    found = find_repos(config)
+    if shard is None:
+        return found
+    return {r for r in found if shard_of(_name(config, r), shard[1]) == shard[0]}
+
+
+def _counts(extra: Sequence[str]) -> dict[str, int]:
+    """Findings per rule in the current directory, as `pipelint check` reports them."""
+    check_args = [a for a in extra if a != "--unsafe-fixes"]
+    result = subprocess.run([sys.executable, "-m", "pipelint", "check", ".", "--format", "json", "--exit-zero",
+                             "--no-cache", *check_args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(_one_line(f"pipelint check failed (exit {result.returncode}): {result.stderr}"))
+    counts: dict[str, int] = {}
+    for f in json.loads(result.stdout)["findings"]:
+        counts[f["code"]] = counts.get(f["code"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _record(records: str | None, **fields) -> None:
+    """Merge `fields` into this repository's record (one JSON file per repository, in `records`)."""
+    if records is None:
+        return
+    # all-repos works in a temporary clone whose origin is the repository's remote: that names it
+    remote = subprocess.run(["git", "remote", "get-url", "origin"], capture_output=True, text=True,
+                            check=False).stdout.strip()
+    path = os.path.join(records, hashlib.sha256(remote.encode()).hexdigest() + ".json")
+    data = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    data.update(fields)
+    data["remote"] = remote
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    os.replace(path + ".tmp", path)
+
+
+def apply_fix(extra: Sequence[str] = (), records: str | None = None) -> None:
     from all_repos import autofix_lib
 
-    # exit 1 means problems are left that fix cannot repair: the fixes made are still committed
-    result = autofix_lib.run(sys.executable, "-m", "pipelint", "fix", ".", "--exit-zero", *extra, check=False)
-    if result.returncode not in (0, 1):
-        raise RuntimeError(f"pipelint fix failed in {os.getcwd()} (exit {result.returncode}): {result.stderr}")
+    try:
+        _record(records, before=_counts(extra))
+        # exit 1 means problems are left that fix cannot repair: the fixes made are still committed
+        result = autofix_lib.run(sys.executable, "-m", "pipelint", "fix", ".", "--exit-zero", *extra, check=False)
+        if result.returncode not in (0, 1):
+            raise RuntimeError(_one_line(f"pipelint fix failed (exit {result.returncode}): {result.stderr}"))
+        _record(records, after=_counts(extra))
+    except Exception as exc:
+        _record(records, error=_one_line(str(exc)))
+        raise
 
 
-def check_fix(extra: Sequence[str] = ()) -> None:
+def check_fix(extra: Sequence[str] = (), records: str | None = None) -> None:
     from all_repos import autofix_lib
 
     # idempotence: a second run must find nothing more to change
-    autofix_lib.run(sys.executable, "-m", "pipelint", "fix", ".", "--diff", *extra)
+    try:
+        autofix_lib.run(sys.executable, "-m", "pipelint", "fix", ".", "--diff", *extra)
+    except Exception as exc:
+        _record(records, error=_one_line(f"a second fix would change more: {exc}"))
+        raise
+
+
+def _push(push, records: str | None, settings, branch_name: str) -> None:
+    """all-repos' push, recording in the repository's summary that it happened (or why not)."""
+    try:
+        push(settings, branch_name)
+    except BaseException as exc:
+        _record(records, error=_one_line(f"push failed: {exc}"))
+        raise
+    _record(records, pushed=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,23 +173,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--select", help="rules to fix (comma-separated codes, prefixes or names)")
     parser.add_argument("--ignore", help="rules not to fix")
     parser.add_argument("--pipelint-config", help="one pipelint configuration for every repository")
+    parser.add_argument("--shard", help="K/N: only the repositories of shard K (0 to N-1) of N, by name hash")
+    parser.add_argument("--summary", help="write a JSON summary per repository of this run to FILE")
     parser.add_argument("--branch-name", default="pipelint-fix", help="branch name (default %(default)s)")
     parser.add_argument("--commit-msg", default="Move Harness YAML off the retired app.harness.io/registry\n\n"
                         "Rewritten by `pipelint fix`: only the values that had to change, byte for byte.",
                         help="commit message")
     args = parser.parse_args(argv)
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+    except ValueError as exc:
+        parser.error(str(exc))
     extra = _pipelint_args(args)
     repos, config, commit, autofix_settings = autofix_lib.from_cli(
-        args, find_repos=find_repos, msg=args.commit_msg, branch_name=args.branch_name,
+        args, find_repos=functools.partial(sharded_find_repos, shard=shard), msg=args.commit_msg,
+        branch_name=args.branch_name,
     )
-    autofix_lib.fix(
-        repos,
-        apply_fix=functools.partial(apply_fix, tuple(extra)),
-        check_fix=functools.partial(check_fix, tuple(extra)),
-        config=config,
-        commit=commit,
-        autofix_settings=autofix_settings,
-    )
+    repos = sorted(repos)
+    with tempfile.TemporaryDirectory(prefix="pipelint-all-repos-") as records:
+        keep = records if args.summary else None
+        if keep is not None:
+            config = config._replace(push=functools.partial(_push, config.push, keep))
+        autofix_lib.fix(
+            repos,
+            apply_fix=functools.partial(apply_fix, tuple(extra), keep),
+            check_fix=functools.partial(check_fix, tuple(extra), keep),
+            config=config,
+            commit=commit,
+            autofix_settings=autofix_settings,
+        )
+        if args.summary:
+            from pipelint import summary
+
+            by_remote = {}
+            for name in os.listdir(records):
+                if name.endswith(".json"):
+                    with open(os.path.join(records, name), encoding="utf-8") as fh:
+                        data = json.load(fh)
+                    by_remote[data["remote"]] = data
+            entries = []
+            harness_repos = {os.path.abspath(r) for r in repos[: autofix_settings.limit]}
+            chosen = {os.path.abspath(r) for r in repos}
+            for name, remote in sorted(config.get_cloned_repos().items()):
+                path = os.path.abspath(os.path.join(config.output_dir, name))
+                if shard is not None and shard_of(name, shard[1]) != shard[0]:
+                    continue
+                if args.repos and path not in chosen:
+                    continue
+                data = by_remote.get(remote, {})
+                before = data.get("before", {})
+                entries.append(summary.repository(
+                    name, harness=path in harness_repos, before=before, after=data.get("after", before),
+                    pushed=bool(data.get("pushed")), error=data.get("error")))
+            summary.write(args.summary, summary.make(entries, shard=args.shard, dry_run=args.dry_run))
     return 0
 
 

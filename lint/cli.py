@@ -3,6 +3,8 @@ commands share is in `console`, which runs the pre-commit path without importing
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 
 import click
@@ -282,14 +284,18 @@ def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_fi
 @click.option("--target", help="Registry the fixes would move to (as for `fix`).")
 @click.option("-o", "--output", "output_file", type=click.Path(dir_okay=False),
               help="report.html or report.md (default: Markdown on standard output).")
-@click.option("--format", "--output-format", "output_format", type=click.Choice(["md", "html"]),
-              help="Markdown or HTML (default: from the --output suffix, else md).")
-def report(paths, config_file, isolated, force_exclude, target, output_file, output_format):
-    """Write a migration report (Markdown or HTML) of what needs doing across the files."""
+@click.option("--format", "--output-format", "output_format", type=click.Choice(["md", "html", "json"]),
+              help="Markdown, HTML or JSON (default: from the --output suffix, else md).")
+@click.option("--merge", "merge", is_flag=True,
+              help="The PATHS are summaries (all_repos_fix --summary, report --format json): join them into one "
+                   "organisation report.")
+def report(paths, config_file, isolated, force_exclude, target, output_file, output_format, merge):
+    """Write a migration report (Markdown, HTML or JSON) of what needs doing across the files, or, with --merge,
+    of an organisation from the summaries of its shards."""
     from pipelint import report as reportlib
 
     suffix = output_file.lower().rsplit(".", 1)[-1] if output_file and "." in output_file else None
-    by_suffix = {"md": "md", "markdown": "md", "html": "html", "htm": "html"}
+    by_suffix = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "json": "json"}
     if output_file and output_format is None:
         if suffix not in by_suffix:
             fail(f"{output_file}: cannot write a report of that kind; name it .html or .md (or give --format)")
@@ -297,13 +303,29 @@ def report(paths, config_file, isolated, force_exclude, target, output_file, out
     elif output_file and suffix in by_suffix and by_suffix[suffix] != output_format:
         fail(f"{output_file}: the suffix says {by_suffix[suffix]}, --format says {output_format}")
     output_format = output_format or "md"
+    if merge:
+        if not paths:
+            fail("--merge joins summaries: name the summary files")
+        _merged_report(paths, output_file, output_format)
+        return
     engine = make_engine(config_file, isolated, (), (), (), force_exclude, target)
     data = reportlib.build(engine, list(paths) or ["."])
+    if output_format == "json":
+        from pipelint import summary
+
+        counts: dict[str, int] = {}
+        for f in data.findings:
+            counts[f.code] = counts.get(f.code, 0) + 1
+        name = os.path.basename(os.path.abspath(paths[0] if paths else "."))
+        entry = summary.repository(name, harness=data.result.harness_files > 0, before=counts, after=counts,
+                                   pushed=False, error="; ".join(data.result.errors) or None)
+        text = json.dumps(summary.make([entry]), indent=2) + "\n"
+    else:
+        text = reportlib.render_markdown(data) if output_format == "md" else reportlib.render_html(data)
     for error in data.result.errors + data.inv.errors:
         echo(f"pipelint: error: {error}", err=True)
     for error in data.result.internal_errors:
         echo(internal_line(error), err=True)
-    text = reportlib.render_markdown(data) if output_format == "md" else reportlib.render_html(data)
     if not output_file:
         echo(text, nl=False)
         sys.exit(EXIT_ERROR if data.result.errors or data.result.internal_errors else EXIT_OK)
@@ -315,6 +337,25 @@ def report(paths, config_file, isolated, force_exclude, target, output_file, out
     n = len(data.findings)
     echo(f"Wrote {output_file}: {n} problem{'s' if n != 1 else ''} in {data.result.files_checked} files checked.")
     sys.exit(EXIT_ERROR if data.result.errors or data.result.internal_errors else EXIT_OK)
+
+
+def _merged_report(files, output_file, output_format) -> None:
+    from pipelint import report as reportlib
+    from pipelint import summary
+
+    try:
+        merged = summary.merge([summary.read(f) for f in files])
+    except summary.SummaryError as exc:
+        fail(str(exc))
+    text = reportlib.render_org(merged, output_format)
+    if not output_file:
+        echo(text, nl=False)
+        return
+    try:
+        summary.write_text(output_file, text)
+    except OSError as exc:
+        fail(f"{output_file}: cannot write: {exc.strerror or exc}")
+    echo(f"Wrote {output_file}: {len(merged['repositories'])} repositories from {len(files)} summaries.")
 
 
 @main.command(short_help="A language server on stdio, for editors (pip install 'pipelint[server]').")

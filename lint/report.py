@@ -210,26 +210,34 @@ def _cell(value: str) -> str:
 
 
 def render_html(data: ReportData) -> str:
+    return _page_html("pipelint migration report", data.scope, data.generated, data.verdict(), totals(data),
+                      sections(data), lambda title, rows: _chart(data) if title == "Problems by rule" and rows else "")
+
+
+def _page_html(title: str, scope: str, generated: str, verdict: str, cards_data, sections_data, chart) -> str:
+    """The report's page: a verdict, cards of totals, then one section per table (`chart(title, rows)` may put a
+    chart above a table)."""
     e = html.escape
-    cards = "".join(f'<div class="card"><b>{e(v)}</b><span>{e(k)}</span></div>' for k, v in totals(data))
+    cards = "".join(f'<div class="card"><b>{e(v)}</b><span>{e(k)}</span></div>' for k, v in cards_data)
     body = []
-    for title, intro, headers, rows in sections(data):
+    for heading, intro, headers, rows in sections_data:
         if rows:
             head = "".join(f"<th>{e(h)}</th>" for h in headers)
             table = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
             content = f"<table><thead><tr>{head}</tr></thead><tbody>{table}</tbody></table>"
         else:
             content = '<p class="empty">None.</p>'
-        if title == "Problems by rule":  # the chart and its numbers, one section
-            content = _chart(data) + content if rows else content
+        drawn = chart(heading, rows)
+        if drawn:  # the chart and its numbers, one section
+            content = drawn + content
             intro += " Green: what it repairs; red: what needs a person."
-        body.append(f"<section><h2>{e(title)}</h2><p>{_code(intro)}</p>{content}</section>")
+        body.append(f"<section><h2>{e(heading)}</h2><p>{_code(intro)}</p>{content}</section>")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>pipelint migration report</title><style>{CSS}</style></head><body>"
-            f"<header><h1>Harness registry migration report</h1><p>{e(data.scope)} &middot; "
-            f"generated {e(data.generated)} by pipelint</p></header><main>"
-            f'<p class="verdict">{_code(data.verdict())}</p>'
+            f"<title>{e(title)}</title><style>{CSS}</style></head><body>"
+            f"<header><h1>Harness registry migration report</h1><p>{e(scope)} &middot; "
+            f"generated {e(generated)} by pipelint</p></header><main>"
+            f'<p class="verdict">{_code(verdict)}</p>'
             f'<div class="cards">{cards}</div>{"".join(body)}</main></body></html>\n')
 
 
@@ -241,16 +249,20 @@ def _code(text: str) -> str:
 
 
 def render_markdown(data: ReportData) -> str:
+    return _page_markdown(data.scope, data.generated, data.verdict(), totals(data), sections(data))
+
+
+def _page_markdown(scope: str, generated: str, verdict: str, cards_data, sections_data) -> str:
     def esc(v: str) -> str:
         return v.replace("|", "\\|").replace("  RETIRED", " **(retired registry)**")
 
     lines = ["# Harness registry migration report", "",
-             f"**{data.verdict()}**", "",
-             f"{data.scope} - generated {data.generated} by pipelint", "",
-             "| " + " | ".join(k for k, _ in totals(data)) + " |",
-             "|" + "---|" * len(totals(data)),
-             "| " + " | ".join(v for _, v in totals(data)) + " |", ""]
-    for title, intro, headers, rows in sections(data):
+             f"**{verdict}**", "",
+             f"{scope} - generated {generated} by pipelint", "",
+             "| " + " | ".join(k for k, _ in cards_data) + " |",
+             "|" + "---|" * len(cards_data),
+             "| " + " | ".join(v for _, v in cards_data) + " |", ""]
+    for title, intro, headers, rows in sections_data:
         lines += [f"## {title}", "", intro, ""]
         if rows:
             lines.append("| " + " | ".join(headers) + " |")
@@ -260,3 +272,61 @@ def render_markdown(data: ReportData) -> str:
             lines.append("None.")
         lines.append("")
     return "\n".join(lines)
+
+
+# --- the organisation's report: merged summaries (pipelint.summary) ----------------------------------------
+MOST_AFFECTED = 50
+
+
+def org_parts(merged: dict) -> tuple[str, list[tuple[str, str]], list]:
+    """(verdict, cards, sections) of the organisation report of a merged summary."""
+    from pipelint import summary
+
+    t = summary.totals(merged)
+    left = sum(t["after"].values())
+    with_left = sum(1 for r in merged["repositories"] if r["after"])
+    if t["failed"]:
+        verdict = (f"{_count(len(t['failed']), 'repository', 'repositories')} failed; "
+                   f"{_count(left, 'problem')} left in {_count(with_left, 'repository', 'repositories')}.")
+    elif left:
+        verdict = f"{_count(left, 'problem')} left in {_count(with_left, 'repository', 'repositories')}."
+    else:
+        verdict = "Nothing left: every repository is migrated."
+    cards = [("repositories", str(t["repositories"])), ("with Harness configuration", str(t["harness"])),
+             ("pushed", str(t["pushed"])), ("failed", str(len(t["failed"]))),
+             ("problems found", str(sum(t["before"].values()))), ("problems left", str(left))]
+    affected = [[r["name"], str(sum(r["before"].values())), str(sum(r["after"].values())),
+                 "yes" if r["pushed"] else "no", r["error"] or ""] for r in t["affected"][:MOST_AFFECTED]]
+    from pipelint.rules import by_code
+
+    rules = []
+    for code in sorted(set(t["before"]) | set(t["after"])):
+        cls = by_code().get(code)
+        repos_left = sum(1 for r in merged["repositories"] if r["after"].get(code))
+        rules.append([code, cls.name if cls is not None else "", str(t["before"].get(code, 0)),
+                      str(t["after"].get(code, 0)), str(repos_left)])
+    failed = [[r["name"], r["error"]] for r in t["failed"]]
+    sections_data = [
+        ("What is left per rule", "Findings before and after the run, over every repository.",
+         ["rule", "name", "found", "left", "repositories with some left"], rules),
+        ("Repositories most affected", f"The {MOST_AFFECTED} with the most problems left, then found.",
+         ["repository", "found", "left", "pushed", "error"], affected),
+        ("Failed repositories", "Their reason, in one line; run them again after a fix.",
+         ["repository", "reason"], failed),
+    ]
+    return verdict, cards, sections_data
+
+
+def render_org(merged: dict, fmt: str) -> str:
+    import json
+
+    if fmt == "json":
+        return json.dumps(merged, indent=2) + "\n"
+    verdict, cards, sections_data = org_parts(merged)
+    shards = f" from {len(merged['shards'])} shards" if merged["shards"] else ""
+    scope = f"{_count(len(merged['repositories']), 'repository', 'repositories')}{shards}"
+    generated = merged["generated"] or ""
+    if fmt == "md":
+        return _page_markdown(scope, generated, verdict, cards, sections_data)
+    return _page_html("pipelint organisation report", scope, generated, verdict, cards, sections_data,
+                      lambda title, rows: "")

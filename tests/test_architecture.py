@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("configuration", ("config",)),
     ("results", ("results", "records", "baseline", "fixplan")),
     ("engine", ("engine",)),
-    ("fix, pin, inventory, report, mirror", ("fixer", "pin", "inventory", "report", "mirror")),
+    ("fix, pin, inventory, report, mirror", ("fixer", "pin", "inventory", "report", "mirror", "summary")),
     ("reporters", ("reporters", "reporters.*")),
     ("console (no click)", ("console",)),
     ("language server", ("server",)),
