@@ -28,7 +28,7 @@ from bisect import bisect_right
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
-from pygls.uris import from_fs_path, to_fs_path
+from pygls.uris import to_fs_path
 
 from pipelint import __version__, console, document, fixer, fixplan, resolved
 from pipelint import config as configlib
@@ -277,7 +277,7 @@ class PipelintServer(LanguageServer):
                             diagnostics=[diagnostic(f, lines)], is_preferred=f.fix.safe,
                             edit=whole_edit(uri, text, new, lines)))
             for f in here:
-                new = self.suppressed_text(uri, report.source.path, text.removeprefix("\ufeff"), f)
+                new = self.suppressed_text(uri, report, text.removeprefix("\ufeff"), f)
                 if new is not None:
                     out.append(lsp.CodeAction(title=f"Suppress {f.code} on this line", kind=lsp.CodeActionKind.QuickFix,
                                               diagnostics=[diagnostic(f, lines)], edit=whole_edit(uri, text, new, lines)))
@@ -290,7 +290,7 @@ class PipelintServer(LanguageServer):
                                           edit=whole_edit(uri, text, new, lines)))
         return out
 
-    def suppressed_text(self, uri: str, path: str, text: str, f: Finding) -> str | None:
+    def suppressed_text(self, uri: str, report, text: str, f: Finding) -> str | None:
         """The text with `# pipelint: ignore[CODE]` on the finding's line, when a re-check shows the finding gone
         and every document reading the same; else None."""
         line_start = text.rfind("\n", 0, f.span.start) + 1
@@ -305,10 +305,11 @@ class PipelintServer(LanguageServer):
             indent = line[: len(line) - len(line.lstrip())]
             newline = "\r\n" if text[line_end - 1:line_end] == "\r" else "\n"
             new = text[:line_start] + f"{indent}# pipelint: ignore[{f.code}]{newline}" + text[line_start:]
+        path = report.source.path
         folder = self.folder_of(path)
         try:
             if not path.endswith(".tf"):  # YAML (a .tf file's comment is Terraform's: the re-check tells)
-                old_docs, _ = document.parse(sourcelib.Source(path, text))
+                old_docs = report.parsed  # the check just made read this very text
                 new_docs, error = document.parse(sourcelib.Source(path, new))
                 if error is not None or len(old_docs) != len(new_docs):
                     return None
@@ -443,5 +444,3 @@ def make_server() -> PipelintServer:
 def serve() -> None:
     make_server().start_io()
 
-
-__all__ = ["from_fs_path", "make_server", "serve"]
