@@ -431,11 +431,11 @@ def compile_path(path):
             if isinstance(first, (jp.This, jp.Root)):  # `..` onto the value itself: scalars too; jsonpath-ng's walk
                 raise _Unsupported
             return _descendants(build(p.left, leftmost), build(p.right, False), _first_names(p.right, jp))
-        if kind is jp.Fields and not getattr(p, "_deprecated_wildcard_use", False):
+        if kind is jp.Fields and "*" not in p.fields:  # before 1.16 `*` was Fields("*"): left to jsonpath-ng
             names = p.fields
             return lambda items: [(place + (f,), value[f]) for place, value in items if type(value) is dict
                                   for f in names if f in value]
-        if kind is jp.Wildcard:
+        if kind is getattr(jp, "Wildcard", None):  # jsonpath-ng 1.16+
             return _children
         if kind is jp.Index and getattr(p, "indices", None):
             indices = p.indices
@@ -472,7 +472,7 @@ def _first_names(path, jp) -> frozenset | None:
     """The keys one of which a value must hold for `path` to match anything from it (None: no such bound)."""
     while isinstance(path, (jp.Child, jp.Descendants)):
         path = path.left
-    if type(path) is jp.Fields and not getattr(path, "_deprecated_wildcard_use", False):
+    if type(path) is jp.Fields and "*" not in path.fields:
         return frozenset(path.fields)
     return None
 
