@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("console (no click)", ("console",)),
     ("language server", ("server",)),
     ("click command line", ("cli",)),
-    ("entry points", ("entry", "__main__", "all_repos_fix")),
+    ("entry points", ("entry", "__main__", "all_repos_fix", "all_repos_shard")),
 ]
 
 

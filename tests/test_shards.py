@@ -29,8 +29,8 @@ REPOS = {
 }
 
 
-def _org(root):
-    """Origins and an all-repos workspace over them, cloned."""
+def _org(root, clone=True):
+    """Origins and an all-repos workspace over them, cloned (unless told not to)."""
     origins = {name: _origin(root, name.replace("/", "__"), files) for name, files in REPOS.items()}
     work = root / "all-repos"
     work.mkdir()
@@ -41,10 +41,15 @@ def _org(root):
         "source_settings": {"filename": "repos.json"},
         "push": "all_repos.push.merge_to_master", "push_settings": {"fast_forward": False}}))
     config.chmod(0o600)
-    clone = subprocess.run([sys.executable, "-m", "all_repos.clone", "-C", str(config)], cwd=work,
-                           capture_output=True, text=True)
-    assert clone.returncode == 0, clone.stdout + clone.stderr
+    if clone:
+        _clone(work, config)
     return origins, work, config
+
+
+def _clone(work, config):
+    clone = subprocess.run([sys.executable, "-m", "all_repos.clone", "-C", str(config)], cwd=work,
+                           capture_output=True, text=True, timeout=300)
+    assert clone.returncode == 0, clone.stdout + clone.stderr
 
 
 def _heads(origins):
@@ -90,18 +95,29 @@ def test_shards_touch_each_repository_once_and_merge_to_the_unsharded_run(tmp_pa
     changed = {n for n, h in _heads(origins).items() if h != before[n]}
     assert changed == {"team-a/needs-fix", "team-c/needs-fix-too", "team-d/more"}
 
-    # three shards over another copy: each touches only its own, together every one exactly once
+    # three shards over another copy, as three CI runners would: each writes its shard's configuration,
+    # clones only its own repositories and fixes them; together they touch every one exactly once
     (tmp_path / "sharded").mkdir()
-    origins, work, config = _org(tmp_path / "sharded")
+    origins, work, config = _org(tmp_path / "sharded", clone=False)
     touched: list[str] = []
     for k in range(3):
         heads = _heads(origins)
-        _fix(work, config, "--shard", f"{k}/3", "--summary", str(tmp_path / f"shard{k}.json"))
+        mine = work / f"shard{k}.json"
+        run = subprocess.run([sys.executable, "-m", "pipelint.all_repos_shard", "-C", str(config), "--shard",
+                              f"{k}/3", "-o", str(mine), "--output-dir", str(work / f"clones{k}")],
+                             cwd=work, capture_output=True, text=True, timeout=60)
+        expected = sorted(n for n in REPOS if shard_of(n, 3) == k)
+        assert run.returncode == 0 and f"{len(expected)} of 7 repositories" in run.stdout, run.stdout + run.stderr
+        assert mine.stat().st_mode & 0o777 == 0o600
+        _clone(work, mine)
+        cloned = json.loads((work / f"clones{k}" / "repos.json").read_text())
+        assert sorted(cloned) == expected
+        _fix(work, mine, "--shard", f"{k}/3", "--summary", str(tmp_path / f"shard{k}.json"))
         now = {n for n, h in _heads(origins).items() if h != heads[n]}
         assert all(shard_of(n, 3) == k for n in now), (k, now)
         touched += sorted(now)
         listed = [r["name"] for r in json.loads((tmp_path / f"shard{k}.json").read_text())["repositories"]]
-        assert listed == sorted(n for n in REPOS if shard_of(n, 3) == k)
+        assert listed == expected
     assert sorted(touched) == sorted(changed)
 
     whole = summary.read(str(tmp_path / "whole.json"))
@@ -155,3 +171,31 @@ def test_a_bad_summary_is_one_line(tmp_path):
     (tmp_path / "b.json").write_text(b)
     result = pipelint("report", "--merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"))
     assert result.exit_code == 2 and "repository r appears in two summaries" in result.stderr
+
+
+def test_a_shard_configuration_from_a_bad_one_is_one_line(tmp_path):
+    def shard(config, *extra):
+        return subprocess.run([sys.executable, "-m", "pipelint.all_repos_shard", "-C", str(config), "--shard", "0/2",
+                               "-o", str(tmp_path / "out.json"), *extra], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
+
+    loose = tmp_path / "loose.json"
+    loose.write_text('{"output_dir": "o"}')
+    loose.chmod(0o644)
+    listing = tmp_path / "list.json"
+    listing.write_text('[1]')
+    listing.chmod(0o600)
+    failing = tmp_path / "failing.json"
+    failing.write_text(json.dumps({"output_dir": "o", "source": "all_repos.source.json_file",
+                                   "source_settings": {"filename": "missing.json"},
+                                   "push": "all_repos.push.readonly", "push_settings": {}}))
+    failing.chmod(0o600)
+    cases = [(tmp_path / "absent.json", "No such file"), (loose, "too-permissive permissions"),
+             (listing, "not a JSON object"), (failing, "missing.json")]
+    for config, expected in cases:
+        run = shard(config)
+        lines = run.stderr.strip().splitlines()
+        assert run.returncode == 2 and len(lines) == 1 and expected in lines[0] and config.name in lines[0], lines
+        assert not (tmp_path / "out.json").exists()
+    run = shard(failing, "--shard", "2/2")
+    assert run.returncode == 2 and "K must be from 0 to N-1" in run.stderr
