@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # all-repos' own checks (permissions, output_dir) end this way
         print(f"{name}: {exc}", file=sys.stderr)
         return 2
-    except Exception as exc:
+    except Exception as exc:  # a bad configuration or a failing source: one line
         print(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0], file=sys.stderr)
         return 2
     output = os.path.abspath(args.output)
