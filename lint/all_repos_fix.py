@@ -15,6 +15,10 @@ run) to K of N (0 <= K < N): N runners with K = 0..N-1 split the cloned reposito
 union is all of them. `--summary FILE` writes what happened per repository of the shard (JSON, see
 `pipelint.summary`): whether it holds Harness configuration, findings per rule before and after, whether the fix
 was pushed, and any error in one line; `pipelint report --merge` joins the shards' summaries.
+`python -m pipelint.all_repos_shard` writes a configuration that clones only one shard's repositories.
+
+Exit status: 0, or 1 when a repository failed (its fix, the second-run check or its push; the others still go
+on, and the last line names the failed ones).
 """
 
 from __future__ import annotations
@@ -104,10 +108,8 @@ def _one_line(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _record(records: str | None, **fields) -> None:
+def _record(records: str, **fields) -> None:
     """Merge `fields` into this repository's record (one JSON file per repository, in `records`)."""
-    if records is None:
-        return
     # all-repos works in a temporary clone whose origin is the repository's remote: that names it
     remote = subprocess.run(["git", "remote", "get-url", "origin"], capture_output=True, text=True,
                             check=False).stdout.strip()
@@ -123,7 +125,7 @@ def _record(records: str | None, **fields) -> None:
     os.replace(path + ".tmp", path)
 
 
-def apply_fix(extra: Sequence[str] = (), records: str | None = None) -> None:
+def apply_fix(extra: Sequence[str], records: str) -> None:
     from all_repos import autofix_lib
 
     try:
@@ -138,7 +140,7 @@ def apply_fix(extra: Sequence[str] = (), records: str | None = None) -> None:
         raise
 
 
-def check_fix(extra: Sequence[str] = (), records: str | None = None) -> None:
+def check_fix(extra: Sequence[str], records: str) -> None:
     from all_repos import autofix_lib
 
     # idempotence: a second run must find nothing more to change
@@ -149,14 +151,35 @@ def check_fix(extra: Sequence[str] = (), records: str | None = None) -> None:
         raise
 
 
-def _push(push, records: str | None, settings, branch_name: str) -> None:
-    """all-repos' push, recording in the repository's summary that it happened (or why not)."""
-    try:
-        push(settings, branch_name)
-    except BaseException as exc:
-        _record(records, error=_one_line(f"push failed: {exc}"))
-        raise
+def _push(push, records: str, settings, branch_name: str) -> None:
+    """all-repos' push, recording in the repository's summary that it happened (or why not: what git and the
+    remote said, e.g. a protected branch's refusal, rather than only the failed command)."""
+    with tempfile.TemporaryFile() as said:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(said.fileno(), 2)  # git's own messages; one repository at a time in this process
+        try:
+            push(settings, branch_name)
+        except BaseException as exc:
+            reason = _git_said(said) or str(exc)
+            _record(records, error=_one_line(f"push failed: {reason}"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            said.seek(0)
+            sys.stderr.write(said.read().decode("utf-8", "replace"))  # still shown, as all-repos shows it
     _record(records, pushed=True)
+
+
+def _git_said(said) -> str:
+    """The lines of git's error output that give a reason: the remote's words, rejections, errors."""
+    said.seek(0)
+    lines = said.read(64 * 1024).decode("utf-8", "replace").splitlines()
+    keep = [line.strip() for line in lines
+            if line.startswith(("remote:", "error:", "fatal:", "hint: Updates were rejected")) or "rejected]" in line]
+    return " ".join(line for line in keep if line != "remote:")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,26 +214,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     repos = sorted(repos)
     with tempfile.TemporaryDirectory(prefix="pipelint-all-repos-") as records:
-        keep = records if args.summary else None
-        if keep is not None:
-            config = config._replace(push=functools.partial(_push, config.push, keep))
+        config = config._replace(push=functools.partial(_push, config.push, records))
         autofix_lib.fix(
             repos,
-            apply_fix=functools.partial(apply_fix, tuple(extra), keep),
-            check_fix=functools.partial(check_fix, tuple(extra), keep),
+            apply_fix=functools.partial(apply_fix, tuple(extra), records),
+            check_fix=functools.partial(check_fix, tuple(extra), records),
             config=config,
             commit=commit,
             autofix_settings=autofix_settings,
         )
+        by_remote = {}
+        for name in os.listdir(records):
+            if name.endswith(".json"):
+                with open(os.path.join(records, name), encoding="utf-8") as fh:
+                    data = json.load(fh)
+                by_remote[data["remote"]] = data
+        names = {remote: name for name, remote in config.get_cloned_repos().items()}
+        # by name: a remote's URL may hold a token
+        failed = sorted(names.get(r, "?") for r, data in by_remote.items() if data.get("error"))
         if args.summary:
             from pipelint import summary
 
-            by_remote = {}
-            for name in os.listdir(records):
-                if name.endswith(".json"):
-                    with open(os.path.join(records, name), encoding="utf-8") as fh:
-                        data = json.load(fh)
-                    by_remote[data["remote"]] = data
             entries = []
             harness_repos = {os.path.abspath(r) for r in repos[: autofix_settings.limit]}
             chosen = {os.path.abspath(r) for r in repos}
@@ -226,6 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     name, harness=path in harness_repos, before=before, after=data.get("after", before),
                     pushed=bool(data.get("pushed")), error=data.get("error")))
             summary.write(args.summary, summary.make(entries, shard=args.shard, dry_run=args.dry_run))
+    if failed:  # all-repos printed each one's error; the exit status tells CI
+        print(f"pipelint.all_repos_fix: {len(failed)} of {len(repos)} repositories failed: {', '.join(failed)}",
+              file=sys.stderr)
+        return 1
     return 0
 
 
