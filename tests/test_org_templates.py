@@ -153,9 +153,8 @@ def _run_github(codebase: Path, work: Path, env: dict) -> list:
         name = next(j for j, job in jobs.items() if j not in done
                     and set([job["needs"]] if isinstance(job.get("needs"), str) else job.get("needs", [])) <= set(done))
         job = jobs[name]
-        assert job.get("if", "always()") == "always()" or not done
         matrix = job.get("strategy", {}).get("matrix", {})
-        combos = [dict(zip(matrix, values)) for values in itertools.product(*matrix.values())] or [{}]
+        combos = [dict(zip(matrix, values, strict=True)) for values in itertools.product(*matrix.values())] or [{}]
         for index, combo in enumerate(combos):
             values = {"strategy.job-index": index, "strategy.job-total": len(combos)}
             values |= {f"matrix.{k}": v for k, v in combo.items()}
