@@ -15,7 +15,8 @@ SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
 @pytest.fixture
 def tree(in_tmp):
-    shutil.copytree(ROOT / "examples", in_tmp / "examples")
+    # the demo tree, without the org-migration CI templates (test_org_templates has those)
+    shutil.copytree(ROOT / "examples", in_tmp / "examples", ignore=shutil.ignore_patterns("org-migration"))
     shutil.copyfile(FIXTURES / "YML001" / "bad_indentation.yaml", in_tmp / "examples" / "broken.yaml")
     (in_tmp / "examples" / "clean.yaml").write_text("pipeline: {name: p, identifier: p, stages: []}\n")
     return in_tmp

@@ -15,7 +15,8 @@ from conftest import CORPUS, ROOT, pipelint
 
 @pytest.fixture
 def examples(in_tmp):
-    shutil.copytree(ROOT / "examples", in_tmp / "examples")
+    # the demo tree, without the org-migration CI templates (test_org_templates has those)
+    shutil.copytree(ROOT / "examples", in_tmp / "examples", ignore=shutil.ignore_patterns("org-migration"))
     return in_tmp
 
 
