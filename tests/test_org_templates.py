@@ -54,6 +54,19 @@ def test_pipelint_checks_its_own_harness_template_clean():
     assert [f["code"] for f in data["findings"]] == ["IMG003", "IMG003"]
 
 
+def test_the_readme_shows_the_templates_own_lines():
+    """The README's excerpts of both templates are cut from them, not rewritten: each line is a template's line."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n#### Sharded over CI runners\n", 1)[1].split("\n## ", 1)[0]
+    excerpts = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    assert len(excerpts) == 2
+    for excerpt, template in zip(excerpts, (HARNESS, GITHUB), strict=True):
+        own = {line.strip().removeprefix("- ") for line in template.read_text().splitlines()}
+        for line in excerpt.splitlines():
+            assert line.strip().removeprefix("- ") in own, (template.name, line)
+        yaml.safe_load(excerpt)
+
+
 def _bin(folder: Path) -> Path:
     """python, pipelint and all-repos-clone as the test environment has them, whatever its layout."""
     folder.mkdir()
