@@ -96,3 +96,33 @@ def test_non_harness_files_only(tmp_path, precommit_home):
     _git(repo, "add", "-A")
     result = _try_repo(repo, precommit_home, "pipelint", "pod.yaml", "broken.yaml")
     assert result.returncode == 0, result.stdout
+
+
+def test_the_hooks_apply_a_repositorys_custom_rules(tmp_path, precommit_home):
+    """The README's custom rules in the repository's .pipelint.toml: the hook's own environment (installed by
+    pre-commit from this checkout) reports them and the fix hook writes their declared fixes."""
+    import re
+    import shutil
+
+    from conftest import FIXTURES
+
+    policies = re.search(r"## Your own rules.*?```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)[1]
+    repo = tmp_path / "repo"
+    (repo / ".harness").mkdir(parents=True)
+    shutil.copy(FIXTURES / "custom" / "pipeline.yaml", repo / ".harness" / "pipeline.yaml")
+    (repo / ".pipelint.toml").write_text(policies)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+
+    check = _try_repo(repo, precommit_home, "pipelint", ".harness/pipeline.yaml")
+    assert check.returncode == 1, check.stdout + check.stderr
+    found = set(re.findall(r"^\.harness/pipeline\.yaml:\d+:\d+: \w+ (ORG\d{3})", check.stdout, re.M))
+    assert found == {"ORG001", "ORG002", "ORG003", "ORG004", "ORG005"}, check.stdout
+
+    fix = _try_repo(repo, precommit_home, "pipelint-fix", ".harness/pipeline.yaml")
+    assert "files were modified by this hook" in fix.stdout, fix.stdout + fix.stderr
+    after = (repo / ".harness" / "pipeline.yaml").read_text()
+    assert after != (FIXTURES / "custom" / "pipeline.yaml").read_text()
+    again = _try_repo(repo, precommit_home, "pipelint", ".harness/pipeline.yaml")
+    left = set(re.findall(r"^\.harness/pipeline\.yaml:\d+:\d+: \w+ (ORG\d{3})", again.stdout, re.M))
+    assert "ORG002" not in left and "ORG004" not in left, again.stdout  # their safe fixes were applied
