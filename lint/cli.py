@@ -355,7 +355,8 @@ def _merged_report(files, output_file, output_format) -> None:
         summary.write_text(output_file, text)
     except OSError as exc:
         fail(f"{output_file}: cannot write: {exc.strerror or exc}")
-    echo(f"Wrote {output_file}: {len(merged['repositories'])} repositories from {len(files)} summaries.")
+    n, m = len(merged["repositories"]), len(files)
+    echo(f"Wrote {output_file}: {n} repositor{'y' if n == 1 else 'ies'} from {m} summar{'y' if m == 1 else 'ies'}.")
 
 
 @main.command(short_help="A language server on stdio, for editors (pip install 'pipelint[server]').")

@@ -19,6 +19,10 @@ def split_values(values: tuple[str, ...]) -> list[str]:
 def echo(message: str = "", err: bool = False, nl: bool = True, file=None) -> None:
     """Write a line to standard output (or error, or `file`), as click.echo does for text."""
     stream = file if file is not None else sys.stderr if err else sys.stdout
+    if err:  # error and warning lines name files and quote values: nothing in them may drive the terminal
+        from pipelint.source import printable
+
+        message = printable(message)
     stream.write(message + "\n" if nl else message)
     stream.flush()
 
@@ -301,12 +305,12 @@ def list_files(engine, paths: list[str], verbose: bool) -> int:
                 note = "" if harness.may_hold_harness(src) else "  (read, but no Harness root key: not linted)"
             except sourcelib.ReadError as exc:
                 note = f"  (not checked: {exc})"
-        echo(path + note)
+        echo(sourcelib.printable(path + note))  # a file's name is anyone's to choose
     if verbose:
         for path in engine.excluded:
-            echo(f"{path}  (skipped: excluded by `exclude`)")
+            echo(sourcelib.printable(f"{path}  (skipped: excluded by `exclude`)"))
         for line in engine.skipped:
-            echo(line)
+            echo(sourcelib.printable(line))
     for path in missing:
         echo(f"pipelint: error: {path}: no such file or directory", err=True)
     return EXIT_ERROR if missing else EXIT_OK

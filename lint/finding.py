@@ -8,7 +8,7 @@ Modules off that path (pin, report, inventory, registry, lockfile) use dataclass
 from __future__ import annotations
 
 from pipelint.document import Node, ScalarNode, scalar_value_start
-from pipelint.source import Region
+from pipelint.source import Region, printable
 
 Severity = str  # "error", "warning" or "info" (SEVERITIES); typing.Literal would cost 4 ms of start-up
 SEVERITIES = ("error", "warning", "info")
@@ -122,7 +122,7 @@ class Fix:
 
     def __init__(self, description: str, edits: tuple[Edit, ...], safe: bool = True, intents: tuple = (),
                  doc: int = 0):
-        self.description = description
+        self.description = printable(description)
         self.edits = edits
         self.safe = safe
         self.intents = intents  # what the edits mean (yamltext.Intent), for verifying; dropped in compact reports
@@ -144,13 +144,13 @@ class Finding:
         self.code = code
         self.name = name
         self.severity = severity
-        self.message = message
+        self.message = printable(message)  # values from the file: never a terminal's escape or a line of its own
         self.path = path
         self.span = span
         self.fix = fix
         self.yaml_path = yaml_path  # where in the document: keys and identifiers
         self.value = value  # the offending value (baseline fingerprints)
-        self.hint = hint  # what to do about it, when that is not a fix: `= help:` in the full text style
+        self.hint = printable(hint)  # what to do about it, when that is not a fix: `= help:` in the full text style
 
     @property
     def full_message(self) -> str:

@@ -128,6 +128,28 @@ def _set(engine: Engine, current: dict, reports: dict, src: sourcelib.Source) ->
         reports[src.path] = engine.check_file(src, keep=True)
 
 
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
+              '"': '\\"', "\\": "\\\\"}
+
+
+def _git_name(name: str) -> str:
+    """A file name in a diff header as git writes it: quoted C-style when it holds a quote, a backslash or a
+    character a terminal would act on (octal bytes), so that no file name drives the terminal and `git apply`
+    still reads it."""
+    printable = sourcelib.printable
+    if printable(name) == name and '"' not in name and "\\" not in name and "\t" not in name:
+        return name
+    out = []
+    for ch in name:
+        if ch in _C_ESCAPES:
+            out.append(_C_ESCAPES[ch])
+        elif printable(ch) != ch:
+            out.extend(f"\\{byte:03o}" for byte in ch.encode("utf-8"))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
 def unified_diff(result: RunResult) -> str:
     """A unified diff `git apply` accepts (a/ b/ prefixes, `\\ No newline at end of file`), in time linear in
     the files' size: fixes only replace text within lines and insert whole lines, so the lines align in one
@@ -139,8 +161,9 @@ def unified_diff(result: RunResult) -> str:
         old_lines = _lines(bom + (original.text or ""))
         new_lines = _lines(bom + text)
         rel = path.replace(os.sep, "/")
-        out.append(f"diff --git a/{rel} b/{rel}\n")
-        out.append(f"--- a/{rel}\n+++ b/{rel}\n")
+        a, b = _git_name("a/" + rel), _git_name("b/" + rel)
+        out.append(f"diff --git {a} {b}\n")
+        out.append(f"--- {a}\n+++ {b}\n")
         for group in _Aligned(_opcodes(old_lines, new_lines)).get_grouped_opcodes(3):
             first, last = group[0], group[-1]
             out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")

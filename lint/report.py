@@ -205,7 +205,9 @@ def _cell(value: str) -> str:
     inside a word."""
     import re
 
-    text = re.sub(r"([/._:\-])(?=\w)", r"\1<wbr>", html.escape(value))
+    from pipelint.source import printable
+
+    text = re.sub(r"([/._:\-])(?=\w)", r"\1<wbr>", html.escape(printable(value)))
     return text.replace("  RETIRED", ' <span class="retired">retired registry</span>')
 
 
@@ -248,17 +250,25 @@ def _code(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
+def _md_text(text: str) -> str:
+    """Text from files, repositories and summaries as Markdown shows it and no more: control characters made
+    visible, `<` escaped so that no file or repository name becomes HTML where the Markdown is rendered."""
+    from pipelint.source import printable
+
+    return printable(text).replace("<", "\\<")
+
+
 def render_markdown(data: ReportData) -> str:
     return _page_markdown(data.scope, data.generated, data.verdict(), totals(data), sections(data))
 
 
 def _page_markdown(scope: str, generated: str, verdict: str, cards_data, sections_data) -> str:
     def esc(v: str) -> str:
-        return v.replace("|", "\\|").replace("  RETIRED", " **(retired registry)**")
+        return _md_text(v).replace("|", "\\|").replace("  RETIRED", " **(retired registry)**")
 
     lines = ["# Harness registry migration report", "",
-             f"**{verdict}**", "",
-             f"{scope} - generated {generated} by pipelint", "",
+             f"**{_md_text(verdict)}**", "",
+             f"{_md_text(scope)} - generated {_md_text(generated)} by pipelint", "",
              "| " + " | ".join(k for k, _ in cards_data) + " |",
              "|" + "---|" * len(cards_data),
              "| " + " | ".join(v for _, v in cards_data) + " |", ""]

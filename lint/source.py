@@ -8,6 +8,7 @@ stripping it here makes every mark an index into `text`), and `encode()` gives t
 from __future__ import annotations
 
 import os
+import re
 import stat as _stat
 from collections.abc import Callable
 
@@ -18,6 +19,24 @@ _OTHER_BOMS = (
     (b"\xff\xfe", "UTF-16"),
     (b"\xfe\xff", "UTF-16"),
 )
+
+# characters a terminal or a log viewer acts on rather than shows: C0 controls (tab aside), DEL, C1 controls, and
+# the bidirectional overrides and isolates ("Trojan Source"); line breaks too, so no value can start a line of
+# its own in one-line output
+_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _picture(match: re.Match) -> str:
+    c = ord(match[0])
+    return chr(0x2400 + c) if c < 0x20 else "\u2421" if c == 0x7F else "\ufffd"
+
+
+def printable(text: str) -> str:
+    """`text` safe to show on a terminal, in a CI log or in Markdown: each control character (ESC, a line break,
+    a bidi override) becomes one visible character (its Unicode control picture, else U+FFFD), so columns stay
+    where they were. Values from files and file names reach output through here."""
+    return _UNPRINTABLE.sub(_picture, text) if _UNPRINTABLE.search(text) else text
+
 
 class Source:
     """A file's text as decoded, and how to write it back (BOM, newline), or why it is not text."""

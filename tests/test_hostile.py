@@ -10,6 +10,8 @@ import json
 import os
 import pickle
 import random
+import re
+import subprocess
 import threading
 import time
 
@@ -419,3 +421,61 @@ def test_config_prefix_in_a_plain_toml_says_what_to_do(in_tmp):
     assert result.stderr == ("pipelint: error: x.toml: unknown key 'tool': only pyproject.toml takes the "
                              "[tool.pipelint] prefix; in x.toml write the keys without it ([rules.CON001], not "
                              "[tool.pipelint.rules.CON001])\n")
+
+
+# a value that would drive a terminal (clear the screen, retitle the window), forge a finding line of its own,
+# and reverse the text around it; YAML's double quotes write them all as escapes
+DRIVING = r"\e[2J\e]0;owned\a\n.harness/forged.yaml:1:1: error REG001 forged\u202e"
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def test_values_and_file_names_never_drive_the_terminal(in_tmp):
+    (in_tmp / ".harness").mkdir()
+    name = ".harness/a\x1b[31mb.yaml"
+    (in_tmp / name).write_text(
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n"
+        "        spec:\n          infrastructure: {type: KubernetesDirect, spec: {connectorRef: k, namespace: n}}\n"
+        "          execution:\n            steps:\n              - step:\n                  type: Run\n"
+        "                  identifier: r\n"
+        f"                  spec: {{image: \"app.harness.io/registry/x{DRIVING}:1\"}}\n")
+    for style in ("concise", "full"):
+        result = pipelint("check", ".", "--output-format", style, "--no-cache")
+        assert result.exit_code == 1
+        assert not CONTROL.search(result.stdout.replace("\n", "")), repr(result.stdout)
+        headlines = [line for line in result.stdout.splitlines() if re.match(r"\S+:\d+:\d+: ", line)]
+        assert len(headlines) == 2 and not any("forged.yaml:1:1" in line.split(": ")[0] for line in headlines)
+        assert all(line.startswith(".harness/a\u241b[31mb.yaml:") for line in headlines), headlines
+    github = pipelint("check", ".", "--output-format", "github", "--no-cache").stdout
+    assert not CONTROL.search(github.replace("\n", "")) and github.count("\n") == 2, repr(github)
+    # machine formats keep the real path, so tools can open the file
+    data = pipelint("check", ".", "--format", "json", "--no-cache").json()
+    assert {f["path"] for f in data["findings"]} == {name}
+    shown = pipelint("check", ".", "--show-files").stdout
+    assert shown == ".harness/a\u241b[31mb.yaml\n"
+    missing = pipelint("check", "gone\x1b]0;x\x07.yaml")
+    assert missing.exit_code == 2 and not CONTROL.search(missing.stderr.rstrip("\n")), repr(missing.stderr)
+    # the diff names the file as git does (quoted, octal escapes), and git applies it
+    diff = pipelint("fix", ".", "--diff").stdout
+    assert diff.startswith('diff --git "a/.harness/a\\033[31mb.yaml" "b/.harness/a\\033[31mb.yaml"\n'), diff
+    assert not CONTROL.search(diff.replace("\n", "")), repr(diff)
+    (in_tmp / "fix.patch").write_text(diff)
+    subprocess.run(["git", "init", "-q"], check=True)
+    subprocess.run(["git", "apply", "fix.patch"], check=True, capture_output=True)
+    assert pipelint("check", ".", "--select", "REG001", "--no-cache").exit_code == 0
+
+
+def test_a_hostile_summary_is_shown_not_obeyed(in_tmp):
+    """Summaries come from shards, and their errors from remotes: names and reasons are text, never markup
+    or terminal commands, in the Markdown and the HTML of the merge."""
+    evil = {"pipelint-summary": 1, "repositories": [
+        {"name": "<script>alert(1)</script>", "harness": True, "before": {"<img src=x onerror=alert(1)>": 3},
+         "after": {}, "pushed": False, "error": "remote: \x1b[2Jgone\n| forged | row |\u202e"}]}
+    (in_tmp / "evil.json").write_text(json.dumps(evil))
+    md = pipelint("report", "--merge", "evil.json", "--format", "md")
+    assert md.exit_code == 0
+    assert not re.search(r"(?<!\\)<", md.stdout) and "\\<script>" in md.stdout  # every < escaped
+    assert not CONTROL.search(md.stdout.replace("\n", "")), repr(md.stdout)
+    assert "\n| forged" not in md.stdout  # the reason stays in its cell
+    page = pipelint("report", "--merge", "evil.json", "--format", "html").stdout
+    assert "<script>" not in page and "<img src=x" not in page and "&lt;script&gt;alert(1)" in page
+    assert "\x1b" not in page and "\u202e" not in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipelint.source import printable
+
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 
 
@@ -16,7 +18,7 @@ def _prop(text: str) -> str:
 def render(result, **_) -> str:
     lines = []
     for f in result.findings:
-        props = (f"file={_prop(f.path)},line={f.span.line},col={f.span.column},endLine={f.span.end_line},"
+        props = (f"file={_prop(printable(f.path))},line={f.span.line},col={f.span.column},endLine={f.span.end_line},"
                  f"endColumn={f.span.end_column},title={_prop(f.code + ' ' + f.name)}")
         lines.append(f"::{LEVELS[f.severity]} {props}::{_data(f.code + ' ' + f.full_message)}")
     return "".join(line + "\n" for line in lines)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from pipelint.source import printable
+
 _FG = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "cyan": 36}
 _SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "cyan"}
 # YAML's line breaks as libyaml counts them (its marks' line numbers): CRLF, CR, LF, NEL, LS, PS
@@ -55,7 +57,7 @@ def render(result, color: bool = False, fix_mode: bool = False, style: str = "co
 def headline(f, paint=_plain) -> str:
     """`path:line:column: error CODE [*] message`."""
     severity = paint(f.severity, fg=_SEVERITY_COLOR.get(f.severity), bold=True)
-    return f"{paint(f.path, bold=True)}:{f.span.line}:{f.span.column}: {severity} {paint(f.code, bold=True)}" \
+    return f"{paint(printable(f.path), bold=True)}:{f.span.line}:{f.span.column}: {severity} {paint(f.code, bold=True)}" \
            f"{_marker(f)} {f.message}"
 
 
@@ -78,7 +80,7 @@ def _full(f, lines: list[str] | None, paint) -> str:
         bar = paint(" " * gutter + " |", fg="blue", bold=True)
         out.append(bar)
         for n in range(first_shown, last_shown + 1):
-            line = lines[n - 1].replace("\t", " ")
+            line = printable(lines[n - 1].replace("\t", " "))  # one character for one: the columns hold
             if s.line <= n <= last:
                 start = s.column - 1 if n == s.line else _indent(line)
                 end = (s.end_column - 1) if n == s.end_line else len(line)
