@@ -11,6 +11,7 @@ import click
 
 from pipelint import __version__, console
 from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, echo, fail, internal_line, make_engine, rule_doc
+from pipelint.source import printable, printable_lines
 
 
 def _apply(func, decorators):
@@ -163,8 +164,8 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
     if moved:
         echo(f"Moved {len(moved)} digest{'s' if len(moved) != 1 else ''} (the tag now names another image):")
         for s in moved:
-            echo(f"  {s.path}:{s.span.line}:{s.span.column}: {s.ref.name}:{s.ref.tag} "
-                 f"{s.ref.digest[:19]}… -> {s.digest[:19]}…")
+            echo(printable(f"  {s.path}:{s.span.line}:{s.span.column}: {s.ref.name}:{s.ref.tag} "
+                           f"{s.ref.digest[:19]}… -> {s.digest[:19]}…"))
     if result.skipped_untagged:
         echo(f"Left {result.skipped_untagged} untagged image{'s' if result.skipped_untagged != 1 else ''} "
                    "alone: tag them, or pin them as :latest with --allow-latest.")
@@ -193,7 +194,7 @@ def images(paths, config_file, isolated, force_exclude, output_format, output_fi
             fail(f"{output_file}: cannot write: {exc.strerror or exc}")
         echo(f"Wrote {len(inv.images)} images to {output_file}.")
     else:
-        echo(text, nl=False)
+        echo(printable_lines(text) if output_format == "text" else text, nl=False)
     sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
 
 
@@ -257,7 +258,7 @@ def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_fi
             echo(f"Wrote {name}: skopeo sync --all{scoped} --src yaml --dest docker {name} {where}")
         sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
     if dry_run:
-        echo(mirrorlib.table(items), nl=False)
+        echo(printable_lines(mirrorlib.table(items)), nl=False)
         echo(f"{len(items)} image{'s' if len(items) != 1 else ''} to copy to {mirror} ({layout} layout).")
         sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
     options = Options(timeout=timeout, insecure=tuple(insecure_registry))
@@ -273,7 +274,7 @@ def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_fi
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    echo(mirrorlib.table(items), nl=False)
+    echo(printable_lines(mirrorlib.table(items)), nl=False)
     echo(mirrorlib.summary(items))
     failed = any(i.status == mirrorlib.FAILED for i in items)
     sys.exit(EXIT_ERROR if inv.errors else EXIT_FINDINGS if failed else EXIT_OK)
@@ -405,9 +406,9 @@ def rule_cmd(rule, all_rules):
         fail("name one rule, or give --all")
     make_engine(None, False, (), (), (), False, None)  # the configuration's custom rules, or its error
     if all_rules:
-        echo("\n\n".join(rule_doc(cls) for cls in every_rule()))
+        echo(printable_lines("\n\n".join(rule_doc(cls) for cls in every_rule())))
         return
     cls = rule_class(rule)
     if cls is None:
         fail(f"unknown rule {rule!r} (see `pipelint rules`)")
-    echo(rule_doc(cls))
+    echo(printable_lines(rule_doc(cls)))  # a custom rule's description is the configuration's text

@@ -38,6 +38,11 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_picture, text) if _UNPRINTABLE.search(text) else text
 
 
+def printable_lines(text: str) -> str:
+    """`printable` for text of many lines: its line feeds stay."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 class Source:
     """A file's text as decoded, and how to write it back (BOM, newline), or why it is not text."""
 

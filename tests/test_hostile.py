@@ -479,3 +479,12 @@ def test_a_hostile_summary_is_shown_not_obeyed(in_tmp):
     page = pipelint("report", "--merge", "evil.json", "--format", "html").stdout
     assert "<script>" not in page and "<img src=x" not in page and "&lt;script&gt;alert(1)" in page
     assert "\x1b" not in page and "\u202e" not in page
+
+
+def test_a_custom_rules_description_is_shown_not_obeyed(in_tmp):
+    (in_tmp / ".pipelint.toml").write_text(
+        '[[custom-rules]]\ncode = "ORG001"\nname = "x-rule"\nmessage = "m"\ngiven = "@images"\n'
+        'then = { function = "defined" }\ndescription = "evil \\u001b[2J here\\u202e"\n')
+    doc = pipelint("rule", "ORG001")
+    assert doc.exit_code == 0 and "evil \u241b[2J here\ufffd" in doc.stdout
+    assert not CONTROL.search(doc.stdout.replace("\n", ""))
