@@ -97,7 +97,9 @@ def _counts(args: argparse.Namespace) -> dict[str, int]:
     interpreter start-ups fewer per repository. Any error is the repository's error, in one line."""
     from pipelint import console
     from pipelint.config import ConfigError
+    from pipelint.rules import clear_custom
 
+    clear_custom()  # custom rules are each repository's own: the one before may declare the same code otherwise
     try:
         engine = console.engine_for(".", args.pipelint_config, False, (args.select,) if args.select else (), (),
                                     (args.ignore,) if args.ignore else (), False, args.target)

@@ -115,3 +115,41 @@ def test_find_repos_picks_harness_repositories(tmp_path, git_env):
     config.chmod(0o600)
     found = find_repos(load_config(str(config)))
     assert sorted(os.path.basename(p) for p in found) == ["a", "b", "d"]
+
+
+def test_each_repository_has_its_own_custom_rules(tmp_path, git_env):
+    """Two repositories declare ORG001 differently: each is counted by its own declaration (the counts are
+    taken in all-repos' process, one repository after another), and neither fails for the other's."""
+    pipeline = ("pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n"
+                "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"
+                "            spec: {connectorRef: k, namespace: n, harnessImageConnectorRef: account.mirror}\n"
+                "          execution:\n            steps:\n              - step:\n                  type: Run\n"
+                "                  identifier: r\n                  spec: {image: docker.io/library/alpine:3}\n")
+
+    def rule(pattern):
+        return ('[[custom-rules]]\ncode = "ORG001"\nname = "corporate-registry"\nmessage = "{value}"\n'
+                f'given = "@images"\nthen = {{ function = "pattern", match = "{pattern}" }}\n')
+
+    origins = {
+        "strict": _origin(tmp_path, "strict", {".harness/p.yaml": pipeline, ".pipelint.toml": rule("^corp/"),
+                                               ".harness/connectors/c.yaml": BROKEN_CONNECTOR}),
+        "lenient": _origin(tmp_path, "lenient", {".harness/p.yaml": pipeline, ".pipelint.toml": rule("alpine"),
+                                                 ".harness/connectors/c.yaml": BROKEN_CONNECTOR}),
+    }
+    work = tmp_path / "all-repos"
+    work.mkdir()
+    (work / "repos.json").write_text(json.dumps({n: f"file://{b}" for n, b in origins.items()}))
+    config = work / "all-repos.json"
+    config.write_text(json.dumps({"output_dir": "output", "source": "all_repos.source.json_file",
+                                  "source_settings": {"filename": "repos.json"},
+                                  "push": "all_repos.push.merge_to_master", "push_settings": {}}))
+    config.chmod(0o600)
+    subprocess.run([sys.executable, "-m", "all_repos.clone", "-C", str(config)], cwd=work, check=True,
+                   capture_output=True)
+    run = subprocess.run([sys.executable, "-m", "pipelint.all_repos_fix", "-C", str(config), "--jobs", "1",
+                          "--summary", "summary.json"], cwd=work, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    repos = {r["name"]: r for r in json.loads((work / "summary.json").read_text())["repositories"]}
+    assert repos["strict"]["before"].get("ORG001") == 1 and repos["strict"]["after"].get("ORG001") == 1
+    assert "ORG001" not in repos["lenient"]["before"]
+    assert all(r["pushed"] and r["error"] is None for r in repos.values()), repos
