@@ -106,8 +106,9 @@ def _counts(args: argparse.Namespace) -> dict[str, int]:
         result = engine.check(["."], jobs=1)
     except ConfigError as exc:
         raise RuntimeError(_one_line(f"pipelint check failed: {exc}")) from None
-    if result.errors:
-        raise RuntimeError(_one_line(f"pipelint check failed: {result.errors[0]}"))
+    problems = result.errors + result.internal_errors  # what makes `pipelint check` exit 2
+    if problems:
+        raise RuntimeError(_one_line(f"pipelint check failed: {problems[0]}"))
     counts: dict[str, int] = {}
     for f in result.findings:
         counts[f.code] = counts.get(f.code, 0) + 1
