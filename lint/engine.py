@@ -186,8 +186,10 @@ class Engine:
         sources, errors = [], []
         for path in files:
             if path == STDIN:
-                self.stdin_source = sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read())
-                sources.append(self.stdin_source)
+                try:
+                    sources.append(self._read_stdin(stdin_filename))
+                except sourcelib.ReadError as exc:
+                    errors.append(f"{stdin_filename or STDIN}: {exc}")
                 continue
             try:
                 sources.append(sourcelib.read(path, self.layer(path).settings.max_file_bytes))
@@ -400,7 +402,7 @@ class Engine:
                 result.harness_files = whole["harness_files"]
                 result.warnings = list(self.skipped)
                 return result
-        reports, todo = self._cached_reports(files, dict(keys), cache, stdin_filename)
+        reports, todo = self._cached_reports(files, dict(keys), cache, stdin_filename, errors)
         self._run(todo, reports, errors, cache, jobs, progress, len(files))
         ordered = {p: reports[p] for p in files if p in reports}
         ordered.update((p, r) for p, r in reports.items() if p not in ordered)  # standard input's own name
@@ -424,14 +426,26 @@ class Engine:
         cache.save_index()
         return keys
 
-    def _cached_reports(self, files: list[str], known: dict[str, str], cache, stdin_filename: str | None):
+    def _read_stdin(self, stdin_filename: str | None) -> sourcelib.Source:
+        """Standard input, under the max-file-size of the file it stands for; ReadError when over it."""
+        name = stdin_filename or STDIN
+        limit = self.layer(name).settings.max_file_bytes if stdin_filename else self.settings.max_file_bytes
+        self.stdin_source = sourcelib.decode(name, sourcelib.read_stream(sys.stdin.buffer, limit))
+        return self.stdin_source
+
+    def _cached_reports(self, files: list[str], known: dict[str, str], cache, stdin_filename: str | None,
+                        errors: list[str]):
         """The reports the cache holds (and standard input's, checked now), and (path, key) of the files
         left to check."""
         reports: dict[str, FileReport] = {}
         todo: list[tuple[str, str | None]] = []
         for path in files:
             if path == STDIN:
-                src = self.stdin_source = sourcelib.decode(stdin_filename or STDIN, sys.stdin.buffer.read())
+                try:
+                    src = self._read_stdin(stdin_filename)
+                except sourcelib.ReadError as exc:
+                    errors.append(f"{stdin_filename or STDIN}: {exc}")
+                    continue
                 reports[src.path] = self.check_file(src)
                 continue
             key = known.get(path)

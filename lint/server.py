@@ -84,7 +84,12 @@ class Folder:
     def analyse(self, path: str, text: str):
         """(report kept whole, this file's findings) for the buffer's text of `path`."""
         assert self.engine is not None
-        src = sourcelib.decode(path, text.encode("utf-8"))
+        data = text.encode("utf-8")
+        limit = self.engine.layer(path).settings.max_file_bytes
+        if len(data) > limit:  # as `check` treats such a file: not parsed (a node graph costs ~100x the bytes)
+            raise sourcelib.ReadError(f"{path}: not checked: {len(data) / 1e6:.1f} MB is over max-file-size "
+                                      f"({limit / 1e6:g} MB)")
+        src = sourcelib.decode(path, data)
         report = self.engine.check_file(src, keep=True)
         context = {p: r for p, r in self.index.items() if p != path}
         result = self.engine.finish({**context, path: report}, focus=path)
@@ -199,6 +204,9 @@ class PipelintServer(LanguageServer):
         text = doc.source
         try:
             report, findings, context = folder.analyse(os.path.abspath(path), text)
+        except sourcelib.ReadError as exc:  # said once a version, like check's error line
+            self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Warning, message=f"pipelint: {exc}"))
+            return None
         except Exception as exc:  # an internal error: one log line, the server goes on
             self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=(
                 f"pipelint: internal error on {path}: {type(exc).__name__}: {exc}; please report it")))

@@ -312,8 +312,21 @@ def stat_regular(path: str, limit: int | None = None) -> os.stat_result:
     if not _stat.S_ISREG(st.st_mode):
         raise ReadError("not a regular file")
     if limit is not None and st.st_size > limit:
-        raise ReadError(f"not checked: {st.st_size / 1e6:.1f} MB is over max-file-size ({limit / 1e6:g} MB)")
+        raise _over(st.st_size, limit)
     return st
+
+
+def _over(size: float, limit: int) -> ReadError:
+    return ReadError(f"not checked: {size / 1e6:.1f} MB is over max-file-size ({limit / 1e6:g} MB)")
+
+
+def read_stream(stream, limit: int | None = None) -> bytes:
+    """All of a stream (standard input), or ReadError once it passes `limit` bytes: at most `limit` + 1 bytes
+    are ever held."""
+    data = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise ReadError(f"not checked: more than max-file-size ({limit / 1e6:g} MB)")
+    return data
 
 
 def read_bytes(path: str, limit: int | None = None) -> bytes:

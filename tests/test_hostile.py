@@ -488,3 +488,13 @@ def test_a_custom_rules_description_is_shown_not_obeyed(in_tmp):
     doc = pipelint("rule", "ORG001")
     assert doc.exit_code == 0 and "evil \u241b[2J here\ufffd" in doc.stdout
     assert not CONTROL.search(doc.stdout.replace("\n", ""))
+
+
+def test_standard_input_over_max_file_size_is_not_parsed(in_tmp):
+    (in_tmp / ".pipelint.toml").write_text("max-file-size = 1000\n")
+    big = "pipeline:\n  identifier: p\n  stages: []\n" + "# " + "x" * 2000 + "\n"
+    result = pipelint("check", "-", "--stdin-filename", "p.yaml", input=big)
+    assert result.exit_code == 2
+    assert result.stderr == "pipelint: error: p.yaml: not checked: more than max-file-size (0.001 MB)\n"
+    small = pipelint("check", "-", "--stdin-filename", "p.yaml", input=big[:40])
+    assert small.exit_code == 0, small.stdout + small.stderr

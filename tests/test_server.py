@@ -354,3 +354,9 @@ async def test_terraform_bom_and_hostile_files(client: LanguageClient, tmp_path:
     hover = await client.text_document_hover_async(lsp.HoverParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), position=deep[0].range.start))
     assert hover is not None and "invalid-yaml" in hover.contents.value
+
+    # a buffer over max-file-size (8 MB by default) is not parsed, as `check` does not parse such a file
+    uri = open_file(client, tmp_path / "huge.yaml", PIPELINE + "# " + "x" * 9_000_000 + "\n")
+    assert list(await diagnostics(client, uri)) == []
+    assert any("huge.yaml: not checked: 9.0 MB is over max-file-size (8 MB)" in m.message
+               for m in client.log_messages), client.log_messages[-3:]
