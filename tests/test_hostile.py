@@ -491,7 +491,7 @@ def test_a_custom_rules_description_is_shown_not_obeyed(in_tmp):
 
 
 def test_standard_input_over_max_file_size_is_not_parsed(in_tmp):
-    (in_tmp / ".pipelint.toml").write_text("max-file-size = 1000\n")
+    (in_tmp / ".pipelint.toml").write_text("max-file-size = 0.001\n")  # megabytes: 1,000 bytes
     big = "pipeline:\n  identifier: p\n  stages: []\n" + "# " + "x" * 2000 + "\n"
     result = pipelint("check", "-", "--stdin-filename", "p.yaml", input=big)
     assert result.exit_code == 2
