@@ -199,3 +199,27 @@ def test_a_shard_configuration_from_a_bad_one_is_one_line(tmp_path):
         assert not (tmp_path / "out.json").exists()
     run = shard(failing, "--shard", "2/2")
     assert run.returncode == 2 and "K must be from 0 to N-1" in run.stderr
+
+
+def test_a_dry_run_shard_changes_nothing_and_still_summarises(tmp_path, git_env):
+    """--dry-run with --shard: all-repos shows the diffs and pushes nothing; the summary still says, for this
+    shard's repositories only, what was found and what the fix would leave."""
+    from pipelint.all_repos_fix import shard_of
+
+    origins, work, config = _org(tmp_path)
+    before = _heads(origins)
+    k = shard_of("team-a/needs-fix", 2)  # a shard with work in it
+    run = subprocess.run([sys.executable, "-m", "pipelint.all_repos_fix", "-C", str(config), "--dry-run",
+                          "--shard", f"{k}/2", "--summary", str(tmp_path / "dry.json")],  # all-repos: no --jobs
+                         cwd=work, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _heads(origins) == before
+    mine = sorted(n for n in REPOS if shard_of(n, 2) == k)
+    data = json.loads((tmp_path / "dry.json").read_text())
+    assert data["dry_run"] is True and data["shards"] == [f"{k}/2"]
+    assert [r["name"] for r in data["repositories"]] == mine
+    for entry in data["repositories"]:
+        assert not entry["pushed"] and entry["error"] is None, entry
+        if REPOS[entry["name"]].get(".harness/connectors/harnessImage.yaml"):
+            assert entry["before"].get("REG001") == 1 and "REG001" not in entry["after"], entry
+            assert f"{entry['name']}" in run.stdout + run.stderr  # all-repos showed its diff
