@@ -22,8 +22,10 @@ _OTHER_BOMS = (
 
 # characters a terminal or a log viewer acts on rather than shows: C0 controls (tab aside), DEL, C1 controls, and
 # the bidirectional overrides and isolates ("Trojan Source"); line breaks too, so no value can start a line of
-# its own in one-line output
-_UNPRINTABLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# its own in one-line output. Compiled on first need: most texts pass str.isprintable, a C loop, and the
+# pre-commit path does not pay for the pattern.
+_UNPRINTABLE = "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+_PATTERN: list = []
 
 
 def _picture(match: re.Match) -> str:
@@ -35,7 +37,11 @@ def printable(text: str) -> str:
     """`text` safe to show on a terminal, in a CI log or in Markdown: each control character (ESC, a line break,
     a bidi override) becomes one visible character (its Unicode control picture, else U+FFFD), so columns stay
     where they were. Values from files and file names reach output through here."""
-    return _UNPRINTABLE.sub(_picture, text) if _UNPRINTABLE.search(text) else text
+    if text.isprintable():  # False for every character the pattern names (and for some harmless ones)
+        return text
+    if not _PATTERN:
+        _PATTERN.append(re.compile(_UNPRINTABLE))
+    return _PATTERN[0].sub(_picture, text)
 
 
 def printable_lines(text: str) -> str:
