@@ -205,6 +205,7 @@ def _absolute(raw: tuple, data) -> tuple:
     return tuple(out)
 
 
+@pytest.mark.slow  # the whole corpus, once per path: 18 s; the fixtures' tests run the same walk
 @pytest.mark.parametrize("given", PATHS)
 def test_the_fast_walk_matches_jsonpath_ng_on_the_corpus(given):
     """custom.find_paths walks common shapes itself: the same places, in the same order, as jsonpath-ng's find

@@ -38,6 +38,7 @@ def _package_tree(tmp: pathlib.Path) -> pathlib.Path:
     return tmp
 
 
+@pytest.mark.slow  # 5 s
 def test_mypy_is_clean(tmp_path):
     tree = _package_tree(tmp_path)
     out = subprocess.run([*_tool("mypy"), "--config-file", str(ROOT / "pyproject.toml"), "--no-incremental",
