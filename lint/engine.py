@@ -183,13 +183,13 @@ class Engine:
 
     # --- reading ------------------------------------------------------------------------------------
     def read(self, files: list[str], stdin_filename: str | None = None) -> tuple[list[sourcelib.Source], list[str]]:
-        sources, errors = [], []
+        sources: list[sourcelib.Source] = []
+        errors: list[str] = []
         for path in files:
             if path == STDIN:
-                try:
-                    sources.append(self._read_stdin(stdin_filename))
-                except sourcelib.ReadError as exc:
-                    errors.append(f"{stdin_filename or STDIN}: {exc}")
+                src = self._read_stdin(stdin_filename, errors)
+                if src is not None:
+                    sources.append(src)
                 continue
             try:
                 sources.append(sourcelib.read(path, self.layer(path).settings.max_file_bytes))
@@ -426,11 +426,15 @@ class Engine:
         cache.save_index()
         return keys
 
-    def _read_stdin(self, stdin_filename: str | None) -> sourcelib.Source:
-        """Standard input, under the max-file-size of the file it stands for; ReadError when over it."""
+    def _read_stdin(self, stdin_filename: str | None, errors: list[str]) -> sourcelib.Source | None:
+        """Standard input, under the max-file-size of the file it stands for (else its error, in `errors`)."""
         name = stdin_filename or STDIN
         limit = self.layer(name).settings.max_file_bytes if stdin_filename else self.settings.max_file_bytes
-        self.stdin_source = sourcelib.decode(name, sourcelib.read_stream(sys.stdin.buffer, limit))
+        try:
+            self.stdin_source = sourcelib.decode(name, sourcelib.read_stream(sys.stdin.buffer, limit))
+        except sourcelib.ReadError as exc:
+            errors.append(f"{name}: {exc}")
+            return None
         return self.stdin_source
 
     def _cached_reports(self, files: list[str], known: dict[str, str], cache, stdin_filename: str | None,
@@ -441,12 +445,9 @@ class Engine:
         todo: list[tuple[str, str | None]] = []
         for path in files:
             if path == STDIN:
-                try:
-                    src = self._read_stdin(stdin_filename)
-                except sourcelib.ReadError as exc:
-                    errors.append(f"{stdin_filename or STDIN}: {exc}")
-                    continue
-                reports[src.path] = self.check_file(src)
+                src = self._read_stdin(stdin_filename, errors)
+                if src is not None:
+                    reports[src.path] = self.check_file(src)
                 continue
             key = known.get(path)
             if cache is not None:
