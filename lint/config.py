@@ -272,6 +272,18 @@ def resolve(selectors: list[str], key: str = "selector", path: str | None = None
     return codes
 
 
+def _inside_root(settings: Settings, key: str, value: str) -> str:
+    """A path a configuration file names, joined to its folder; a ConfigError when it leads outside that folder
+    (`..`, an absolute path, a symlink): a repository's configuration must not make pipelint read elsewhere."""
+    from pipelint.files import inside
+
+    joined = os.path.join(settings.root, value)
+    if not inside(os.path.realpath(joined), os.path.realpath(settings.root)):
+        raise ConfigError(f"{_shown(settings.path or '')}: '{key}': {value!r} is outside the configuration's folder "
+                          f"({settings.root}); name a file inside it")
+    return joined
+
+
 def enabled_rules(settings: Settings, select: list[str] | None = None, extend_select: Sequence[str] = (),
                   ignore: Sequence[str] = (), overrides: dict[str, dict] | None = None) -> list[Rule]:
     """Rule instances for a run: configuration first, command-line selectors on top."""
@@ -296,7 +308,8 @@ def enabled_rules(settings: Settings, select: list[str] | None = None, extend_se
         options = dict(settings.rule_options.get(cls.code, {}))
         for option in cls.options:
             if option.path and option.name in options and settings.path:
-                options[option.name] = os.path.join(settings.root, str(options[option.name]))
+                options[option.name] = _inside_root(settings, f"rules.{cls.code}.{option.name}",
+                                                    str(options[option.name]))
         options.update((overrides or {}).get(cls.code, {}))
         severity = options.pop("severity", None)
         assert severity is None or isinstance(severity, str)  # checked by validate_options

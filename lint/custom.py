@@ -12,12 +12,14 @@ match's path, so findings carry the node's exact span.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import string
+import threading
 
 from pipelint.document import MappingNode, Node, ScalarNode, SequenceNode, get_pair, is_map
 from pipelint.harness import ROOT_KEYS, At, item_label
-from pipelint.rule import Rule
+from pipelint.rule import Rule, RuleLimit
 from pipelint.yamltext import InsertPair, SetScalar
 
 BUILT_IN_PREFIXES = ("YML", "REG", "CON", "IMG")
@@ -34,6 +36,11 @@ NODE_BUDGET = 200_000  # data nodes one document may expand to (aliases counted 
 _MISSING = object()
 
 
+def _short(text: str) -> str:
+    """A configuration value as a message quotes it: repr, cut to 80 characters."""
+    return repr(text) if len(text) <= 80 else repr(text[:77]) + "..."
+
+
 class CustomRuleError(Exception):
     """What is wrong with a declaration: `key` and the problem (config.py adds the file and the rule)."""
 
@@ -42,25 +49,128 @@ class CustomRuleError(Exception):
         self.key, self.problem = key, problem
 
 
+MAX_GIVEN = 1000  # characters of a JSONPath `given`
+MAX_STEPS = 64  # steps of a JSONPath `given` (fields, indexes, filters, `..`), nested filters counted
+WORK_BUDGET = 500_000  # places one rule's JSONPath may produce or visit in one document
+
+
 def _compile_path(given: str):
     from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
     from jsonpath_ng.ext import parse
 
+    if len(given) > MAX_GIVEN:
+        raise CustomRuleError("given", f"longer than {MAX_GIVEN} characters")
     try:
-        return parse(given)
+        path = parse(given)
     except (JsonPathParserError, JsonPathLexerError) as exc:
-        raise CustomRuleError("given", f"{given!r} is not a JSONPath: {' '.join(str(exc).split())}") from None
+        raise CustomRuleError("given", f"{_short(given)} is not a JSONPath: {' '.join(str(exc).split())[:200]}") from None
+    except RecursionError:
+        raise CustomRuleError("given", f"more than {MAX_STEPS} steps") from None
     except Exception as exc:  # jsonpath-ng raises others for some inputs (ply's own errors, ValueError)
-        raise CustomRuleError("given", f"{given!r} is not a JSONPath: {type(exc).__name__}: {exc}") from None
+        text = " ".join(str(exc).split())[:200]
+        raise CustomRuleError("given", f"{_short(given)} is not a JSONPath: {type(exc).__name__}: {text}") from None
+    if _steps(path) > MAX_STEPS:
+        raise CustomRuleError("given", f"more than {MAX_STEPS} steps")
+    _meter_jsonpath_ng()
+    return path
+
+
+def _steps(path) -> int:
+    """How many steps a parsed JSONPath has (the nodes of its tree, filters' expressions included), counted up
+    to just past MAX_STEPS."""
+    from jsonpath_ng.ext.filter import Expression
+    from jsonpath_ng.jsonpath import JSONPath
+
+    def is_step(v) -> bool:
+        return isinstance(v, (JSONPath, Expression))
+
+    count = 0
+    stack = [path]
+    while stack and count <= MAX_STEPS:
+        p = stack.pop()
+        count += 1
+        for v in getattr(p, "__dict__", {}).values():
+            if is_step(v):
+                stack.append(v)
+            elif isinstance(v, (list, tuple)):
+                stack.extend(x for x in v if is_step(x))
+    return count
+
+
+class WorkExceeded(Exception):
+    """A JSONPath produced or visited more places in one document than WORK_BUDGET."""
+
+
+_METER = threading.local()  # .left: places the JSONPath being evaluated may still produce or visit (None: off)
+
+
+def _spend(n: int) -> None:
+    left = getattr(_METER, "left", None)
+    if left is not None:
+        left -= n
+        _METER.left = left
+        if left < 0:
+            raise WorkExceeded
+
+
+def _metered(step):
+    """A compiled step that charges each place it produces to the meter."""
+
+    def run(items):
+        out = step(items)
+        _spend(len(out))
+        return out
+
+    return run
+
+
+def _meter_jsonpath_ng() -> None:
+    """Charge every match object jsonpath-ng makes (its own walk, and the filters' expressions the compiled walk
+    hands it) to the meter: jsonpath-ng has no budget of its own, and a path like `$..*..*..*..*` grows
+    exponentially with the document's depth. Installed once, when a custom rule's JSONPath is compiled; it
+    counts only while a custom rule's JSONPath is being evaluated."""
+    from jsonpath_ng import jsonpath as jp
+
+    original = jp.DatumInContext.__init__
+    if getattr(original, "_pipelint_metered", False):
+        return
+
+    def counted(self, *args, **kwargs):
+        if getattr(_METER, "left", None) is not None:
+            _spend(1)
+        original(self, *args, **kwargs)
+
+    counted._pipelint_metered = True  # type: ignore[attr-defined]
+    jp.DatumInContext.__init__ = counted  # type: ignore[method-assign]
+
+
+MAX_PATTERN = 1000  # characters of a custom rule's regular expression
+MAX_REPEAT = 1000  # RE2's own bound on a counted repetition; a larger count is refused, not read as text
+_COUNT = re.compile(r"(?<!\\)\{([0-9]+)(?:,([0-9]*))?\}")
 
 
 def _regex(key: str, pattern: object):
+    """A custom rule's regular expression, compiled by RE2 (google-re2): matching takes time linear in the text
+    whatever the pattern, so a repository's configuration cannot hang a run (Python's `re` backtracks:
+    `^(a+)+$` on 41 characters took longer than 20 s). RE2 has no lookaround and no backreferences."""
     if not isinstance(pattern, str):
-        raise CustomRuleError(key, "expected a string (a Python regular expression)")
+        raise CustomRuleError(key, "expected a string (a regular expression, RE2 syntax)")
+    if len(pattern) > MAX_PATTERN:
+        raise CustomRuleError(key, f"longer than {MAX_PATTERN} characters")
+    for m in _COUNT.finditer(pattern):
+        if any(n and int(n) > MAX_REPEAT for n in m.groups()):
+            raise CustomRuleError(key, f"{_short(pattern)} is not a regular expression: the repetition {m[0]} is "
+                                       f"over {MAX_REPEAT}")
+    import re2
+
+    options = re2.Options()
+    options.max_mem = 8 << 20  # what one compiled pattern may use
+    options.log_errors = False
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise CustomRuleError(key, f"{pattern!r} is not a regular expression: {exc}") from None
+        return re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise CustomRuleError(key, f"{_short(pattern)} is not a regular expression RE2 accepts: {reason}") from None
 
 
 def define(decl: object, taken: set[str]) -> type[Rule]:
@@ -157,6 +267,9 @@ def define(decl: object, taken: set[str]) -> type[Rule]:
             raise CustomRuleError("fix.set", "expected a one-line string, a whole number or a boolean")
         if function == "undefined":
             raise CustomRuleError("fix", "a fix cannot make a key undefined (it only sets values)")
+        if not passes(function, args, fix_value):  # read back as written: a string stays a string
+            raise CustomRuleError("fix.set", f"{json.dumps(fix_value)} does not pass the rule's own check ({function}), so "
+                                             "the fix would never converge")
     safety = decl.get("fix-safety", "unsafe")
     if safety not in ("safe", "unsafe"):
         raise CustomRuleError("fix-safety", f"{safety!r}: expected \"safe\" or \"unsafe\"")
@@ -219,7 +332,12 @@ class CustomRule(Rule):
         if (doc.doc.kind or "") not in self.entities:
             return
         root = doc.doc.root
-        for node, key, raw in self._matches(doc, root):
+        try:
+            matches = list(self._matches(doc, root))
+        except WorkExceeded:
+            raise RuleLimit(f"{self.code} ({self.source or 'configuration'}, 'given'): {_short(self.given)} "
+                            f"visited more than {WORK_BUDGET:,} places in this document; narrow it") from None
+        for node, key, raw in matches:
             yield from self._judge(doc, root, node, key, raw)
 
     # --- matching ---------------------------------------------------------------------------------
@@ -281,28 +399,7 @@ class CustomRule(Rule):
         yield self.finding(doc, At(at, yaml_path, shown), message, fix=fix)
 
     def _passes(self, value, node) -> bool:
-        f, missing = self.function, value is _MISSING
-        if f == "defined":
-            return not missing
-        if f == "undefined":
-            return missing
-        truthy = not missing and bool(value) and value is not None
-        if f == "truthy":
-            return truthy
-        if f == "falsy":
-            return not truthy
-        if missing or value is None:
-            return True  # nothing to match, enumerate or measure
-        if f == "pattern":
-            if isinstance(value, (list, dict)):
-                return True
-            text = _text(value)
-            m, nm = self.args.get("match"), self.args.get("not-match")
-            return (m is None or m.search(text) is not None) and (nm is None or nm.search(text) is None)
-        if f == "enumeration":
-            return any(type(value) is type(v) and value == v for v in self.args["values"])
-        size = len(value) if isinstance(value, (str, list, dict)) else len(_text(value))
-        return self.args.get("min", 0) <= size <= self.args.get("max", size)
+        return passes(self.function, self.args, value)
 
     def _fix(self, doc, node, target, raw):
         if self.fix_value is None:
@@ -320,6 +417,32 @@ class CustomRule(Rule):
             return None
         what = f"set {self.field or 'the value'} to {text}"
         return self.fix_from(doc, what, [intent], safe=self.fix_safety == "safe")
+
+
+def passes(function: str, args: dict, value) -> bool:
+    """Whether a value (_MISSING: the field is absent) passes a `then` function with its arguments."""
+    f, missing = function, value is _MISSING
+    if f == "defined":
+        return not missing
+    if f == "undefined":
+        return missing
+    truthy = not missing and bool(value) and value is not None
+    if f == "truthy":
+        return truthy
+    if f == "falsy":
+        return not truthy
+    if missing or value is None:
+        return True  # nothing to match, enumerate or measure
+    if f == "pattern":
+        if isinstance(value, (list, dict)):
+            return True
+        text = _text(value)
+        m, nm = args.get("match"), args.get("not-match")
+        return (m is None or m.search(text) is not None) and (nm is None or nm.search(text) is None)
+    if f == "enumeration":
+        return any(type(value) is type(v) and value == v for v in args["values"])
+    size = len(value) if isinstance(value, (str, list, dict)) else len(_text(value))
+    return args.get("min", 0) <= size <= args.get("max", size)
 
 
 # --- data: the document as Python values, and back to nodes --------------------------------------------
@@ -404,10 +527,14 @@ def find_paths(path, data, walk=None) -> list[tuple]:
     """
     if walk is None:
         walk = compile_path(path)
-    if walk is not False:
-        return [place for place, _ in walk([((), data)])]
-    places = (_segments(match.full_path) for match in path.find(data))
-    return [place for place in places if place is not None]
+    _METER.left = WORK_BUDGET
+    try:
+        if walk is not False:
+            return [place for place, _ in walk([((), data)])]
+        places = (_segments(match.full_path) for match in path.find(data))
+        return [place for place in places if place is not None]
+    finally:
+        _METER.left = None
 
 
 def compile_path(path):
@@ -422,7 +549,7 @@ def compile_path(path):
         if kind is jp.This:
             return lambda items: items
         if kind is jp.Child:
-            left, right = build(p.left, leftmost), build(p.right, False)
+            left, right = metered(p.left, leftmost), metered(p.right, False)
             return lambda items: right(left(items))
         if kind is jp.Descendants:
             first = p.right
@@ -430,7 +557,7 @@ def compile_path(path):
                 first = first.left
             if isinstance(first, (jp.This, jp.Root)):  # `..` onto the value itself: scalars too; jsonpath-ng's walk
                 raise _Unsupported
-            return _descendants(build(p.left, leftmost), build(p.right, False), _first_names(p.right, jp))
+            return _descendants(metered(p.left, leftmost), metered(p.right, False), _first_names(p.right, jp))
         if kind is jp.Fields and "*" not in p.fields:  # before 1.16 `*` was Fields("*"): left to jsonpath-ng
             names = p.fields
             return lambda items: [(place + (f,), value[f]) for place, value in items if type(value) is dict
@@ -448,8 +575,11 @@ def compile_path(path):
                                   if all(e.find(value) for e in expressions)]
         raise _Unsupported
 
+    def metered(p, leftmost=True):
+        return _metered(build(p, leftmost))
+
     try:
-        return build(path)
+        return metered(path)
     except _Unsupported:
         return False
 
@@ -488,6 +618,7 @@ def _descendants(left, right, names: frozenset | None):
         out: list = []
         stack = left(items)[::-1]
         while stack:  # depth first, pre-order, as jsonpath-ng walks
+            _spend(1)
             item = stack.pop()
             place, value = item
             if type(value) is list:

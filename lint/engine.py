@@ -14,11 +14,12 @@ import os
 import sys
 
 from pipelint import document, fixplan, harness, records, suppression, templated, terraform
+from pipelint import files as filelib
 from pipelint import source as sourcelib
 from pipelint.config import DEFAULT_EXCLUDED_DIRS, Settings
 from pipelint.finding import Finding, translate, translate_span
 from pipelint.results import FileReport, RunResult
-from pipelint.rule import HarnessDoc, Rule, RunIndex
+from pipelint.rule import HarnessDoc, Rule, RuleLimit, RunIndex
 
 # .tf: Harness YAML in the provider's heredocs (pipelint.terraform); .yaml.tpl: templatefile() sources
 YAML_SUFFIXES = (".yaml", ".yml", ".tf", ".yaml.tpl", ".yml.tpl")
@@ -69,6 +70,7 @@ class Engine:
         self.skipped: list[str] = []  # symlinks a directory walk did not follow (one line each)
         self.excluded: list[str] = []  # files and folders (ending in a separator) `exclude` kept out of the last walk
         self.stdin_source: sourcelib.Source | None = None  # standard input's text, once read (reports show it)
+        self.boundary = filelib.Boundary()  # the trees the last discovery may read and write in
 
     @property
     def known_names(self) -> set[str]:
@@ -109,7 +111,9 @@ class Engine:
         missing: list[str] = []
         self.skipped = []
         self.excluded = []
+        self.boundary = filelib.Boundary()
         for given in paths:
+            self.boundary.add(given)
             if given == STDIN:
                 files.append(STDIN)
             elif os.path.isdir(given):
@@ -126,7 +130,8 @@ class Engine:
 
     def _named_by_terraform(self, files: list[str]) -> list[str]:
         """The files that a Harness resource's file()/templatefile() reads, which the walk did not bring (and
-        remembers them all as Harness YAML: `self.named`)."""
+        remembers them all as Harness YAML: `self.named`). A path that resolves outside the `.tf` file's tree
+        (`..`, an absolute path, a symlink) is neither read nor written, and said once (`self.skipped`)."""
         extra: list[str] = []
         known = {os.path.abspath(f) for f in files}
         for path in files:
@@ -136,7 +141,12 @@ class Engine:
                 src = sourcelib.read(path, self.layer(path).settings.max_file_bytes)
             except sourcelib.ReadError:
                 continue  # said when the file itself is checked
-            for target, address in terraform.references(src):
+            for ref in terraform.references(src):
+                target, address, line, column, written = ref
+                if not self.boundary.holds(path, target):
+                    self.skipped.append(f"{path}:{line}:{column}: {address}: not read: {written} is outside the "
+                                        f"checked tree ({self.boundary.of(path)})")
+                    continue
                 if not os.path.isfile(target):
                     continue
                 self.named[os.path.abspath(target)] = f"{address}"
@@ -173,7 +183,7 @@ class Engine:
             reals = {os.path.realpath(p) for p in out if not os.path.islink(p)}
             drop = set()
             for path, real in links:
-                if not _inside(real, real_top):
+                if not filelib.inside(real, real_top):
                     self.skipped.append(f"{path}: skipped: a symlink to a file outside {top}")
                     drop.add(path)
                 elif real in reals:
@@ -260,6 +270,8 @@ class Engine:
                 for rule in layer.doc_rules:
                     try:
                         report.findings.extend(rule.check(hdoc))
+                    except RuleLimit as exc:  # the configuration's doing: one line, the other rules go on
+                        report.errors.append(f"{src.path}: {exc}")
                     except RecursionError:
                         raise
                     except Exception as exc:  # a bug in one rule: the other rules and files go on
@@ -271,6 +283,7 @@ class Engine:
                         part = self._check_file(inner)
                         report.findings.extend(_no_fix(part.findings))
                         report.internal.extend(part.internal)
+                        report.errors.extend(part.errors)
             if layer.superseded:
                 report.findings = _without_superseded(report.findings, layer.superseded)
             try:
@@ -307,6 +320,7 @@ class Engine:
             report.findings.extend(part.findings)
             report.docs.extend(part.docs)
             report.internal.extend(part.internal)
+            report.errors.extend(part.errors)
             report.harness = report.harness or part.harness
             directives.extend(part.suppressions.directives)
             if region.region is not None:  # the outer format's comments above the region
@@ -328,6 +342,7 @@ class Engine:
         mine = [reports[focus]] if focus is not None else reports.values()
         findings = [f for r in mine for f in r.findings]
         internal = [e for r in mine for e in r.internal]
+        errors = [*(errors or []), *(e for r in mine for e in r.errors)]
         governs = {path: self.layer(path) for path in reports}
         layers = [layer for layer in self.layers if layer.run_rules and any(g is layer for g in governs.values())]
         if layers:
@@ -407,7 +422,7 @@ class Engine:
         ordered = {p: reports[p] for p in files if p in reports}
         ordered.update((p, r) for p, r in reports.items() if p not in ordered)  # standard input's own name
         result = self.finish(ordered, errors)
-        if keys and STDIN not in files and not result.internal_errors:
+        if keys and STDIN not in files and not result.internal_errors and len(result.errors) == len(errors):
             cache.put(cache.run_key(keys, errors), records.encode_run(result))
         result.warnings = list(self.skipped)
         return result
@@ -563,10 +578,6 @@ def _without_superseded(findings: list[Finding], superseded: dict[str, set[str]]
     at = {(f.code, f.span.start, f.span.end) for f in findings}
     return [f for f in findings
             if not any((code, f.span.start, f.span.end) in at for code in superseded.get(f.code, ()))]
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def internal_error(where: str, src: sourcelib.Source, doc, exc: BaseException) -> str:

@@ -4,7 +4,8 @@
   one); mode, owner and group kept; hard-linked files rewritten in place; SIGINT/SIGTERM deferred while a
   file is being replaced; temporaries a killed run left removed by the next write beside them;
 - `write_if_unchanged`: the same, only if the file still holds the bytes the new text was computed from;
-- `may_write`: a path that leads through a symlink is written only inside the project (the current folder).
+- `Boundary`, `may_write`: a file is read or written only inside the tree being checked (a symlink, a `file()`
+  reference or a configured path that leads outside is refused).
 
 Nothing here knows YAML or pipelint's rules: a leaf module every writer may import.
 """
@@ -119,17 +120,79 @@ def _remove_stale_temporaries(folder: str, name: str) -> None:
                     pass
 
 
-def may_write(path: str) -> str | None:
+def inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies below it (both absolute and normalised)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+_repo_roots: dict[str, str | None] = {}
+
+
+def repository_root(folder: str) -> str | None:
+    """The nearest folder at or above `folder` (absolute) holding `.git`, or None (cached per folder)."""
+    seen = []
+    here = folder
+    while True:
+        if here in _repo_roots:
+            found = _repo_roots[here]
+            break
+        seen.append(here)
+        if os.path.lexists(os.path.join(here, ".git")):
+            found = here
+            break
+        parent = os.path.dirname(here)
+        if parent == here:
+            found = None
+            break
+        here = parent
+    for f in seen:
+        _repo_roots[f] = found
+    return found
+
+
+class Boundary:
+    """The trees a run may read and write in: each directory named on the command line (the current directory
+    for a file named there), and never above a repository root below it, so that side-by-side clones are each
+    their own tree. A `file()` reference, a symlink or a configured path that resolves outside a file's tree is
+    neither read nor written."""
+
+    def __init__(self) -> None:
+        self.roots: list[str] = []  # the directories named, absolute
+
+    def add(self, given: str) -> None:
+        if os.path.isdir(given):
+            self.roots.append(os.path.abspath(given))
+
+    def of(self, path: str) -> str:
+        """The tree `path` (a file found or named) belongs to, as a real path."""
+        where = os.path.dirname(os.path.abspath(path))
+        cwd = os.path.abspath(".")
+        roots = [r for r in self.roots if inside(where, r)]
+        if roots:
+            root = max(roots, key=len)
+        else:  # named on the command line
+            root = cwd if inside(where, cwd) else where
+        repo = repository_root(where)
+        if repo is not None and inside(repo, root):
+            root = repo
+        return os.path.realpath(root)
+
+    def holds(self, path: str, target: str) -> bool:
+        """Whether `target` (what a file at `path` names) resolves inside `path`'s tree."""
+        return inside(os.path.realpath(target), self.of(path))
+
+
+def may_write(path: str, boundary: Boundary | None = None) -> str | None:
     """None when `fix` may write `path`, else why not: a path that leads through a symlink is written only
-    when the file it reaches lies inside the current directory (the project): a repository must not be
-    able to make pipelint edit files elsewhere."""
+    when the file it reaches lies inside the file's tree (`boundary`; without one, the current directory): a
+    repository must not be able to make pipelint edit files elsewhere."""
     real = os.path.realpath(path)
     if real == os.path.abspath(path):
         return None
-    project = os.path.realpath(".")
-    if real == project or real.startswith(project.rstrip(os.sep) + os.sep):
+    project = boundary.of(path) if boundary is not None else os.path.realpath(".")
+    if inside(real, project):
         return None
-    return f"not written: a symlink to {real}, outside the project ({project})"
+    return f"not written: a symlink to {real}, outside the checked tree ({project})"
 
 
 @contextlib.contextmanager

@@ -31,15 +31,16 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     errors = [f"{p}: no such file or directory" for p in missing] + errors
     originals = {s.path: s for s in sources}
     current = {s.path: s for s in sources}  # path -> the text as fixed so far
-    fixed: list[tuple[str, Finding]] = []
+    fixed: dict[tuple, tuple[str, Finding]] = {}
     internal: list[str] = []
     frozen: set[str] = set()  # files whose fix failed verification: left as they were
+    settled: set[str] = set()  # files whose fixes stopped changing them: no more passes
     reports = {s.path: engine.check_file(s, keep=True) for s in sources}
     result = engine.finish(reports, errors)
     for _ in range(MAX_PASSES):
         by_path: dict[str, list[Finding]] = {}
         for f in result.findings:
-            if f.fix is not None and f.path not in frozen and (f.fix.safe or unsafe):
+            if f.fix is not None and f.path not in frozen and f.path not in settled and (f.fix.safe or unsafe):
                 by_path.setdefault(f.path, []).append(f)
         progressed = False
         for path, findings in by_path.items():
@@ -55,7 +56,11 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
                 frozen.add(path)
                 _set(engine, current, reports, originals[path])
                 continue
-            fixed.extend((path, f) for f in chosen_findings)
+            if new_src.text == current[path].text:  # edits that change nothing fix nothing: not counted
+                settled.add(path)
+                continue
+            for f in chosen_findings:  # a problem fixed again in a later pass is counted once
+                fixed.setdefault((path, f.code, f.yaml_path), (path, f))
             _set(engine, current, reports, new_src)
             progressed = True
         if not progressed:
@@ -66,7 +71,7 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     unwritten: set[str] = set()
     if write:
         for path, (original, text) in changed.items():
-            refused = may_write(path)
+            refused = may_write(path, engine.boundary)
             if refused:
                 errors.append(f"{path}: {refused}")
                 unwritten.add(path)
@@ -83,9 +88,9 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
         for path in unwritten:
             _set(engine, current, reports, originals[path])
         result = engine.finish(reports, errors)
-    result.errors = errors
+    result.errors = list(dict.fromkeys(result.errors + errors))
     result.warnings = list(engine.skipped)
-    result.fixed = [(p, f) for p, f in fixed if p not in frozen and p not in unwritten]
+    result.fixed = [(p, f) for p, f in fixed.values() if p not in frozen and p not in unwritten]
     result.internal_errors = result.internal_errors + internal
     result.changed = {p: c for p, c in changed.items() if p not in unwritten}
     return result

@@ -189,7 +189,7 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
 
     if write:
         for path, (src, text) in list(result.changed.items()):
-            problem = filelib.may_write(path)
+            problem = filelib.may_write(path, engine.boundary)
             if problem is None:
                 try:
                     filelib.write_if_unchanged(path, src.raw, src.encode(text))

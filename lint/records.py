@@ -87,7 +87,7 @@ def _decode_finding(row):
 def encode_report(report: FileReport) -> dict | None:
     """A checked file's report as plain data, or None when it must not be cached (a connector file: its
     text is needed and may hold credentials; a file pipelint failed on)."""
-    if getattr(report, "internal", None) or any(d.sites.connectors for d in report.docs):
+    if getattr(report, "internal", None) or getattr(report, "errors", None) or any(d.sites.connectors for d in report.docs):
         return None
     docs = [{"number": d.doc.number, "kind": d.doc.kind, "prefix": list(d.doc.path_prefix),
              "refs": [[r.value, _encode_span(r.at), list(r.yaml_path)] for r in d.sites.refs],

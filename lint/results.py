@@ -11,7 +11,7 @@ from pipelint.finding import Finding
 class FileReport:
     """What checking one file produced."""
 
-    __slots__ = ("docs", "findings", "harness", "internal", "parsed", "regions", "reread", "source", "suppressions",
+    __slots__ = ("docs", "errors", "findings", "harness", "internal", "parsed", "regions", "reread", "source", "suppressions",
                  "trial")
 
     def __init__(self, source: sourcelib.Source, docs: list | None = None, parsed: list | None = None,
@@ -25,6 +25,7 @@ class FileReport:
         self.harness = harness  # did the file hold anything pipelint checks
         self.trial = None  # (edits, new Source): the file's safe fixes applied and verified (fixplan.settle)
         self.internal: list[str] = []  # pipelint's own failures on this file (a bug: exit 2, never cached)
+        self.errors: list[str] = []  # what the configuration asked and could not be done here (exit 2, never cached)
         self.regions: list[FileReport] = []  # a file holding embedded Harness YAML: each region's own report
         self.reread = None  # (path, changed text) -> the regions' texts it holds, or None: verifies a fix
 

@@ -147,6 +147,12 @@ class RunIndex:
         return any(d.sites.cloud_stages for d in self.docs)
 
 
+class RuleLimit(Exception):
+    """A rule could not check a document within its bounds (a custom rule's JSONPath did more work than its
+    budget): the configuration's doing, not a bug; the engine reports it as one error line (exit 2) and goes on
+    with the other rules and files."""
+
+
 class Rule:
     # class attributes, set by each rule (no typing.ClassVar: importing typing costs 4 ms of start-up)
     code: str

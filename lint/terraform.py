@@ -130,18 +130,22 @@ def _unescape(s: str) -> str:
     return "".join(out)
 
 
-def references(src: Source) -> list[tuple[str, str]]:
-    """(path, resource address) of each file a Harness resource's YAML attribute reads with `file("...")` or
-    `templatefile("...", {...})`: a path relative to the `.tf` file's folder (`${path.module}/` allowed; any other
-    interpolation makes the path unknowable here, and it is skipped)."""
+def references(src: Source) -> list[tuple[str, str, int, int, str]]:
+    """(path, resource address, line, column, the path as written) of each file a Harness resource's YAML
+    attribute reads with `file("...")` or `templatefile("...", {...})`:
+    a path relative to the `.tf` file's folder (`${path.module}/` allowed; any other interpolation makes the
+    path unknowable here, and it is skipped). Whether the path stays inside the checked tree is the caller's
+    question (files.Boundary)."""
     import os
 
     text = src.text
     if text is None or MARKER not in text or "file(" not in text:
         return []
-    tree = _parse(text.encode("utf-8"))
+    data = text.encode("utf-8")
+    tree = _parse(data)
     if tree.root_node.has_error:
         return []
+    chars = _CharOffsets(data, text)
     folder = os.path.dirname(src.path)
     out = []
     for rtype, address, _, body in _resources(tree.root_node):
@@ -165,7 +169,11 @@ def references(src: Source) -> list[tuple[str, str]]:
                         break
                     name = (name or "") + "."
             if name:
-                out.append((os.path.normpath(os.path.join(folder, name)), address))
+                at = chars(first.start_byte)
+                line = text.count("\n", 0, at) + 1
+                column = at - (text.rfind("\n", 0, at) + 1) + 1
+                written = _unescape(text[at:chars(first.end_byte)].strip('"'))
+                out.append((os.path.normpath(os.path.join(folder, name)), address, line, column, written))
     return out
 
 

@@ -362,7 +362,7 @@ def test_a_symlink_named_on_the_command_line_is_written_only_inside_the_project(
     result = pipelint("fix", "link.yaml", "--isolated")
     assert result.exit_code == 2 and outside.read_text() == CONNECTOR
     assert result.stderr == (f"pipelint: error: link.yaml: not written: a symlink to {outside.resolve()}, outside "
-                             f"the project ({repo.resolve()})\n")
+                             f"the checked tree ({repo.resolve()})\n")
     inside = repo / "target.yaml"
     inside.write_text(CONNECTOR)
     (repo / "inner.yaml").symlink_to(inside)
