@@ -88,11 +88,12 @@ __all__ = [
 
 
 class ParseError(Exception):
-    def __init__(self, message: str, line: int, column: int):
+    def __init__(self, message: str, line: int, column: int, language: str = "YAML"):
         super().__init__(message)
         self.message = message
         self.line = line  # 1-based
         self.column = column  # 1-based
+        self.language = language  # what did not parse: "YAML", or the container's language ("HCL")
 
 
 class Document:

@@ -315,6 +315,11 @@ class Engine:
         report.reread = reread
         directives = []
         for region in regions:
+            if region.text is None:  # the container itself does not parse: said at the line where it stopped
+                report.harness = True
+                self._unparsed(report, self.layer(src.path), document.ParseError(
+                    region.error or "unreadable", region.error_line, region.error_column, "HCL"))
+                continue
             part = self._check_file(region)
             report.regions.append(part)
             report.findings.extend(part.findings)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pipelint import document
+from pipelint import document, registries
 from pipelint.document import (
     Document,
     MappingNode,
@@ -361,7 +361,7 @@ class StageSite:
 class Sites:
     """Everything the walker found in one document, for the rules to read."""
 
-    __slots__ = ("cloud_stages", "connectors", "images", "infra", "refs", "stages")
+    __slots__ = ("cloud_stages", "connectors", "images", "infra", "partial_images", "refs", "stages")
 
     def __init__(self, infra: list[InfraSite] | None = None, refs: list[RefSite] | None = None,
                  images: list[ImageSite] | None = None, connectors: list[ConnectorSite] | None = None,
@@ -372,6 +372,9 @@ class Sites:
         self.connectors = connectors if connectors is not None else []
         self.cloud_stages = cloud_stages if cloud_stages is not None else []
         self.stages: list[StageSite] = []
+        # images whose value holds an expression or a template hole after a literal retired-registry prefix: only
+        # REG001 reads them (nothing else about such a reference is known before run time)
+        self.partial_images: list[ImageSite] = []
 
 
 def sites(doc: Document) -> Sites:
@@ -622,7 +625,14 @@ class _Walker:
         if not isinstance(node, ScalarNode) or is_null(node):
             return  # absent, empty (the step's default image), a mapping (a scanner's target)
         value = node.value.strip()
-        if not value or is_expression(value):
+        if not value:
+            return
+        if is_expression(value):
+            cut = registries.retired_image_prefix(value)
+            if cut and "<+" not in value[:cut]:  # the retired registry written literally, the rest unknown
+                self.sites.partial_images.append(ImageSite(node, node.value, step_type, path + ("image",), owner,
+                                                           raw + ("image",), alias_span(self.doc.text, key, node),
+                                                           self.stage_label))
             return
         at = alias_span(self.doc.text, key, node)
         self.sites.images.append(ImageSite(node, node.value, step_type, path + ("image",), owner,

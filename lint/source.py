@@ -122,16 +122,18 @@ class Region:
         self._outer_lines: list[int] | None = None  # where each line of the outer text starts, built on first use
         self.at: int | None = None  # a point region: every inner position is this outer one (see `point`)
         self.directives: list = []  # comments of the outer format above the region: (text, start, end, line, col, first, last)
-        # (inner offset, how the outer format writes text inserted there): an insertion the outer language spells
-        # its own way (a connector attribute the Terraform resource lacks); the writer returns an outer edit or None
+        # an insertion the outer language spells its own way (a connector attribute the Terraform resource lacks):
         # why a fix that would edit a hole is not offered (said in the finding's message)
         self.hole_reason = "it would edit template syntax (`${...}`, `%{...}`)"
-        self.insertion: tuple[int, Callable[[str], tuple[int, int, str] | None]] | None = None
+        # (inner offset, pattern, outer offset, template): text inserted at that inner offset that matches the
+        # pattern whole is written at the outer offset as the template formatted with the pattern's groups. Plain
+        # data (a region crosses process boundaries with the report that holds it).
+        self.insertion: tuple[int, str, int, str] | None = None
 
     @classmethod
     def whole(cls, path: str, text: str) -> Region:
         """The trivial region: a file's own text (offsets, lines and edits map to themselves)."""
-        return cls(path, text, [0], [0], len(text), text.endswith("\n"), reread=lambda outer: outer)
+        return cls(path, text, [0], [0], len(text), text.endswith("\n"), reread=_itself)
 
     @classmethod
     def point(cls, outer_path: str, outer_text: str, at: int, inner: str) -> Region:
@@ -227,7 +229,9 @@ class Region:
         """An edit of inner[start:end] as an edit of the outer text (each new line given the region's
         indentation), or None when it touches a hole."""
         if self.insertion is not None and start == end == self.insertion[0]:
-            return self.insertion[1](text)
+            _, pattern, at, template = self.insertion
+            got = re.fullmatch(pattern, text)
+            return (at, at, template.format(*got.groups())) if got is not None else None
         for h_start, h_end in self.holes:
             if (start < h_end and h_start < end) or h_start < start < h_end:
                 return None
@@ -243,6 +247,11 @@ class Region:
 
 
 _LINE_STARTS: dict[int, tuple[str, list[int]]] = {}  # id(text) -> (text, line starts): one index per outer text
+
+
+def _itself(outer: str) -> str:
+    """The reread of a whole-file region: the text is its own inner text."""
+    return outer
 
 
 def _line_starts(text: str) -> list[int]:

@@ -49,7 +49,8 @@ def is_terraform(path: str) -> bool:
 
 def regions(src: Source) -> list[Source]:
     """The Harness YAML heredocs of a `.tf` source, each a Source whose region is its place in the file; [] for a
-    file that names no Harness resource or that does not parse as HCL (nothing is guessed)."""
+    file that names no Harness resource; for one that does not parse as HCL, one Source without text whose error
+    says where parsing stopped (nothing is guessed, and nothing is silent: YML001 reports it)."""
     text = src.text
     if text is None or MARKER not in text:
         return []
@@ -59,9 +60,9 @@ def regions(src: Source) -> list[Source]:
 def _regions(path: str, text: str) -> list[Source]:
     data = text.encode("utf-8")
     tree = _parse(data)
-    if tree.root_node.has_error:
-        return []
     chars = _CharOffsets(data, text)
+    if tree.root_node.has_error:
+        return [_unparsed(path, text, chars, tree.root_node)]
     out = []
     for rtype, address, block, body in _resources(tree.root_node):
         if rtype == DOCKER_CONNECTOR:
@@ -84,6 +85,17 @@ def _regions(path: str, text: str) -> list[Source]:
                 _comments_above(found, text, chars(attr.start_byte), chars(attr.end_byte), chars(block.start_byte))
                 out.append(found)
     return out
+
+
+def _unparsed(path: str, text: str, chars, root) -> Source:
+    """The error Source of a `.tf` file that does not parse: where the first error or missing token lies."""
+    at = next((n for n in _descendants(root) if n.type == "ERROR" or n.is_missing), root)
+    offset = chars(at.start_byte)
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return Source(path, None, error="not valid Terraform (HCL) from here on, so the Harness resources in this file "
+                                    "are not checked (a heredoc ended early by its own delimiter line?)",
+                  error_line=line, error_column=column)
 
 
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
@@ -303,23 +315,25 @@ def _connector(path: str, text: str, chars, block, body) -> Source:
     holes.append((len(inner) - 1, len(inner) + 1))  # nothing may be added after the last line either
     region = Region(path, text, inner_starts, outer_starts, len(inner), True, "", tuple(holes))
     region.hole_reason = "it would add or change text of the resource other than an attribute's value"
-    if delegate is None:
-        region.insertion = (len(inner), _attribute_insertion(text, chars, block, body))
+    insertion = _attribute_insertion(text, chars, block, body) if delegate is None else None
+    if insertion is not None:
+        region.insertion = (len(inner), *insertion)
     return Source(path, inner, region=region)
 
 
-_INSERTED = re.compile(r" {4}" + _DELEGATE[1] + r": (true|false)\n")
+_INSERTED = r" {4}" + _DELEGATE[1] + r": (true|false)\n"
 
 
-def _attribute_insertion(text: str, chars, block, body):
-    """How the connector YAML's added last line `    executeOnDelegate: false` is written in the .tf file: as
-    the attribute `execute_on_delegate = false` on a line of its own before the resource's closing brace, after
-    a blank line, so that it is an alignment group of its own (`terraform fmt` leaves the other lines as they
-    are). None when the brace does not stand on a line of its own."""
+def _attribute_insertion(text: str, chars, block, body) -> tuple[int, str, str] | None:
+    """How the connector YAML's added last line `    executeOnDelegate: false` is written in the .tf file
+    (source.Region.insertion, without the inner offset): as the attribute `execute_on_delegate = false` on a line
+    of its own before the resource's closing brace, after a blank line, so that it is an alignment group of its
+    own (`terraform fmt` leaves the other lines as they are). None when the brace does not stand on a line of its
+    own."""
     close = chars(block.end_byte) - 1
     line_start = text.rfind("\n", 0, close) + 1
     if text[close:close + 1] != "}" or text[line_start:close].strip():
-        return lambda inserted: None
+        return None
     newline = "\r\n" if text[line_start - 2:line_start] == "\r\n" else "\n"
     attrs = [c for c in body.children if c.type in ("attribute", "block")]
     indent = "  "
@@ -327,17 +341,11 @@ def _attribute_insertion(text: str, chars, block, body):
         first = chars(attrs[0].start_byte)
         indent = text[text.rfind("\n", 0, first) + 1:first]
         if indent.strip():
-            return lambda inserted: None
+            return None
     before = text[:line_start].rstrip("\r\n")
     blank = text[len(before):line_start].count("\n") >= 2 or before.endswith("{")
-
-    def insert(inserted: str) -> tuple[int, int, str] | None:
-        got = _INSERTED.fullmatch(inserted)
-        if got is None:
-            return None
-        return line_start, line_start, ("" if blank else newline) + f"{indent}{_DELEGATE[0]} = {got[1]}{newline}"
-
-    return insert
+    template = ("" if blank else newline) + f"{indent}{_DELEGATE[0]} = {{0}}{newline}"
+    return _INSERTED, line_start, template
 
 
 def _masked(value: str) -> str:

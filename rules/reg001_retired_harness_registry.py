@@ -95,3 +95,12 @@ class RetiredHarnessRegistry(Rule):
                 f"({registries.EOL_NOTE})",
                 fix=self.fix_from(doc, f"pull {new}", [SetScalar(img.node, new, paths=(img.raw,))]),
             )
+        for img in doc.sites.partial_images:  # the rest is a template hole or a run-time expression: no fix
+            stripped = img.value.strip()
+            shown = stripped[:stripped.index("<+")] + "…"
+            yield self.finding(
+                doc, img,
+                f'image "{shown}" is on the retired Harness registry {registries.RETIRED} '
+                f"({registries.EOL_NOTE}); the rest of the reference is set at run time or by a template: "
+                f"replace {stripped[:registries.retired_image_prefix(stripped)]} with {target.image_prefix} by hand",
+            )

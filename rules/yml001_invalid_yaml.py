@@ -8,7 +8,9 @@ class InvalidYaml(Rule):
     ## What it does
     Reports a file that looks like a Harness file -- it has a Harness root key line (`pipeline:`,
     `template:`, `inputSet:`, `overlayInputSet:`, `trigger:`, `connector:`) or lies under a `.harness/`
-    folder -- but does not parse as YAML, or is not UTF-8 text. The finding points at the position where
+    folder -- but does not parse as YAML, or is not UTF-8 text; and a Terraform file that names a Harness
+    resource (`harness_platform_...`) but does not parse as HCL (a heredoc ended early by its own delimiter
+    line, say), so its Harness YAML is never silently left unchecked. The finding points at the position where
     parsing stopped. Other YAML that does not parse is skipped silently: it is not ours to judge.
 
     ## Why is this bad?
@@ -31,6 +33,6 @@ class InvalidYaml(Rule):
     severity = "error"
 
     def check_unparsed(self, source, error):
-        message = error.message if source.text is None else f"invalid YAML: {error.message}"
+        message = error.message if source.text is None or error.language != "YAML" else f"invalid YAML: {error.message}"
         span = Span.at_line_col(source.text or "", error.line, error.column)
         yield Finding(self.code, self.name, self.effective_severity, message, source.path, span, value=message)
