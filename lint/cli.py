@@ -244,6 +244,7 @@ def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_fi
     except mirrorlib.MirrorError as exc:
         fail(str(exc))
     items = mirrorlib.plan(found, mirror, layout, allowed)
+    refused = [i for i in items if i.status == mirrorlib.FAILED]  # no name on the mirror, or a name clash
     if not items:
         echo(f"Nothing to copy: every image of the {inv.files_checked} files checked is on {mirror} or allowed.")
         sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
@@ -256,11 +257,15 @@ def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_fi
         scoped = " --scoped" if layout == "scoped" else ""
         for name, where in written:
             echo(f"Wrote {name}: skopeo sync --all{scoped} --src yaml --dest docker {name} {where}")
-        sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
+        for item in refused:
+            echo(printable(f"pipelint: error: {item.source}: not in the sync files: {item.reason}"), err=True)
+        sys.exit(EXIT_ERROR if inv.errors else EXIT_FINDINGS if refused else EXIT_OK)
     if dry_run:
         echo(printable_lines(mirrorlib.table(items)), nl=False)
-        echo(f"{len(items)} image{'s' if len(items) != 1 else ''} to copy to {mirror} ({layout} layout).")
-        sys.exit(EXIT_ERROR if inv.errors else EXIT_OK)
+        todo = len(items) - len(refused)
+        echo(f"{todo} image{'s' if todo != 1 else ''} to copy to {mirror} ({layout} layout)"
+             + (f"; {len(refused)} refused by the plan." if refused else "."))
+        sys.exit(EXIT_ERROR if inv.errors else EXIT_FINDINGS if refused else EXIT_OK)
     options = Options(timeout=timeout, insecure=tuple(insecure_registry))
     bar = None
     if sys.stderr.isatty():

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 
+# The reference grammar of the OCI distribution spec / docker's `reference` package (regexp.go), ASCII only:
+# lowercase path components, a host (DNS name, or an IPv6 address in brackets) with an optional port, a tag of at
+# most 128 characters, and a name of at most 255.
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
-_DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?"
-_TAG = r"[\w][\w.-]{0,127}"
+_DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9A-Fa-f:]+\])(?::[0-9]+)?"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9A-Fa-f]{32,}"
+NAME_MAX = 255  # characters of registry and path together
 
-PATH_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-DOMAIN_RE = re.compile(_DOMAIN)
-_TAG_RE = re.compile(_TAG)
-_DIGEST_RE = re.compile(_DIGEST)
+PATH_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*", re.ASCII)
+DOMAIN_RE = re.compile(_DOMAIN, re.ASCII)
+_TAG_RE = re.compile(_TAG, re.ASCII)
+_DIGEST_RE = re.compile(_DIGEST, re.ASCII)
 
 DOCKER_HUB = "docker.io"
 
@@ -89,6 +93,6 @@ def parse_image(text: str) -> ImageRef | None:
         if not DOMAIN_RE.fullmatch(first):
             return None
         registry, ref = first, rest
-    if not PATH_RE.fullmatch(ref):
+    if not PATH_RE.fullmatch(ref) or len(ref) + (len(registry) + 1 if registry else 0) > NAME_MAX:
         return None
     return ImageRef(registry, ref, tag, digest)

@@ -11,7 +11,9 @@ prints; the command line shows progress and the table.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -70,6 +72,10 @@ def read_image_list(path: str) -> list[ImageRef]:
     return out
 
 
+NO_SCOPED_NAME = ("the scoped layout has no name for an image from a registry with a port or an IPv6 address "
+                  "(not a valid path component): use the path layout")
+
+
 def plan(found: dict[ImageRef, int], mirror: str, layout: str, allowed: list[str]) -> list[Item]:
     """What to copy, in name order: images outside `allowed` and not on `mirror`, with their use counts."""
     items: list[Item] = []
@@ -82,7 +88,9 @@ def plan(found: dict[ImageRef, int], mirror: str, layout: str, allowed: list[str
         if cut:
             pull = parse_image("docker.io/" + str(ref)[cut:]) or ref
         item = Item(ref, mirror_layout.mirrored(ref, mirror, layout), pull, found[ref])
-        if item.dest is not None:
+        if item.dest is None:  # refused now, so that the dry run, the copy and the sync files all say so
+            item.status, item.reason = FAILED, NO_SCOPED_NAME
+        else:
             same = by_dest.get(str(item.dest))
             if same is not None and mirror_layout.canonical(same.pull) == mirror_layout.canonical(pull):
                 same.uses += item.uses  # `golang:1.22` and `docker.io/library/golang:1.22`: one image
@@ -133,8 +141,7 @@ def copy_all(items: list[Item], options: Options, *, jobs: int = 4, timeout: flo
 
 def _copy_one(item: Item, client: Client, options: Options, skopeo: str, auth: str | None, timeout: float) -> None:
     if item.dest is None:
-        item.status = FAILED
-        item.reason = "the scoped layout has no name for an image from a registry with a port"
+        item.status, item.reason = FAILED, NO_SCOPED_NAME
         return
     src = item.pull
     item.digest = src.digest or client.digest(src)
@@ -229,7 +236,8 @@ def sync_files(items: list[Item], mirror: str, layout: str, insecure: tuple[str,
 
 
 def _yaml_key(text: str) -> str:
-    return f'"{text}"' if ":" in text else text
+    """A registry host as a YAML key: plain when it is a DNS name, else double-quoted (`[::1]:5000`, a port)."""
+    return text if re.fullmatch(r"[A-Za-z0-9.-]+", text) else json.dumps(text)
 
 
 def write_sync_files(path: str, files: list[tuple[str, str]]) -> list[tuple[str, str]]:

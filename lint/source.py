@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import stat as _stat
-from collections.abc import Callable
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (

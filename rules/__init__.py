@@ -23,6 +23,7 @@ MODULES = (
     "img003_unpinned_image",
     "img004_digest_mismatch",
     "img005_image_outside_allowed_registries",
+    "img006_invalid_image_reference",
 )
 
 

@@ -443,10 +443,11 @@ def test_values_and_file_names_never_drive_the_terminal(in_tmp):
         assert result.exit_code == 1
         assert not CONTROL.search(result.stdout.replace("\n", "")), repr(result.stdout)
         headlines = [line for line in result.stdout.splitlines() if re.match(r"\S+:\d+:\d+: ", line)]
-        assert len(headlines) == 2 and not any("forged.yaml:1:1" in line.split(": ")[0] for line in headlines)
+        # CON001, REG001 and IMG006 (control characters are no image reference), none forged
+        assert len(headlines) == 3 and not any("forged.yaml:1:1" in line.split(": ")[0] for line in headlines)
         assert all(line.startswith(".harness/a\u241b[31mb.yaml:") for line in headlines), headlines
     github = pipelint("check", ".", "--output-format", "github", "--no-cache").stdout
-    assert not CONTROL.search(github.replace("\n", "")) and github.count("\n") == 2, repr(github)
+    assert not CONTROL.search(github.replace("\n", "")) and github.count("\n") == 3, repr(github)
     # machine formats keep the real path, so tools can open the file
     data = pipelint("check", ".", "--format", "json", "--no-cache").json()
     assert {f["path"] for f in data["findings"]} == {name}
