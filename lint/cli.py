@@ -14,6 +14,12 @@ from pipelint.console import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, echo, fail, int
 from pipelint.source import printable, printable_lines
 
 
+def warn_skipped(engine) -> None:
+    """What the discovery passed over (symlinks out of the tree, file() paths outside it): one warning each."""
+    for line in engine.skipped:
+        echo(printable(f"pipelint: warning: {line}"), err=True)
+
+
 def _apply(func, decorators):
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -148,6 +154,7 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
     options = Options(timeout=timeout, jobs=jobs, insecure=tuple(insecure_registry))
     result = pinlib.pin(engine, list(paths) or ["."], lock, offline=offline, update=update,
                         allow_latest=allow_latest, write=not show_diff, options=options)
+    warn_skipped(engine)
     for error in result.errors:
         echo(f"pipelint: error: {error}", err=True)
     if show_diff:
@@ -183,6 +190,7 @@ def images(paths, config_file, isolated, force_exclude, output_format, output_fi
 
     engine = make_engine(config_file, isolated, (), (), (), force_exclude, None)
     inv = inventory.collect(engine, list(paths) or ["."])
+    warn_skipped(engine)
     for error in inv.errors:
         echo(f"pipelint: error: {error}", err=True)
     text = inventory.render_images(inv, output_format)
@@ -231,6 +239,7 @@ def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_fi
     if problem:
         fail(f"--to: {problem}")
     inv = inventory.collect(engine, list(paths) or ["."])
+    warn_skipped(engine)
     for error in inv.errors:
         echo(f"pipelint: error: {error}", err=True)
     found: dict = {}
@@ -316,6 +325,7 @@ def report(paths, config_file, isolated, force_exclude, target, output_file, out
         return
     engine = make_engine(config_file, isolated, (), (), (), force_exclude, target)
     data = reportlib.build(engine, list(paths) or ["."])
+    warn_skipped(engine)
     if output_format == "json":
         from pipelint import summary
 

@@ -205,7 +205,7 @@ def _custom_rules(decls: object, path: str | None, where: str, prefix: str) -> l
             cls = custom.define(decl, taken)
         except custom.CustomRuleError as exc:
             raise ConfigError(f"{where}: custom rule {label}: '{prefix}custom-rules[{i}].{exc.key}': {exc.problem}") from None
-        cls.source = _shown(path) if path else where  # type: ignore[attr-defined]
+        cls.source = _shown(path) if path else where  # type: ignore[attr-defined, unused-ignore]
         problem = add_custom(cls)
         if problem:
             raise ConfigError(f"{where}: custom rule {label}: {problem}")

@@ -17,6 +17,13 @@ line" inserts the comment and is offered only when a re-check shows the finding 
 Hover on a diagnostic shows `pipelint rule CODE`. Nothing the files hold can stop the server: a file the parser
 rejects is a YML001 diagnostic, a bad configuration one message (and no diagnostics from it), an internal error
 one log line.
+
+The message loop never checks anything itself: checking, indexing and code actions run on one worker thread
+(`Worker`, so the engine is never used by two threads at once), and the loop stays free to read the next message
+(a `$/cancelRequest` stops the code actions being computed for it, between two fixes). Every edit the server
+returns is a `documentChanges` edit naming the document's version it was computed on, so a client refuses it
+once the person has typed on. Code actions are bounded: at most MAX_QUICK_FIXES fixes verified per request,
+within ACTION_SECONDS, and none (nor fix-all) on a buffer over MAX_ACTION_BYTES.
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
+import time
 from bisect import bisect_right
+from concurrent.futures import ThreadPoolExecutor
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -37,6 +47,9 @@ from pipelint.engine import YAML_SUFFIXES
 from pipelint.finding import Finding
 
 DEBOUNCE = 0.02  # seconds: changes arriving together (a paste, multi-cursor edits, fast typing) are checked once
+MAX_QUICK_FIXES = 20  # fixes verified for one code action request (each re-reads the whole buffer)
+ACTION_SECONDS = 2.0  # what one code action request may spend verifying; fixes not reached are not offered
+MAX_ACTION_BYTES = 1_000_000  # no code actions (quick fixes, fix-all, suppressions) on a larger buffer
 CONFIG_FILES = (".pipelint.toml", "pyproject.toml")
 FIX_ALL = "source.fixAll.pipelint"
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning,
@@ -52,6 +65,7 @@ class Folder:
         self.engine = None
         self.error: str | None = None
         self.index: dict = {}  # absolute path -> FileReport (compact) as last read from disk
+        self.errors: list[str] = []  # the last analysis's error lines (check's exit-2 lines)
 
     def load(self) -> None:
         try:
@@ -93,6 +107,7 @@ class Folder:
         report = self.engine.check_file(src, keep=True)
         context = {p: r for p, r in self.index.items() if p != path}
         result = self.engine.finish({**context, path: report}, focus=path)
+        self.errors = result.errors  # what the configuration could not do on this text (a JSONPath over budget)
         return report, [f for f in result.findings if f.path == path], context
 
 
@@ -134,6 +149,9 @@ class PipelintServer(LanguageServer):
         self.pending: dict[str, asyncio.Task] = {}
         self.last: dict[str, tuple] = {}  # uri -> (version, text, report, findings, context)
         self.tasks: set[asyncio.Task] = set()  # running background work (kept referenced until done)
+        # the one thread that checks: the engine and the folders' indexes are never used by two threads at once
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pipelint-check")
+        self.loop: asyncio.AbstractEventLoop | None = None  # the message loop (set once initialized)
 
     # --- folders ------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -149,8 +167,7 @@ class PipelintServer(LanguageServer):
                 folder = Folder(os.path.abspath(root))
                 folder.load()
                 if folder.error:
-                    self.window_show_message(lsp.ShowMessageParams(type=lsp.MessageType.Error,
-                                                                   message=f"pipelint: {folder.error}"))
+                    self.say(lsp.MessageType.Error, f"pipelint: {folder.error}", show=True)
                 self.folders[folder.root] = folder
 
     def folder_of(self, path: str) -> Folder:
@@ -178,80 +195,114 @@ class PipelintServer(LanguageServer):
             self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title="pipelint: indexing", percentage=0,
                                                                            message=f"0/{len(jobs)} files"))
         for n, (folder, path) in enumerate(jobs, 1):
-            folder.index_file(path)
+            await self.work(folder.index_file, path)  # one file at a time: the editor's requests go in between
             if progress and (n % 20 == 0 or n == len(jobs)):
                 self.work_done_progress.report(token, lsp.WorkDoneProgressReport(
                     percentage=n * 100 // max(len(jobs), 1), message=f"{n}/{len(jobs)} files"))
-            await asyncio.sleep(0)  # let the editor's requests in between files
         if progress:
             self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=f"{len(jobs)} files indexed"))
         self.last.clear()  # what was said before the index knew the other files
         self.publish_all()
 
     # --- diagnostics --------------------------------------------------------------------------------
-    def analyse(self, uri: str):
-        """(text, report, findings, context) for the open document `uri` (cached per version), or None."""
-        doc = self.workspace.get_text_document(uri)
+    def snapshot(self, uri: str) -> tuple[str, int | None, str] | None:
+        """(uri, version, text) of an open document as the loop sees it now: what the worker analyses."""
         path = to_fs_path(uri)
         if not path or not path.endswith(YAML_SUFFIXES):
             return None
+        doc = self.workspace.get_text_document(uri)
+        return uri, doc.version, doc.source
+
+    def analyse(self, snap: tuple[str, int | None, str]):
+        """(version, text, report, findings, context) for a snapshot (cached per version), or None; runs on the
+        worker thread. A file over max-file-size or a bad configuration is None and one log message."""
+        uri, version, text = snap
         cached = self.last.get(uri)
-        if cached is not None and cached[0] == doc.version and cached[1] == doc.source:
-            return cached[1:]
-        folder = self.folder_of(os.path.abspath(path))
+        if cached is not None and cached[0] == version and cached[1] == text:
+            return cached
+        path = os.path.abspath(to_fs_path(uri) or "")
+        folder = self.folder_of(path)
         if folder.engine is None:
             return None
-        text = doc.source
         try:
-            report, findings, context = folder.analyse(os.path.abspath(path), text)
+            report, findings, context = folder.analyse(path, text)
         except sourcelib.ReadError as exc:  # said once a version, like check's error line
-            self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Warning, message=f"pipelint: {exc}"))
+            self.say(lsp.MessageType.Warning, f"pipelint: {exc}")
             return None
         except Exception as exc:  # an internal error: one log line, the server goes on
-            self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=(
-                f"pipelint: internal error on {path}: {type(exc).__name__}: {exc}; please report it")))
+            self.say(lsp.MessageType.Error, f"pipelint: internal error on {path}: {type(exc).__name__}: {exc}; "
+                                            "please report it")
             return None
-        self.last[uri] = (doc.version, text, report, findings, context)
-        return text, report, findings, context
+        for error in folder.errors:  # said once a version, like check's error lines
+            self.say(lsp.MessageType.Warning, f"pipelint: {error}")
+        self.last[uri] = found = (version, text, report, findings, context)
+        return found
 
-    def publish(self, uri: str) -> None:
+    def say(self, kind: lsp.MessageType, message: str, show: bool = False) -> None:
+        """A log message (or, with `show`, a message the editor shows) to the client, from the loop or the worker
+        (always sent from the loop)."""
+        def send() -> None:
+            if show:
+                self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+            else:
+                self.window_log_message(lsp.LogMessageParams(type=kind, message=message))
+
+        if self.loop is None or threading.current_thread() is threading.main_thread():
+            send()
+        else:
+            self.loop.call_soon_threadsafe(send)
+
+    async def work(self, fn, *args):
+        """`fn(*args)` on the worker thread; the loop goes on meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(self.worker, fn, *args)
+
+    async def publish(self, uri: str) -> None:
         try:
-            self._publish(uri)
+            await self._publish(uri)
+        except asyncio.CancelledError:
+            raise
         except Exception as exc:  # a bug here: one log line, the server goes on
-            self.window_log_message(lsp.LogMessageParams(type=lsp.MessageType.Error, message=(
-                f"pipelint: internal error publishing {uri}: {type(exc).__name__}: {exc}; please report it")))
+            self.say(lsp.MessageType.Error, f"pipelint: internal error publishing {uri}: {type(exc).__name__}: "
+                                            f"{exc}; please report it")
 
-    def _publish(self, uri: str) -> None:
-        found = self.analyse(uri)
+    async def _publish(self, uri: str) -> None:
+        snap = self.snapshot(uri)
+        if snap is None:
+            return
+        found = await self.work(self.analyse, snap)
+        if uri not in self.workspace.text_documents:
+            return  # closed meanwhile
         diagnostics = []
         if found is not None:
-            text, _report, findings, _ = found
+            _version, text, _report, findings, _ = found
             lines = Lines(text, self.workspace.position_codec)
             diagnostics = [diagnostic(f, lines) for f in findings]
-        doc = self.workspace.get_text_document(uri)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics,
-                                                                            version=doc.version))
+                                                                            version=snap[1]))
 
     def publish_all(self) -> None:
         for uri in list(self.workspace.text_documents):
-            self.publish(uri)
+            self.schedule(uri, 0)
 
-    def schedule(self, uri: str) -> None:
+    def schedule(self, uri: str, delay: float = DEBOUNCE) -> None:
         task = self.pending.pop(uri, None)
         if task is not None:
             task.cancel()
 
         async def later():
-            await asyncio.sleep(DEBOUNCE)
+            await asyncio.sleep(delay)
             self.pending.pop(uri, None)
-            self.publish(uri)
+            await self.publish(uri)
 
         self.pending[uri] = self.background(later())
 
     def reload(self) -> None:
-        self.setup()
-        self.last.clear()
-        self.background(self.build_index())
+        async def again():
+            await self.work(self.setup)
+            self.last.clear()
+            await self.build_index()
+
+        self.background(again())
 
     def background(self, work) -> asyncio.Task:
         task = asyncio.ensure_future(work)
@@ -260,11 +311,37 @@ class PipelintServer(LanguageServer):
         return task
 
     # --- code actions -------------------------------------------------------------------------------
-    def actions(self, uri: str, wanted: lsp.Range, only) -> list[lsp.CodeAction]:
-        found = self.analyse(uri)
+    async def code_actions(self, uri: str, wanted: lsp.Range, only) -> list[lsp.CodeAction]:
+        snap = self.snapshot(uri)
+        if snap is None:
+            return []
+        stop = threading.Event()
+        try:
+            return await self.work(self.actions, snap, wanted, only, stop)
+        except asyncio.CancelledError:  # $/cancelRequest: the worker stops at the next fix
+            stop.set()
+            raise
+
+    def actions(self, snap, wanted: lsp.Range, only, stop: threading.Event | None = None) -> list[lsp.CodeAction]:
+        """The code actions for `wanted` in a snapshot (on the worker thread): each fix verified alone, at most
+        MAX_QUICK_FIXES of them within ACTION_SECONDS, none on a buffer over MAX_ACTION_BYTES; each edit names
+        the snapshot's version."""
+        uri, version, _ = snap
+        found = self.analyse(snap)
         if found is None:
             return []
-        text, report, findings, context = found
+        _, text, report, findings, context = found
+        if len(text) > MAX_ACTION_BYTES:
+            self.say(lsp.MessageType.Info, f"pipelint: no code actions on {uri}: over {MAX_ACTION_BYTES:,} "
+                                           "characters (run `pipelint fix` on the file)")
+            return []
+        deadline = time.monotonic() + ACTION_SECONDS
+        budget = [MAX_QUICK_FIXES]
+
+        def more() -> bool:
+            budget[0] -= 1
+            return budget[0] >= 0 and time.monotonic() < deadline and not (stop is not None and stop.is_set())
+
         lines = Lines(text, self.workspace.position_codec)
         start, end = lines.index(wanted.start), lines.index(wanted.end)
         out: list[lsp.CodeAction] = []
@@ -273,7 +350,7 @@ class PipelintServer(LanguageServer):
         here = [f for f in findings if f.span.start <= end and start <= max(f.span.end, f.span.start)]
         if want_quick:
             for f in sorted(here, key=lambda f: (f.fix is None or not f.fix.safe, f.span.start)):
-                if f.fix is not None and report.source.text is not None:
+                if f.fix is not None and report.source.text is not None and more():
                     try:
                         new = fixer.applied(report, [f.fix]).text
                     except fixplan.NotApplicable:
@@ -283,19 +360,22 @@ class PipelintServer(LanguageServer):
                         out.append(lsp.CodeAction(
                             title=f"{f.code}: {f.fix.description}{label}", kind=lsp.CodeActionKind.QuickFix,
                             diagnostics=[diagnostic(f, lines)], is_preferred=f.fix.safe,
-                            edit=whole_edit(uri, text, new, lines)))
+                            edit=whole_edit(uri, version, text, new, lines)))
             for f in here:
+                if not more():
+                    break
                 new = self.suppressed_text(uri, report, text.removeprefix("\ufeff"), f)
                 if new is not None:
                     out.append(lsp.CodeAction(title=f"Suppress {f.code} on this line", kind=lsp.CodeActionKind.QuickFix,
-                                              diagnostics=[diagnostic(f, lines)], edit=whole_edit(uri, text, new, lines)))
-        if want_all and any(f.fix is not None and f.fix.safe for f in findings):
+                                              diagnostics=[diagnostic(f, lines)],
+                                              edit=whole_edit(uri, version, text, new, lines)))
+        if want_all and any(f.fix is not None and f.fix.safe for f in findings) and more():
             folder = self.folder_of(report.source.path)
             src = sourcelib.decode(report.source.path, text.encode("utf-8"))
             new, count = fixer.fix_text(folder.engine, src, context) if folder.engine is not None else (text, 0)
             if count and new != text:
                 out.append(lsp.CodeAction(title=f"Fix all safe problems in this file ({count})", kind=FIX_ALL,
-                                          edit=whole_edit(uri, text, new, lines)))
+                                          edit=whole_edit(uri, version, text, new, lines)))
         return out
 
     def suppressed_text(self, uri: str, report, text: str, f: Finding) -> str | None:
@@ -346,8 +426,9 @@ def diagnostic(f: Finding, lines: Lines) -> lsp.Diagnostic:
         data={"name": f.name, "fix": None if f.fix is None else ("safe" if f.fix.safe else "unsafe")})
 
 
-def whole_edit(uri: str, old: str, new: str, lines: Lines) -> lsp.WorkspaceEdit:
-    """The smallest one-span edit turning `old` into `new` (fixes change a few lines; a BOM is the buffer's own)."""
+def whole_edit(uri: str, version: int | None, old: str, new: str, lines: Lines) -> lsp.WorkspaceEdit:
+    """The smallest one-span edit turning `old` into `new` (fixes change a few lines; a BOM is the buffer's own), as
+    a `documentChanges` edit of the document's `version`: a client that has a newer version refuses it."""
     old, new = old.removeprefix("\ufeff"), new.removeprefix("\ufeff")
     start = 0
     limit = min(len(old), len(new))
@@ -357,7 +438,8 @@ def whole_edit(uri: str, old: str, new: str, lines: Lines) -> lsp.WorkspaceEdit:
     while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
         end_old, end_new = end_old - 1, end_new - 1
     edit = lsp.TextEdit(range=lines.range(start, end_old), new_text=new[start:end_new])
-    return lsp.WorkspaceEdit(changes={uri: [edit]})
+    document = lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
+    return lsp.WorkspaceEdit(document_changes=[lsp.TextDocumentEdit(text_document=document, edits=[edit])])
 
 
 def make_server() -> PipelintServer:
@@ -365,6 +447,7 @@ def make_server() -> PipelintServer:
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: PipelintServer, params: lsp.InitializedParams):
+        ls.loop = asyncio.get_running_loop()
         ls.setup()
         caps = ls.client_capabilities.workspace
         watched = caps.did_change_watched_files if caps is not None else None
@@ -378,7 +461,7 @@ def make_server() -> PipelintServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PipelintServer, params: lsp.DidOpenTextDocumentParams):
-        ls.publish(params.text_document.uri)
+        ls.schedule(params.text_document.uri, 0)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PipelintServer, params: lsp.DidChangeTextDocumentParams):
@@ -391,8 +474,15 @@ def make_server() -> PipelintServer:
             ls.reload()
             return
         if path and path.endswith(YAML_SUFFIXES):
-            ls.folder_of(os.path.abspath(path)).index_file(os.path.abspath(path))
-            ls.last.clear()  # a connector saved here counts for the other open files
+            folder = ls.folder_of(os.path.abspath(path))
+
+            async def reindex():
+                await ls.work(folder.index_file, os.path.abspath(path))
+                ls.last.clear()  # a connector saved here counts for the other open files
+                ls.publish_all()
+
+            ls.background(reindex())
+            return
         ls.publish_all()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -406,16 +496,22 @@ def make_server() -> PipelintServer:
         if any(p and os.path.basename(p) in CONFIG_FILES for p in paths):
             ls.reload()
             return
-        for change, path in zip(params.changes, paths, strict=True):
-            if not path or not path.endswith(YAML_SUFFIXES):
-                continue
-            folder = ls.folder_of(os.path.abspath(path))
-            if change.type == lsp.FileChangeType.Deleted:
-                folder.index.pop(os.path.abspath(path), None)
-            else:
-                folder.index_file(os.path.abspath(path))
-        ls.last.clear()
-        ls.publish_all()
+        def reindex():
+            for change, path in zip(params.changes, paths, strict=True):
+                if not path or not path.endswith(YAML_SUFFIXES):
+                    continue
+                folder = ls.folder_of(os.path.abspath(path))
+                if change.type == lsp.FileChangeType.Deleted:
+                    folder.index.pop(os.path.abspath(path), None)
+                else:
+                    folder.index_file(os.path.abspath(path))
+
+        async def then_publish():
+            await ls.work(reindex)
+            ls.last.clear()
+            ls.publish_all()
+
+        ls.background(then_publish())
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_folders(ls: PipelintServer, params: lsp.DidChangeWorkspaceFoldersParams):
@@ -423,15 +519,20 @@ def make_server() -> PipelintServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(
         code_action_kinds=[lsp.CodeActionKind.QuickFix, FIX_ALL]))
-    def code_action(ls: PipelintServer, params: lsp.CodeActionParams):
-        return ls.actions(params.text_document.uri, params.range, params.context.only)
+    async def code_action(ls: PipelintServer, params: lsp.CodeActionParams):
+        return await ls.code_actions(params.text_document.uri, params.range, params.context.only)
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    def hover(ls: PipelintServer, params: lsp.HoverParams):
-        found = ls.analyse(params.text_document.uri)
+    async def hover(ls: PipelintServer, params: lsp.HoverParams):
+        snap = ls.snapshot(params.text_document.uri)
+        if snap is None:
+            return None
+        found = ls.last.get(snap[0])
+        if found is None or found[:2] != snap[1:]:  # not yet analysed at this version: on the worker
+            found = await ls.work(ls.analyse, snap)
         if found is None:
             return None
-        text, _report, findings, _ = found
+        _, text, _report, findings, _ = found
         lines = Lines(text, ls.workspace.position_codec)
         at = lines.index(params.position)
         from pipelint.rules import by_code

@@ -11,8 +11,6 @@ rule reports or rewrites it, and every position is kept), and no edit may touch 
 
 from __future__ import annotations
 
-import re
-
 from pipelint.source import Region, Source
 
 SUFFIX = ".tf"
@@ -324,7 +322,7 @@ def _connector(path: str, text: str, chars, block, body) -> Source:
 _INSERTED = r" {4}" + _DELEGATE[1] + r": (true|false)\n"
 
 
-def _attribute_insertion(text: str, chars, block, body) -> tuple[int, str, str] | None:
+def _attribute_insertion(text: str, chars, block, body) -> tuple[str, int, str] | None:
     """How the connector YAML's added last line `    executeOnDelegate: false` is written in the .tf file
     (source.Region.insertion, without the inner offset): as the attribute `execute_on_delegate = false` on a line
     of its own before the resource's closing brace, after a blank line, so that it is an alignment group of its

@@ -7,7 +7,7 @@ class InvalidImageReference(Rule):
     ## What it does
     Reports a step image (`step.spec.image`, `serviceDependencies[].spec.image`) that the reference grammar of
     the OCI distribution spec (docker's `reference` package) does not accept: upper-case letters in the
-    repository path (`Alpine`), a tag that is not ASCII or is longer than 128 characters (`alpine:ＡＢＣ`), a
+    repository path (`Alpine`), a tag that is not ASCII (full-width letters) or is longer than 128 characters, a
     host that is neither a DNS name nor an IPv6 address in brackets (`[1.2.3.4]/x`), a name over 255
     characters, white space, an empty path component, a placeholder (`<YOUR_IMAGE>`). Expressions (`<+...>`)
     and template holes are values known only at run time and are not judged.

@@ -90,6 +90,19 @@ def shown(diags) -> list[tuple]:
                    d.severity, d.data["fix"] if d.data else None) for d in diags)
 
 
+def edits(action: lsp.CodeAction, uri: str, version: int | None = None) -> list[lsp.TextEdit]:
+    """The text edits of a code action: one versioned `documentChanges` edit of `uri` (a client refuses it once
+    the document has moved past that version), never unversioned `changes`."""
+    edit = action.edit
+    assert edit is not None and edit.changes is None and edit.document_changes is not None
+    (change,) = edit.document_changes
+    assert isinstance(change, lsp.TextDocumentEdit) and change.text_document.uri == uri
+    assert isinstance(change.text_document.version, int)
+    if version is not None:
+        assert change.text_document.version == version
+    return list(change.edits)
+
+
 def apply(text: str, edits: list[lsp.TextEdit]) -> str:
     lines = text.splitlines(True)
     starts = [0]
@@ -131,7 +144,7 @@ async def test_open_change_and_fix(client: LanguageClient, tmp_path: Path):
     titles = [a.title for a in actions]
     assert titles[0].startswith("CON001: ") and actions[0].is_preferred, titles
     assert "Suppress CON001 on this line" in titles
-    fixed = apply(text, actions[0].edit.changes[uri])
+    fixed = apply(text, edits(actions[0], uri))
     assert "harnessImageConnectorRef" in fixed and fixed.count("\n") == text.count("\n") + 1
     client.text_document_did_change(lsp.DidChangeTextDocumentParams(
         text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=3),
@@ -151,7 +164,7 @@ async def test_fix_all_suppress_and_hover(client: LanguageClient, tmp_path: Path
         text_document=lsp.TextDocumentIdentifier(uri=uri), range=whole,
         context=lsp.CodeActionContext(diagnostics=[], only=["source.fixAll.pipelint"])))
     assert [a.title for a in actions] == ["Fix all safe problems in this file (2)"]
-    fixed = apply(PIPELINE, actions[0].edit.changes[uri])
+    fixed = apply(PIPELINE, edits(actions[0], uri))
     path.write_text(fixed)
     result = await asyncio.create_subprocess_exec(sys.executable, "-m", "pipelint", "check", str(path),
                                                   stdout=asyncio.subprocess.PIPE, cwd=tmp_path)
@@ -163,7 +176,7 @@ async def test_fix_all_suppress_and_hover(client: LanguageClient, tmp_path: Path
         text_document=lsp.TextDocumentIdentifier(uri=uri), range=reg.range,
         context=lsp.CodeActionContext(diagnostics=[reg])))
     suppress = next(a for a in actions if a.title == "Suppress REG001 on this line")
-    suppressed = apply(PIPELINE, suppress.edit.changes[uri])
+    suppressed = apply(PIPELINE, edits(suppress, uri))
     # the line ends in a comment already: the directive goes on a line of its own above
     assert "                    # pipelint: ignore[REG001]\n                    image: app.harness.io" in suppressed
 
@@ -339,7 +352,7 @@ async def test_terraform_bom_and_hostile_files(client: LanguageClient, tmp_path:
     actions = await client.text_document_code_action_async(lsp.CodeActionParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri), range=reg.range,
         context=lsp.CodeActionContext(diagnostics=[reg])))
-    fixed = apply("\ufeff" + PIPELINE, actions[0].edit.changes[uri])
+    fixed = apply("\ufeff" + PIPELINE, edits(actions[0], uri))
     assert fixed.startswith("\ufeffpipeline:") and "app.harness.io" not in fixed
 
     # an alias bomb and a 10,000-deep file: one diagnostic each, and the server still answers
@@ -360,3 +373,63 @@ async def test_terraform_bom_and_hostile_files(client: LanguageClient, tmp_path:
     assert list(await diagnostics(client, uri)) == []
     assert any("huge.yaml: not checked: 9.0 MB is over max-file-size (8 MB)" in m.message
                for m in client.log_messages), client.log_messages[-3:]
+
+
+@pytest.mark.asyncio
+async def test_edits_are_versioned_and_bounded_and_the_loop_stays_free(client: LanguageClient, tmp_path: Path):
+    """Issue 26: an edit names the version it was computed on (a client refuses it after one more keystroke);
+    a buffer over MAX_ACTION_BYTES gets no code actions; a hostile custom rule is one log line; and while the
+    worker is busy with a large buffer, a request on an analysed buffer is answered from the loop."""
+    config = CONFIG + ('[[custom-rules]]\ncode = "ORG001"\nname = "deep"\nmessage = "x"\n'
+                       'given = "$..*..*..*..*..*..*"\nthen = { function = "truthy" }\n')
+    await start(client, tmp_path, config)
+    uri = open_file(client, tmp_path / "build.yaml", PIPELINE, version=7)
+    diags = await diagnostics(client, uri, lambda d: len(d) == 2)
+    reg = next(d for d in diags if d.code == "REG001")
+    params = lsp.CodeActionParams(text_document=lsp.TextDocumentIdentifier(uri=uri), range=reg.range,
+                                  context=lsp.CodeActionContext(diagnostics=[reg]))
+    actions = await client.text_document_code_action_async(params)
+    assert edits(actions[0], uri, version=7)
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=8),
+        content_changes=[lsp.TextDocumentContentChangePartial(
+            range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+            text="# a new first line\n")]))
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=params.text_document, context=params.context,
+        range=lsp.Range(start=lsp.Position(line=21, character=27), end=lsp.Position(line=21, character=27))))
+    assert edits(actions[0], uri, version=8)[0].range.start.line == 21
+
+    # the JSONPath over its budget: one warning in the log, the other rules' diagnostics still shown
+    deep = ["pipeline:", "  identifier: x", "  stages:", "    - stage:", "        identifier: s",
+            "        type: Custom", "        spec:"] + [" " * (10 + 2 * i) + f"k{i}:" for i in range(40)]
+    duri = open_file(client, tmp_path / "deep.yaml", "\n".join(deep + [" " * 90 + "v: 1"]) + "\n")
+    await diagnostics(client, duri)
+    assert any("deep.yaml: ORG001 (" in m.message and ".pipelint.toml, 'given')" in m.message
+               and "visited more than 500,000" in m.message for m in client.log_messages), client.log_messages[-3:]
+
+    # a large buffer: diagnostics come; code actions are refused at once, said in the log
+    big = PIPELINE + "".join(f"# padding line {i} " + "x" * 60 + "\n" for i in range(16_000))
+    buri = open_file(client, tmp_path / "big.yaml", big)
+    bdiags = await diagnostics(client, buri, lambda d: len(d) == 2, timeout=60)
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=buri), range=bdiags[0].range,
+        context=lsp.CodeActionContext(diagnostics=bdiags)))
+    assert actions is not None and len(actions) == 0
+    assert any("no code actions on" in m.message and "over 1,000,000 characters" in m.message
+               for m in client.log_messages)
+
+    # the worker busy checking a changed large buffer (30,000 untagged images: seconds of work); a hover on the
+    # analysed buffer is answered meanwhile, before the large buffer's new diagnostics (on the loop, the hover
+    # would have waited for them)
+    steps = "".join(f"              - step:\n                  type: Run\n                  identifier: s{i}\n"
+                    "                  spec:\n                    image: alpine\n" for i in range(30_000))
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=buri, version=2),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=PIPELINE + steps)]))
+    await asyncio.sleep(0.1)  # past the debounce: the check has started
+    hover = await asyncio.wait_for(client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line=21, character=30))), 20)
+    assert hover is not None and "retired-harness-registry" in hover.contents.value
+    assert len(client.diagnostics[buri]) == 2  # the large buffer's check is still running
+    await diagnostics(client, buri, lambda d: len(d) == 30_002, timeout=60)
