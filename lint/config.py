@@ -19,6 +19,9 @@ DEFAULT_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node
                                    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"})
 
 
+MAX_GLOB = 1000  # characters of an `exclude` or `per-file-ignores` glob
+
+
 class ConfigError(Exception):
     pass
 
@@ -163,6 +166,10 @@ def from_dict(data: dict, path: str | None, prefix: str = "", shown: str | None 
     pfi = data.get("per-file-ignores", {})
     if not isinstance(pfi, dict):
         raise ConfigError(f"{where}: '{prefix}per-file-ignores' must be a table of glob = [codes]")
+    for key, globs in (("exclude", settings.exclude), ("per-file-ignores", list(pfi))):
+        for glob in globs:  # fnmatch compiles a glob to a regular expression: in time that grows with its length
+            if len(glob) > MAX_GLOB:
+                raise ConfigError(f"{where}: '{prefix}{key}': a glob of {len(glob):,} characters (at most {MAX_GLOB})")
     for pattern, codes in pfi.items():
         if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
             raise ConfigError(f"{where}: '{prefix}per-file-ignores.{pattern}' must be a list of codes")
