@@ -56,6 +56,16 @@ def copy_case(case: Path, dest: Path, with_fixed: bool = False) -> Path:
 
 
 @pytest.fixture
+def git_env(tmp_path, monkeypatch):
+    """git with a test identity and `main` as the default branch, whatever the machine's configuration."""
+    gitconfig = tmp_path / "gitconfig"
+    gitconfig.write_text("[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    return dict(os.environ)
+
+
+@pytest.fixture
 def in_tmp(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     return tmp_path

@@ -22,15 +22,6 @@ def _git(cwd, *args, env=None):
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout
 
 
-@pytest.fixture
-def git_env(tmp_path, monkeypatch):
-    gitconfig = tmp_path / "gitconfig"
-    gitconfig.write_text("[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    return dict(os.environ)
-
-
 def _origin(root, name, files):
     work = root / "src" / name
     work.mkdir(parents=True)

@@ -12,10 +12,12 @@ import os
 import pickle
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, pipelint, pipelint_process
+from test_all_repos import _git, _origin
 
 from pipelint import console
 from pipelint import source as sourcelib
@@ -302,3 +304,39 @@ def test_an_ipv6_registry_in_both_mirror_layouts(in_tmp):
     assert sync.exit_code == 0
     # YAML skopeo reads: the host a quoted key, not a flow sequence
     assert '"[::1]:5000":\n  images:\n    x:\n      - "1"\n' in Path("sync.yml").read_text()
+
+
+def test_the_org_wide_autofixer_on_every_container_kind_keeps_each_clone_to_itself(tmp_path, git_env):
+    """Real all-repos over file:// origins: a repository of every container kind (a few hundred files) is fixed
+    and pushed; its Terraform reads a file of the clone beside it through file(), which stays as it was."""
+    pytest.importorskip("all_repos", reason="pip install all-repos (the test extra has it)")
+    tree = tmp_path / "tree"
+    _every_container(tree, 40)  # 200 files
+    (tree / "reach.tf").write_text(_tf('file("${path.module}/../victim/data/pipeline.txt")'))
+    files = {str(p.relative_to(tree)): p.read_text() for p in tree.rglob("*") if p.is_file()}
+    origins = {"evil": _origin(tmp_path, "evil", files),
+               "victim": _origin(tmp_path, "victim", {"data/pipeline.txt": PIPELINE, "README.md": "x\n"})}
+    heads = {name: _git(bare, "rev-parse", "main").strip() for name, bare in origins.items()}
+    work = tmp_path / "all-repos"
+    work.mkdir()
+    (work / "repos.json").write_text(json.dumps({n: f"file://{b}" for n, b in origins.items()}))
+    config = work / "all-repos.json"
+    config.write_text(json.dumps({"output_dir": "output", "source": "all_repos.source.json_file",
+                                  "source_settings": {"filename": "repos.json"},
+                                  "push": "all_repos.push.merge_to_master", "push_settings": {"fast_forward": False}}))
+    config.chmod(0o600)
+    clone = subprocess.run([sys.executable, "-m", "all_repos.clone", "-C", str(config)], cwd=work,
+                           capture_output=True, text=True)
+    assert clone.returncode == 0, clone.stdout + clone.stderr
+    run = subprocess.run([sys.executable, "-m", "pipelint.all_repos_fix", "-C", str(config), "--jobs", "1",
+                          "--summary", "summary.json"],
+                         cwd=work, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert (work / "output" / "victim" / "data" / "pipeline.txt").read_text() == PIPELINE
+    assert _git(origins["victim"], "rev-parse", "main").strip() == heads["victim"]
+    diff = _git(origins["evil"], "diff", "--stat", heads["evil"], "main")
+    assert "120 files changed" in diff  # REG001 in the YAML, the heredoc and the template of each copy
+    summary = json.loads((work / "summary.json").read_text())
+    evil, victim = summary["repositories"]
+    assert evil["pushed"] and evil["error"] is None and evil["before"]["REG001"] == 120 and "REG001" not in evil["after"]
+    assert victim == {"name": "victim", "harness": False, "before": {}, "after": {}, "pushed": False, "error": None}

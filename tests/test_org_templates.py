@@ -24,7 +24,6 @@ import pytest
 import yaml
 from conftest import ROOT, pipelint
 from test_all_repos import BROKEN_CONNECTOR, _git, _origin
-from test_all_repos import git_env as git_env  # the fixture
 from test_shards import REPOS
 
 pytest.importorskip("all_repos", reason="pip install all-repos (the test extra has it)")

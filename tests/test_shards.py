@@ -11,7 +11,6 @@ import sys
 import pytest
 from conftest import pipelint
 from test_all_repos import BROKEN_CONNECTOR, CLEAN_PIPELINE, _git, _origin
-from test_all_repos import git_env as git_env  # the fixture
 
 pytest.importorskip("all_repos", reason="pip install all-repos (the test extra has it)")
 
