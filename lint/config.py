@@ -86,7 +86,9 @@ def find(start: str = ".") -> str | None:
         if os.path.isfile(candidate):
             try:
                 with open(candidate, "rb") as fh:
-                    data = fh.read()
+                    data = fh.read(MAX_CONFIG_BYTES + 1)
+                if len(data) > MAX_CONFIG_BYTES:
+                    return candidate  # load() says it is too large
                 # most projects' pyproject.toml never names pipelint: no TOML parser to import (the
                 # pre-commit path's start-up counts), no parse
                 if b"pipelint" in data:
@@ -95,8 +97,8 @@ def find(start: str = ".") -> str | None:
                         return candidate
             except OSError:
                 pass
-            except ValueError:  # it names pipelint but is not TOML: load() says so, rather than the defaults
-                return candidate
+            except (ValueError, RecursionError):  # it names pipelint but is not TOML: load() says so, rather
+                return candidate                  # than the defaults
         parent = os.path.dirname(here)
         if parent == here:
             return None
@@ -130,6 +132,8 @@ def load(path: str) -> Settings:
         raise ConfigError(f"{shown}: invalid TOML: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ConfigError(f"{shown}: invalid TOML: nested too deeply") from None
     prefix = ""
     if os.path.basename(path) == "pyproject.toml":
         tool = data.get("tool", {})

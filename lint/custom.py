@@ -71,6 +71,10 @@ def _compile_path(given: str):
         raise CustomRuleError("given", f"{_short(given)} is not a JSONPath: {type(exc).__name__}: {text}") from None
     if _steps(path) > MAX_STEPS:
         raise CustomRuleError("given", f"more than {MAX_STEPS} steps")
+    if _matches_regex(path):
+        raise CustomRuleError("given", "a regular expression in a filter (`=~`) is not supported: jsonpath-ng runs it "
+                                       "with Python's backtracking engine, which has no time bound; match with "
+                                       'then.function = "pattern" (RE2) instead')
     _meter_jsonpath_ng()
     return path
 
@@ -95,6 +99,20 @@ def _steps(path) -> int:
             elif isinstance(v, (list, tuple)):
                 stack.extend(x for x in v if is_step(x))
     return count
+
+
+def _matches_regex(path) -> bool:
+    """Whether a parsed JSONPath has a filter comparing with `=~` (nested filters included)."""
+    from jsonpath_ng.ext.filter import Expression
+
+    stack = [path]
+    while stack:
+        p = stack.pop()
+        if isinstance(p, Expression) and getattr(p, "op", None) == "=~":
+            return True
+        for v in getattr(p, "__dict__", {}).values():
+            stack.extend(v if isinstance(v, (list, tuple)) else [v])
+    return False
 
 
 class WorkExceeded(Exception):

@@ -167,6 +167,9 @@ def test_a_catastrophic_regex_runs_in_linear_time(layout):
     ("given", None, "'custom-rules[0].given': longer than 1000 characters"),
     ("given", "$" + ".a" * 70, "'custom-rules[0].given': more than 64 steps"),
     ("given", "$.pipeline[?(@.name ==", "'custom-rules[0].given': '$.pipeline[?(@.name ==' is not a JSONPath"),
+    ("given", '$.pipeline[?(@.name =~ "(a+)+$")]', "'custom-rules[0].given': a regular expression in a filter "
+                                                    "(`=~`) is not supported: jsonpath-ng runs it with Python's "
+                                                    "backtracking engine"),
     ("given", "$" + "[" * 400, "'custom-rules[0].given': '" + "$" + "[" * 76 + "'... is not a JSONPath: Parse error"),
 ])
 def test_a_bad_pattern_or_path_is_one_line_naming_file_rule_and_key(layout, key, value, problem):
@@ -181,6 +184,16 @@ def test_a_bad_pattern_or_path_is_one_line_naming_file_rule_and_key(layout, key,
     assert result.returncode == 2
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"pipelint: error: .pipelint.toml: custom rule ORG001: {problem}")
+
+
+@pytest.mark.parametrize("name", [".pipelint.toml", "pyproject.toml"])
+def test_a_configuration_nested_too_deeply_is_one_line(layout, name):
+    repo, _ = layout
+    (repo / name).write_text(("[tool.pipelint]\n" if name == "pyproject.toml" else "") + "x = " + "[" * 100_000)
+    (repo / "p.yaml").write_text(NAME_41)
+    result = pipelint_process("check", "p.yaml", cwd=repo)
+    assert result.returncode == 2
+    assert result.stderr.decode() == f"pipelint: error: {name}: invalid TOML: nested too deeply\n"
 
 
 def test_a_jsonpath_over_its_work_budget_is_one_error_line(layout):
