@@ -259,8 +259,8 @@ def shown(path: str) -> str:
 
 def nothing_checked(engine, result, paths) -> list[str]:
     """Why a run checked nothing, in a line: nothing found, all excluded, or nothing Harness's."""
-    if result.errors or result.findings:
-        return []
+    if result.errors or result.findings or (result.files_checked == 0 and engine.skipped):
+        return []  # the skipped files were said already, one warning each
     where = ", ".join(paths)
     if result.files_checked == 0:
         if engine.excluded:

@@ -104,9 +104,9 @@ class Engine:
 
     # --- discovery ----------------------------------------------------------------------------------
     def discover(self, paths: list[str]) -> tuple[list[str], list[str]]:
-        """(files to check, missing paths). `-` stands for standard input. A directory walk does not follow
-        a symlink that leads outside the folder walked (it is skipped, and said once: `self.skipped`), nor
-        check a file twice through a link; a file named on the command line is always checked."""
+        """(files to check, missing paths). `-` stands for standard input. Neither a directory walk nor a file
+        named on the command line follows a symlink that leads outside the checked tree (files.Boundary: it is
+        skipped, and said once: `self.skipped`); a walk does not check a file twice through a link."""
         files: list[str] = []
         missing: list[str] = []
         self.skipped = []
@@ -119,10 +119,13 @@ class Engine:
             elif os.path.isdir(given):
                 files.extend(self._walk(given))
             elif os.path.lexists(given):
-                if not (self.force_exclude and self.layer(given).settings.is_excluded(given)):
-                    files.append(os.path.normpath(given))
-                else:
+                if self.force_exclude and self.layer(given).settings.is_excluded(given):
                     self.excluded.append(os.path.normpath(given))
+                elif os.path.islink(given) and os.path.exists(given) and not self.boundary.holds(given, given):
+                    self.skipped.append(f"{os.path.normpath(given)}: skipped: a symlink to a file outside the "
+                                        f"checked tree ({self.boundary.of(given)})")
+                else:
+                    files.append(os.path.normpath(given))
             else:
                 missing.append(given)
         files = list(dict.fromkeys(files))
