@@ -17,7 +17,8 @@ from pipelint.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPUS = (ROOT.parent / "shared" / "corpus").resolve()
+CORPUS = ROOT / "tests" / "corpus"  # real public files, with their sources and licenses (SOURCES.tsv)
+SCHEMAS = ROOT / "tests" / "schemas"
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The real public Harness files in ../shared/corpus, and the project's own fixtures, end to end."""
+"""The real public Harness files in tests/corpus (see its SOURCES.tsv), and the project's own fixtures, end to end."""
 
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ import subprocess
 import pytest
 from conftest import CORPUS, FIXTURES, assert_minimal_change, pipelint, pipelint_process
 
-# only the tests that read ../shared/corpus are skipped without it; the fixtures' tests always run
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
-
 CON001_CONFIG = '[rules.CON001]\nimage-connector = "account.harnessImageMirror"\n'
 
 
-@needs_corpus
 def test_check_corpus(in_tmp, snapshot):
     shutil.copytree(CORPUS, in_tmp / "corpus")
     result = pipelint("check", "corpus", "--isolated")
@@ -22,7 +18,7 @@ def test_check_corpus(in_tmp, snapshot):
     assert "Traceback" not in result.stdout
     assert result.stdout == snapshot(name="text")
     data = pipelint("check", "corpus", "--isolated", "--format", "json").json()
-    assert data["files_checked"] == 30  # 22 YAML files and 8 Terraform files of the Harness provider
+    assert data["files_checked"] == 21  # 13 YAML files and 8 Terraform files of the Harness provider
     by_code = {}
     for f in data["findings"]:
         by_code.setdefault(f["code"], set()).add(f["path"].split("/", 2)[1])
@@ -30,7 +26,7 @@ def test_check_corpus(in_tmp, snapshot):
     assert by_code == snapshot(name="codes-by-repository")
 
 
-@pytest.mark.parametrize("tree", [pytest.param("corpus", marks=needs_corpus), "fixtures"])
+@pytest.mark.parametrize("tree", ["corpus", "fixtures"])
 def test_fix_changes_only_what_it_must(tree, in_tmp):
     source = CORPUS if tree == "corpus" else FIXTURES
     work = in_tmp / tree
@@ -65,7 +61,6 @@ def test_fix_changes_only_what_it_must(tree, in_tmp):
     assert {p: p.read_bytes() for p in before} == after
 
 
-@needs_corpus
 def test_fix_diff_applies_with_git(in_tmp):
     work = in_tmp / "repo"
     shutil.copytree(CORPUS, work)

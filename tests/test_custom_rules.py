@@ -16,7 +16,7 @@ from junitparser import JUnitXml
 README = (ROOT / "README.md").read_text()
 POLICIES = re.search(r"## Your own rules.*?```toml\n(.*?)```", README, re.S)[1]
 CASES = FIXTURES / "custom"
-SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+SCHEMA = ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json"
 CODES = ["ORG001", "ORG002", "ORG003", "ORG004", "ORG005"]
 
 

@@ -97,7 +97,6 @@ def test_markdown_report(examples, snapshot):
     assert re.sub(r"generated .* by", "generated <time> by", text) == snapshot
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
 def test_report_on_the_corpus(in_tmp):
     shutil.copytree(CORPUS, in_tmp / "corpus")
     result = pipelint("report", "corpus", "--isolated", "--output", "r.html")
@@ -144,7 +143,6 @@ document.body.setAttribute('data-measure', JSON.stringify(m));
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
 @pytest.mark.parametrize("width", [1280, 800])
 def test_html_report_layout_in_chromium(in_tmp, width):
     """The report in a real browser at two widths: no horizontal scrolling, tiles on full rows, whole chart

@@ -1,4 +1,4 @@
-"""The walker (harness.sites), one test per trap of ../shared/harness-yaml.md: where Harness reads
+"""The walker (harness.sites), one test per trap of the Harness YAML facts (the project's shared notes, harness-yaml.md): where Harness reads
 harnessImageConnectorRef, images and connectors, and where it does not."""
 from __future__ import annotations
 
