@@ -240,5 +240,6 @@ def config_key(rules, settings=None) -> str:
     parts = [repr(sorted((k, sorted(v)) for k, v in settings.per_file_ignores.items())) if settings else ""]
     for rule in rules:
         options = sorted((k, repr(v)) for k, v in rule.opts.items())
-        parts.append(f"{rule.code}|{rule.effective_severity}|{options}|{rule.cache_key()}")
+        peers = sorted((code, sorted((k, repr(v)) for k, v in opts.items())) for code, opts in rule.peer_opts.items())
+        parts.append(f"{rule.code}|{rule.effective_severity}|{options}|{peers}|{rule.cache_key()}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -226,11 +226,16 @@ def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_fi
     the names IMG005's fix writes, with `skopeo copy --all`; verify each copy's digest."""
     from pipelint import inventory, mirror_layout
     from pipelint import mirror as mirrorlib
+    from pipelint.config import ConfigError
     from pipelint.images import parse_image
+    from pipelint.lockfile import LockfileError
     from pipelint.registry import Options
 
     engine = make_engine(config_file, isolated, (), (), (), force_exclude, None)
-    configured, configured_layout, allowed = mirrorlib.settings(engine)
+    try:
+        configured, configured_layout, allowed, lockfile = mirrorlib.settings(engine)
+    except ConfigError as exc:
+        fail(str(exc))
     mirror = (mirror or configured).rstrip("/")
     layout = layout or configured_layout
     if not mirror:
@@ -290,6 +295,12 @@ def mirror(paths, config_file, isolated, force_exclude, mirror, layout, image_fi
             bar.__exit__(None, None, None)
     echo(printable_lines(mirrorlib.table(items)), nl=False)
     echo(mirrorlib.summary(items))
+    try:
+        mirrorlib.record(items, lockfile)
+    except (LockfileError, OSError) as exc:
+        echo(printable(f"pipelint: error: {lockfile}: cannot record the copies: {getattr(exc, 'strerror', None) or exc}"),
+             err=True)
+        sys.exit(EXIT_ERROR)
     failed = any(i.status == mirrorlib.FAILED for i in items)
     sys.exit(EXIT_ERROR if inv.errors else EXIT_FINDINGS if failed else EXIT_OK)
 
@@ -401,9 +412,11 @@ def rules_cmd(output_format):
                  "fix": r.fix_safety, "summary": r.summary(), "custom": getattr(r, "source", None)} for r in rules]
         echo(json.dumps(data, indent=2))
         return
-    echo(f"{'code':<8}{'name':<36}{'severity':<10}{'default':<9}{'fix':<8}")
+    width = max(36, *(len(r.name) + 2 for r in rules))  # the name column fits the longest name
+    echo(f"{'code':<8}{'name':<{width}}{'severity':<10}{'default':<9}{'fix':<8}")
     for r in rules:
-        line = f"{r.code:<8}{r.name:<36}{r.severity:<10}{'on' if r.enabled_by_default else 'off':<9}{r.fix_safety or '-':<8}"
+        line = (f"{r.code:<8}{r.name:<{width}}{r.severity:<10}{'on' if r.enabled_by_default else 'off':<9}"
+                f"{r.fix_safety or '-':<8}")
         if getattr(r, "custom", False):
             line += f"custom, from {r.source}"
         echo(line)

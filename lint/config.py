@@ -312,17 +312,27 @@ def enabled_rules(settings: Settings, select: list[str] | None = None, extend_se
     base |= resolve(list(extend_select), "--extend-select")
     base -= resolve(settings.ignore, "ignore", settings.path)
     base -= resolve(list(ignore), "--ignore")
+    def options_of(cls) -> dict:
+        options = dict(settings.rule_options.get(cls.code, {}))
+        for option in cls.options:  # a path, set or by default, is the configuration file's neighbour
+            if option.path and settings.path:
+                options[option.name] = _inside_root(settings, f"rules.{cls.code}.{option.name}",
+                                                    str(options.get(option.name, option.default)))
+        options.update((overrides or {}).get(cls.code, {}))
+        return options
+
+    by_code = {cls.code: cls for cls in RULES}
     rules: list[Rule] = []
     for cls in RULES:
         if cls.code not in base:
             continue
-        options = dict(settings.rule_options.get(cls.code, {}))
-        for option in cls.options:
-            if option.path and option.name in options and settings.path:
-                options[option.name] = _inside_root(settings, f"rules.{cls.code}.{option.name}",
-                                                    str(options[option.name]))
-        options.update((overrides or {}).get(cls.code, {}))
+        options = options_of(cls)
         severity = options.pop("severity", None)
         assert severity is None or isinstance(severity, str)  # checked by validate_options
-        rules.append(cls(severity, **options))
+        rule = cls(severity, **options)
+        for code in cls.peers:  # the options of the rules it reads too, whether or not those are enabled
+            peer = options_of(by_code[code])
+            peer.pop("severity", None)
+            rule.peer_opts[code] = by_code[code](None, **peer).opts
+        rules.append(rule)
     return rules

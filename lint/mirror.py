@@ -44,13 +44,31 @@ class MirrorError(Exception):
     """A mistake in the invocation or in --images: one line, exit 2."""
 
 
-def settings(engine) -> tuple[str, str, list[str]]:
-    """(mirror, layout, allowed registries) as IMG005 is configured for the run."""
-    from pipelint.rules import BY_CODE
+def settings(engine) -> tuple[str, str, list[str], str]:
+    """(mirror, layout, allowed registries, lockfile) as IMG005 is configured for the run (the lockfile relative
+    to the configuration file, as the rule reads it); raises config.ConfigError."""
+    from pipelint.config import enabled_rules
 
-    rule = BY_CODE["IMG005"](None, **engine.settings.rule_options.get("IMG005", {}))
+    (rule,) = enabled_rules(engine.settings, select=["IMG005"])
     allowed = rule.opts["allowed-registries"]
-    return str(rule.opts["mirror"]), str(rule.opts["mirror-layout"]), [str(a) for a in allowed] if isinstance(allowed, list) else []
+    return (str(rule.opts["mirror"]), str(rule.opts["mirror-layout"]),
+            [str(a) for a in allowed] if isinstance(allowed, list) else [], str(rule.opts["lockfile"]))
+
+
+def record(items: list[Item], lockfile: str) -> int:
+    """Record in the lockfile each image copied to the mirror or found there, under the mirror's name with its
+    digest (what IMG005's and REG001's fixes read); how many. Raises LockfileError, OSError."""
+    from pipelint.lockfile import Lockfile
+
+    done = [i for i in items if i.status in (COPIED, PRESENT) and i.dest is not None and i.digest]
+    if not done:
+        return 0
+    lock = Lockfile.load(lockfile)
+    for item in done:
+        assert item.dest is not None and item.digest is not None
+        lock.set(item.dest, item.digest, source=item.pull)
+    lock.save()
+    return len(done)
 
 
 def read_image_list(path: str) -> list[ImageRef]:

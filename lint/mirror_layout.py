@@ -116,3 +116,27 @@ def mirrored(ref: ImageRef, mirror: str, layout: str = "path") -> ImageRef | Non
     new_path = f"{mpath}/{new_path}" if mpath else new_path
     made = ImageRef(mhost, new_path, ref.tag, ref.digest)
     return made if parse_image(str(made)) == made else None
+
+
+def registry_prefix(url: str) -> str | None:
+    """A Docker connector's `dockerRegistryUrl` as the registry prefix its images are named under
+    (`https://registry.example.com/harness-mirror/` -> `registry.example.com/harness-mirror`; Docker Hub's URLs ->
+    `docker.io`), or None when it is not a registry URL."""
+    rest = url.strip().split("://", 1)[-1].rstrip("/")
+    for suffix in ("/v2", "/v1"):
+        rest = rest.removesuffix(suffix)
+    host, _, path = rest.partition("/")
+    if host.lower() in _HUB_ALIASES:
+        host = DOCKER_HUB
+    prefix = f"{host}/{path}" if path else host
+    return prefix if entry_error(prefix) is None else None
+
+
+def serves_from_allowed(url: str, prefixes: list[str], mirror: str = "") -> bool:
+    """Whether a connector with this URL pulls Harness's images (`<prefix>/harness/...`) from an allowed registry
+    or the mirror; a URL that is no registry URL is not judged here (True)."""
+    prefix = registry_prefix(url)
+    if prefix is None:
+        return True
+    ref = parse_image(f"{prefix}/harness/ci-addon")
+    return ref is None or allowed(ref, prefixes, mirror)

@@ -163,12 +163,16 @@ class Rule:
     cross_file: bool = False
     options: tuple[Option, ...] = ()
     superseded_by: tuple[str, ...] = ()  # codes whose finding on the same span makes this one's redundant
+    # rules whose options this one reads too (REG001 and CON004 read IMG005's mirror): one place to configure a
+    # mirror; the configuration sets `peer_opts` (code -> that rule's options, defaults filled in)
+    peers: tuple[str, ...] = ()
 
     def __init__(self, severity: Severity | None = None, **options: object):
         self.effective_severity: Severity = severity or type(self).severity
         values = {o.name: o.default for o in self.options}
         values.update(options)
         self.opts = values
+        self.peer_opts: dict[str, dict[str, object]] = {}
 
     # --- to override ---
     def check(self, doc: HarnessDoc) -> Iterable[Finding]:

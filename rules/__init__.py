@@ -18,6 +18,7 @@ MODULES = (
     "con001_missing_image_connector",
     "con002_image_connector_scope",
     "con003_image_connector_wrong_type",
+    "con004_image_connector_outside_allowed_registries",
     "img001_untagged_image",
     "img002_latest_tag",
     "img003_unpinned_image",

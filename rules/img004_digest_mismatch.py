@@ -33,28 +33,13 @@ class DigestMismatch(Rule):
                       str, path=True),)
 
     def __init__(self, severity=None, **options):
+        from pipelint.lockfile import Reader
+
         super().__init__(severity, **options)
-        self._lock = None  # pipelint.lockfile.Lockfile, read on first use
-        self._error: str | None = None
+        self._reader = Reader(str(self.opts["lockfile"]))
 
     def cache_key(self) -> str:  # the findings depend on the lockfile's content
-        import hashlib  # here, not at the top: a cache key is only made where a cache is used
-
-        try:
-            with open(str(self.opts["lockfile"]), "rb") as fh:
-                return hashlib.sha256(fh.read()).hexdigest()
-        except OSError:
-            return "no lockfile"
-
-    def _lockfile(self):
-        from pipelint.lockfile import Lockfile, LockfileError
-
-        if self._lock is None and self._error is None:
-            try:
-                self._lock = Lockfile.load(self.opts["lockfile"])
-            except LockfileError as exc:
-                self._error = str(exc)
-        return self._lock
+        return self._reader.cache_key()
 
     def check(self, doc):
         from pipelint.lockfile import key
@@ -63,9 +48,9 @@ class DigestMismatch(Rule):
             ref = img.image
             if ref is None or not ref.pinned or ref.tag is None:
                 continue
-            lock = self._lockfile()
+            lock = self._reader.get()
             if lock is None:
-                yield self.finding(doc, img, f'image "{ref}" cannot be checked: {self._error}')
+                yield self.finding(doc, img, f'image "{ref}" cannot be checked: {self._reader.error}')
                 continue
             recorded = lock.get(ref)
             name = os.path.basename(lock.path)

@@ -43,9 +43,13 @@ class ImageOutsideAllowedRegistries(Rule):
       scoped name (a port is not a valid path component): reported, without a fix.
 
     ## Fix
-    Safe, when `mirror` is set: rewrites the reference onto the mirror in the chosen layout, keeping the
-    repository path, tag and digest (a digest is the same on a mirror that `pipelint mirror` or
-    `skopeo copy --all` filled). Copy the images first: `pipelint mirror --to <mirror>`.
+    Safe, when `mirror` is set and the image is known to be there: rewrites the reference onto the mirror in the
+    chosen layout, keeping the repository path, tag and digest (a digest is the same on a mirror that
+    `pipelint mirror` or `skopeo copy --all` filled). An image is known to be on the mirror when the lockfile
+    (option `lockfile`, `pipelint.lock` beside the configuration) records the mirror's name for it: `pipelint
+    mirror` records each image it copied or found there, `pipelint pin` each one it resolved. Until then the
+    finding says "not on the mirror yet" and offers no fix, so a failed copy never leaves a pipeline pointing at
+    an image the mirror does not have.
     """
 
     superseded_by = ("REG001",)  # an image on the retired registry: REG001 says more, and its fix moves it
@@ -60,7 +64,24 @@ class ImageOutsideAllowedRegistries(Rule):
         Option("mirror", "", 'the private registry the fix moves images to, "host[:port]/path" ("" for no fix)',
                check=mirror_layout.mirror_error),
         Option("mirror-layout", "path", "where an image lives on the mirror", choices=mirror_layout.LAYOUTS),
+        Option("lockfile", "pipelint.lock", "where `pipelint mirror` records what the mirror holds (relative to the "
+               "configuration file)", str, path=True),
     )
+
+    def __init__(self, severity=None, **options):
+        super().__init__(severity, **options)
+        self._reader = None  # lockfile.Reader, made on first use (the pre-commit path imports no lockfile code)
+
+    @property
+    def reader(self):
+        from pipelint.lockfile import Reader
+
+        if self._reader is None:
+            self._reader = Reader(str(self.opts["lockfile"]))
+        return self._reader
+
+    def cache_key(self) -> str:  # with a mirror, whether a fix is offered depends on what the lockfile records
+        return self.reader.cache_key() if self.opts["mirror"] else ""
 
     def check(self, doc):
         allowed, mirror = self.opts["allowed-registries"], self.opts["mirror"]
@@ -76,7 +97,14 @@ class ImageOutsideAllowedRegistries(Rule):
                 if new is None:
                     hint = f"the scoped layout has no name for an image from {host} (a port is not a path component)"
                 else:
-                    fix = self.fix_from(doc, f"pull {new}", [SetScalar(img.node, str(new), paths=(img.raw,))])
+                    from pipelint.lockfile import on_mirror
+
+                    known, why = on_mirror(self.reader, new)
+                    if known:
+                        fix = self.fix_from(doc, f"pull {new}", [SetScalar(img.node, str(new), paths=(img.raw,))])
+                    else:  # said in the message: why there is no fix is what the person must act on
+                        message += f"; no fix: {why}"
             else:
                 hint = 'set the option "mirror" for a fix that moves it onto your registry'
             yield self.finding(doc, img, message, fix=fix, hint=hint)
+

@@ -40,7 +40,10 @@ class RetiredHarnessRegistry(Rule):
     (`https://us-docker.pkg.dev/gar-prod-setup/harness-public`), `gcr` (`https://gcr.io/gcr-prod`), `ecr`
     (`https://public.ecr.aws/harness`), or a URL of your own mirror (`providerType: Other`, images
     `<host/path>/harness/...`); `--target` overrides it for one run. Image names must not change when
-    mirroring Harness images, so only the registry prefix is rewritten.
+    mirroring Harness images, so only the registry prefix is rewritten. With a private mirror configured
+    (IMG005's `mirror`), `auto` means the mirror: a connector moves to `https://<mirror>` (providerType Other;
+    unsafe when it has credentials, which must become the mirror's), and an image moves to the name IMG005
+    gives it there, once the lockfile records it on the mirror (`pipelint mirror`); until then no fix.
     Shared values (anchors and aliases): when every use of an anchored value is a site of this fix, the anchor is
     edited once and every use follows (one fix per site); when the anchor is also read where the change does
     not belong, the safe fix rewrites only the site's `*alias` into the new value, and where the site is the
@@ -54,17 +57,45 @@ class RetiredHarnessRegistry(Rule):
     name = "retired-harness-registry"
     severity = "error"
     fix_safety = "safe"
+    peers = ("IMG005",)  # its `mirror`: with one, `auto` moves everything there
     options = (
         Option("target", "auto", 'the registry fixes move to: "auto", "dockerhub", "gar", "gcr", "ecr" or a URL',
                check=registries.target_error, flag="--target"),
     )
+
+    def __init__(self, severity=None, **options):
+        super().__init__(severity, **options)
+        self._reader = None  # the mirror's lockfile (lockfile.Reader), when `auto` means the mirror
+
+    @property
+    def mirror(self) -> str:
+        """IMG005's mirror, when the target is `auto` and one is configured; else ""."""
+        if self.opts["target"] != registries.AUTO:
+            return ""
+        return str(self.peer_opts.get("IMG005", {}).get("mirror") or "").rstrip("/")
+
+    def reader(self):
+        from pipelint.lockfile import Reader
+
+        if self._reader is None:
+            self._reader = Reader(str(self.peer_opts["IMG005"]["lockfile"]))
+        return self._reader
+
+    def cache_key(self) -> str:
+        return self.reader().cache_key() if self.mirror else ""
+
+    def target(self, authenticated: bool = False):
+        mirror = self.mirror
+        if mirror:  # the private registry: its URL, and the images under it as IMG005 names them
+            return registries.Target(f"https://{mirror}", "Other", f"{mirror}/")
+        return registries.target(self.opts["target"], authenticated)
 
     def check(self, doc):
         for c in doc.sites.connectors:
             if not c.is_docker or not registries.is_retired_url(c.url.value):
                 continue
             authenticated = c.auth_type not in (None, "Anonymous")
-            target = registries.target(self.opts["target"], authenticated)
+            target = self.target(authenticated)
             spec = c.raw + ("spec",)
             intents = [SetScalar(c.url, target.url, paths=(spec + ("dockerRegistryUrl",),))]
             if c.provider is not None:
@@ -82,19 +113,28 @@ class RetiredHarnessRegistry(Rule):
                                   + (" (the credentials stay: update them)" if authenticated else ""),
                                   intents, safe=not authenticated),
             )
-        target = registries.target(self.opts["target"])
+        target = self.target()
         for img in doc.sites.images:
             cut = registries.retired_image_prefix(img.value.strip())
             if not cut:
                 continue
             stripped = img.value.strip()
+            message = (f'image "{stripped}" is on the retired Harness registry {registries.RETIRED} '
+                       f"({registries.EOL_NOTE})")
             new = target.image_prefix + stripped[cut:]
-            yield self.finding(
-                doc, img,
-                f'image "{stripped}" is on the retired Harness registry {registries.RETIRED} '
-                f"({registries.EOL_NOTE})",
-                fix=self.fix_from(doc, f"pull {new}", [SetScalar(img.node, new, paths=(img.raw,))]),
-            )
+            if self.mirror:  # onto the mirror only once the image is there (IMG005's rule)
+                from pipelint import mirror_layout
+                from pipelint.lockfile import on_mirror
+
+                layout = str(self.peer_opts["IMG005"]["mirror-layout"])
+                moved = mirror_layout.mirrored(img.image, self.mirror, layout) if img.image is not None else None
+                known, hint = on_mirror(self.reader(), moved) if moved is not None else (False, "no mirror name")
+                if not known:
+                    yield self.finding(doc, img, f"{message}; no fix: {hint}")
+                    continue
+                new = str(moved)
+            yield self.finding(doc, img, message,
+                               fix=self.fix_from(doc, f"pull {new}", [SetScalar(img.node, new, paths=(img.raw,))]))
         for img in doc.sites.partial_images:  # the rest is a template hole or a run-time expression: no fix
             stripped = img.value.strip()
             shown = stripped[:stripped.index("<+")] + "…"

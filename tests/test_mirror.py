@@ -17,6 +17,7 @@ from registries import Registry, docker_config, need
 
 from pipelint import mirror_layout
 from pipelint.images import parse_image
+from pipelint.lockfile import Lockfile
 
 README = (ROOT / "README.md").read_text()
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -74,6 +75,10 @@ def test_scoped_fix_and_the_hint_without_a_mirror(in_tmp):
     (f, _) = pipelint("check", "p.yaml", "--isolated", "--select", "IMG005", "--format", "json").json()["findings"]
     assert f["fix"] is None and "set the option \"mirror\"" in f["message"]
     (in_tmp / ".pipelint.toml").write_text('[rules.IMG005]\nmirror = "m.example/mirror"\nmirror-layout = "scoped"\n')
+    lock = Lockfile("pipelint.lock")  # what `pipelint mirror` records: golang is on the mirror
+    lock.set(parse_image("m.example/mirror/docker.io/library/golang:1.22"), "sha256:" + "2" * 64,
+             source=parse_image("golang:1.22"))
+    lock.save()
     (left,) = pipelint("fix", "p.yaml", "--select", "IMG005", "--format", "json").json()["findings"]
     assert "image: m.example/mirror/docker.io/library/golang:1.22 # go\n" in (in_tmp / "p.yaml").read_text()
     assert "registry.local:5000/team/app:1" in left["message"] and "a port is not a path component" in left["message"]
@@ -164,6 +169,63 @@ def test_the_readme_walk_through(source, dest, in_tmp):
     assert outputs[4].stdout == "All checks passed.\n"
     again = pipelint("mirror", "--images", "harness-images.txt")  # the files point at the mirror now
     assert again.exit_code == 0 and "already present 1" in again.stdout  # only the listed Harness image is left
+
+
+HARNESS_IMAGE = """\
+connector:
+  name: Harness Docker Connector
+  identifier: harnessImage
+  type: DockerRegistry
+  spec:
+    dockerRegistryUrl: https://index.docker.io/v2/
+    providerType: DockerHub
+    auth:
+      type: Anonymous
+    executeOnDelegate: false
+"""
+
+
+def test_the_readme_walk_through_with_a_failed_copy_and_the_connector(source, dest, in_tmp):
+    """The same five commands when one source image cannot be copied and the account's harnessImage connector
+    still points at Docker Hub: the reference whose copy failed is left alone and says why, the last check names
+    it and the connector, and the connector's fix (unsafe: credentials) moves it onto the mirror."""
+    need("skopeo")
+    mirror = f"{dest.host}/harness-mirror"
+    config = re.search(r"## Pull Harness images from a private registry.*?```toml\n(.*?)```", README, re.S)[1]
+    steps = re.search(r"## Pull Harness images from a private registry.*?```sh\n(.*?)```", README, re.S)[1]
+    (in_tmp / ".pipelint.toml").write_text(config.replace("registry.example.com/harness-mirror", mirror))
+    _pipeline(in_tmp, source.host, source.digests["team/pinned:2"])
+    build = in_tmp / ".harness" / "build.yaml"
+    build.write_text(build.read_text().replace(f"{source.host}/library/golang:1.22", f"{source.host}/team/gone:1"))
+    (in_tmp / ".harness" / "harnessImage.yaml").write_text(HARNESS_IMAGE)
+    (in_tmp / "harness-images.txt").write_text(f"{source.host}/harness/ci-addon:1.16.4\n")
+    codes = []
+    outputs = []
+    for line in steps.strip().splitlines():
+        result = pipelint(*shlex.split(line.split("#", 1)[0])[1:])
+        codes.append(result.exit_code)
+        outputs.append(result)
+    assert codes[:2] == [0, 1]  # the copy of team/gone failed
+    assert "Copied 3, already present 0, failed 1." in outputs[1].stdout
+    recorded = json.loads((in_tmp / "pipelint.lock").read_text())["images"]
+    assert sorted(k.split("/", 1)[1] for k in recorded) == [
+        "harness-mirror/harness/ci-addon:1.16.4", "harness-mirror/team/app:1", "harness-mirror/team/pinned:2"]
+    assert all(e["mirrored_from"].startswith(source.host) for e in recorded.values())
+    text = build.read_text()
+    assert f"image: {source.host}/team/gone:1\n" in text  # left alone: nothing on the mirror to point at
+    assert f"image: {mirror}/team/app:1@{source.digests['team/app:1']}   # the app's image\n" in text
+    last = outputs[4]
+    assert codes[4] == 1
+    assert (f'.harness/build.yaml:25:28: error IMG005 image "{source.host}/team/gone:1" comes from '
+            f"{source.host.split(':')[0]}" in last.stdout)
+    assert (f"no fix: {mirror}/team/gone:1 is not on the mirror yet: run `pipelint mirror` (it records each copy in "
+            "pipelint.lock)") in last.stdout
+    assert (f'.harness/harnessImage.yaml:6:24: error CON004 [~] connector "harnessImage" serves Harness\'s images from '
+            f"docker.io, outside the allowed registries and the mirror {mirror}") in last.stdout
+    moved = pipelint("fix", "--select", "CON004", "--unsafe-fixes")
+    assert moved.exit_code == 0, moved.stdout
+    assert (in_tmp / ".harness" / "harnessImage.yaml").read_text() == HARNESS_IMAGE.replace(
+        "https://index.docker.io/v2/", f"https://{mirror}").replace("DockerHub", "Other")
 
 
 def test_mirror_skips_what_is_there_and_reports_failures(source, dest, in_tmp):
@@ -292,6 +354,11 @@ def test_img005_reaches_terraform_heredocs(in_tmp):
         '    EOT\n}\n')
     (in_tmp / ".pipelint.toml").write_text('[rules.IMG005]\nmirror = "m.example/mirror"\n')
     (f,) = pipelint("check", "p.tf", "--select", "IMG005", "--format", "json").json()["findings"]
-    assert (f["line"], f["column"]) == (16, 32)
+    assert (f["line"], f["column"]) == (16, 32) and f["fix"] is None  # not on the mirror yet
+    assert f["message"].endswith("no fix: m.example/mirror/library/golang:1.22 is not on the mirror yet: run "
+                                 "`pipelint mirror` (it records each copy in pipelint.lock)")
+    lock = Lockfile("pipelint.lock")
+    lock.set(parse_image("m.example/mirror/library/golang:1.22"), "sha256:" + "1" * 64, source=parse_image("golang:1.22"))
+    lock.save()
     pipelint("fix", "p.tf", "--select", "IMG005")
     assert "                        image: m.example/mirror/library/golang:1.22\n    EOT" in (in_tmp / "p.tf").read_text()
