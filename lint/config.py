@@ -75,6 +75,14 @@ def _matches(path: str, patterns: list[str], root: str) -> bool:
     return False
 
 
+WARNINGS: list[str] = []  # what configuration discovery noticed and did not act on (the command line says it)
+
+
+def note(warning: str) -> None:
+    if warning not in WARNINGS:
+        WARNINGS.append(warning)
+
+
 def find(start: str = ".") -> str | None:
     """The nearest `.pipelint.toml`, or `pyproject.toml` with a [tool.pipelint] table, walking up."""
     here = os.path.abspath(start)
@@ -92,9 +100,13 @@ def find(start: str = ".") -> str | None:
                 # most projects' pyproject.toml never names pipelint: no TOML parser to import (the
                 # pre-commit path's start-up counts), no parse
                 if b"pipelint" in data:
-                    tool = _toml(data).get("tool", {})
+                    parsed = _toml(data)
+                    tool = parsed.get("tool", {})
                     if not isinstance(tool, dict) or "pipelint" in tool:
                         return candidate
+                    if "pipelint" in parsed:  # a table pipelint does not read: said once, not silently skipped
+                        note(f"{_shown(candidate)}: the [pipelint] table is not read; in pyproject.toml write "
+                             "[tool.pipelint] (or move the table, without the prefix, to .pipelint.toml)")
             except OSError:
                 pass
             except (ValueError, RecursionError):  # it names pipelint but is not TOML: load() says so, rather

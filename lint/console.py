@@ -47,10 +47,14 @@ def make_engine(config_file, isolated, select, extend_select, ignore, force_excl
         fail(f"{config_file}: configuration file not found")
     clear_custom()  # custom rules are the configuration's: this run's files declare them anew
     try:
-        return engine_for(".", config_file, isolated, select, extend_select, ignore, force_exclude, target)
+        engine = engine_for(".", config_file, isolated, select, extend_select, ignore, force_exclude, target)
     except configlib.ConfigError as exc:
         fail(str(exc))
         raise  # not reached
+    for warning in configlib.WARNINGS:
+        echo(f"pipelint: warning: {warning}", err=True)
+    configlib.WARNINGS.clear()
+    return engine
 
 
 def engine_for(start: str, config_file=None, isolated=False, select=(), extend_select=(), ignore=(),
@@ -184,7 +188,11 @@ class Report:
         if self.known is not None:
             from pipelint import baseline
 
+            before = len(result.findings)
             result.findings, gone = baseline.apply(self.baseline_file, self.known, result.findings)
+            hidden = before - len(result.findings)
+            if hidden:
+                notes.append(f"{hidden} finding{'s' if hidden != 1 else ''} hidden by the baseline {self.baseline_file}")
             if gone:
                 notes.append(f"{gone} baselined finding{'s are' if gone != 1 else ' is'} gone; "
                              f"rewrite the baseline with --write-baseline {self.baseline_file}")
@@ -195,6 +203,8 @@ class Report:
         try:
             if self.statistics:
                 text = statistics_text(result, self.format)
+                if self.format == "text" and result.findings and not self.quiet:  # the closing lines, as ruff's
+                    text += reporters.get("text").summary(result, fix_mode=fix_mode)
             else:
                 text = reporters.get(self.format).render(result, color=color, fix_mode=fix_mode, style=style,
                                                          source_of=source_of, quiet=self.quiet)
@@ -417,6 +427,10 @@ def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(),
         for error in result.internal_errors:
             echo(internal_line(error), err=True)
         echo(diff, nl=False)
+        if not quiet:  # on standard error, as ruff does: the diff stays a patch `git apply` reads
+            n, files = len(result.fixed), len(result.changed)
+            echo(f"Would fix {n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}."
+                 if n else "No fixes to apply.", err=True)
         if result.errors or result.internal_errors:
             sys.exit(EXIT_ERROR)
         sys.exit(EXIT_FINDINGS if result.changed else EXIT_OK)

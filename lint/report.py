@@ -46,9 +46,9 @@ class ReportData:
         if retired_pullers:
             parts.append(f"{_count(len(retired_pullers), 'stage or step group', 'stages and step groups')} still "
                          f"pull{'s' if len(retired_pullers) == 1 else ''} Harness images through the retired registry")
-        if retired_images:
+        if retired_images:  # "it" only after the part that names the registry
             parts.append(f"{_count(len(retired_images), 'image')} still come{'s' if len(retired_images) == 1 else ''}"
-                         " from it")
+                         + (" from it" if retired_pullers else f" from the retired registry {registries.RETIRED}"))
         fixable = sum(1 for f in findings if f.fixable)
         parts.append(f"{_count(len(findings), 'problem')} left, {fixable} of them fixable by `pipelint fix`")
         text = "; ".join(parts)

@@ -67,7 +67,7 @@ def _check(*args):
 def test_unchanged_tree_is_clean(in_tmp):
     _setup(in_tmp)
     result = pipelint("check", "--isolated", "--baseline", "baseline.json")
-    assert (result.exit_code, result.stdout) == (0, "All checks passed.\n")
+    assert (result.exit_code, result.stdout) == (0, "All checks passed.\n3 findings hidden by the baseline baseline.json\n")
 
 
 def test_lines_above_reordered_stages_and_reindent_keep_it_baselined(in_tmp):
@@ -108,12 +108,14 @@ def test_a_new_finding_fails_and_gone_ones_are_counted(in_tmp):
         '.harness/p.yaml:14:41: error CON002 harnessImageConnectorRef "org.x" is not an account connector: the override '
         "image connector must be created at account scope (account.<id>)",
         "Found 1 problem in 1 file (1 error).",
+        "1 finding hidden by the baseline baseline.json",
         "2 baselined findings are gone; rewrite the baseline with --write-baseline baseline.json",
     ]
     path.write_text(PIPELINE.replace("image: maven:latest", "image: maven:3.9"))
     clean = pipelint("check", "--isolated", "--baseline", "baseline.json", "--format", "json")
     assert clean.exit_code == 0  # gone findings never fail the run
-    assert clean.stderr == "1 baselined finding is gone; rewrite the baseline with --write-baseline baseline.json\n"
+    assert clean.stderr == ("2 findings hidden by the baseline baseline.json\n"
+                            "1 baselined finding is gone; rewrite the baseline with --write-baseline baseline.json\n")
 
 
 def test_baseline_paths_are_relative_to_the_baseline(in_tmp):
@@ -123,7 +125,8 @@ def test_baseline_paths_are_relative_to_the_baseline(in_tmp):
     (in_tmp / "sub").mkdir()
     os.chdir(in_tmp / "sub")
     result = pipelint("check", "..", "--isolated", "--baseline", "../baseline.json")
-    assert (result.exit_code, result.stdout) == (0, "All checks passed.\n")
+    assert (result.exit_code, result.stdout) == (
+        0, "All checks passed.\n3 findings hidden by the baseline ../baseline.json\n")
 
 
 def test_bad_baseline_files(in_tmp):

@@ -406,3 +406,31 @@ def test_rule_docs_speak_toml_and_name_severity():
     assert '- `severity` (default "error"): "error", "warning" or "info"' in text
     assert "- `image-connector` (no default):" in pipelint("rule", "CON001").stdout
     assert "(default '" not in text and "default None" not in text  # no Python reprs
+
+
+def test_closing_lines_say_what_happened(in_tmp):
+    """ruff's habits (issue 27): --statistics and fix --diff end with a summary, a baseline says what it hid, a
+    missing path is one line, a [pipelint] table in pyproject.toml is not silently ignored, and the report's
+    verdict names the registry it speaks of."""
+    (in_tmp / "p.yaml").write_text(
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n"
+        "        spec:\n          execution:\n            steps:\n              - step:\n                  type: Run\n"
+        "                  identifier: r\n                  spec: {image: app.harness.io/registry/harness/ci-addon:1.16.4}\n")
+    stats = pipelint("check", "p.yaml", "--isolated", "--statistics")
+    assert stats.stdout.splitlines()[-2:] == ["Found 1 problem in 1 file (1 error; 1 fixable).",
+                                              "[*] 1 fixable with `pipelint fix`."]
+    diff = pipelint("fix", "p.yaml", "--isolated", "--diff")
+    assert diff.stdout.startswith("--- a/p.yaml") or diff.stdout.startswith("diff --git")
+    assert diff.stderr == "Would fix 1 problem in 1 file.\n"
+    assert pipelint("check", "p.yaml", "--isolated", "--write-baseline", "b.json").exit_code == 0
+    hidden = pipelint("check", "p.yaml", "--isolated", "--baseline", "b.json")
+    assert hidden.stdout == "All checks passed.\n1 finding hidden by the baseline b.json\n"
+    missing = pipelint("check", "gone.yaml", "--isolated")
+    assert (missing.exit_code, missing.stdout, missing.stderr) == (
+        2, "", "pipelint: error: gone.yaml: no such file or directory\n")
+    (in_tmp / "pyproject.toml").write_text('[pipelint]\nselect = ["REG001"]\n')
+    warned = pipelint("check", "p.yaml")
+    assert warned.stderr == ("pipelint: warning: pyproject.toml: the [pipelint] table is not read; in pyproject.toml "
+                             "write [tool.pipelint] (or move the table, without the prefix, to .pipelint.toml)\n")
+    report = pipelint("report", "p.yaml", "--isolated").stdout
+    assert "**1 image still comes from the retired registry app.harness.io/registry; 1 problem left" in report

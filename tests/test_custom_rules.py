@@ -104,7 +104,7 @@ def test_selection_suppression_and_baseline(tree):
     assert not any(f["path"] == "many.yaml" and f["code"].startswith("ORG")
                    for f in pipelint("check", ".", "--format", "json").json()["findings"])
     assert pipelint("check", ".", "--write-baseline", "baseline.json").exit_code == 0
-    assert pipelint("check", ".", "--baseline", "baseline.json").stdout == "All checks passed.\n"
+    assert pipelint("check", ".", "--baseline", "baseline.json").stdout.startswith("All checks passed.\n")
 
 
 def test_rules_and_rule_show_them(tree):

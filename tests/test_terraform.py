@@ -119,7 +119,8 @@ def test_images_and_report_see_the_heredocs(in_tmp):
     assert rows["golang"]["locations"] == ["main.tf:24:32"]
     assert rows["app.harness.io/registry/harness/drone-git:1.6.0"]["retired_registry"] is True
     report = pipelint("report", "main.tf").stdout
-    assert "1 image still comes from it; 3 problems left, 2 of them fixable by `pipelint fix`." in report
+    assert ("1 image still comes from the retired registry app.harness.io/registry; 3 problems left, 2 of them "
+            "fixable by `pipelint fix`.") in report
 
 
 def test_docker_connector_resources_are_checked_and_fixed_inside_their_literals(in_tmp, snapshot):

@@ -137,6 +137,8 @@ def summary(result, color: bool = False, fix_mode: bool = False) -> str:
             lines.append(f"[*] {fixable} fixable with `pipelint fix`.")
         if unsafe:
             lines.append(f"[~] {unsafe} more fixable with `pipelint fix --unsafe-fixes` (unsafe: read the message).")
+    elif result.files_checked == 0 and result.errors and not result.internal_errors:
+        return ""  # nothing could be read (a missing path): the error lines say it all
     elif result.errors or result.internal_errors:  # not a pass: something was not checked (said on stderr)
         failed = len(result.errors) + len(result.internal_errors)
         lines.append(f"No problems found, but {_plural(failed, 'error')} kept pipelint from checking everything.")
