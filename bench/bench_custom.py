@@ -1,4 +1,4 @@
-"""The README's five custom rules ("Your own rules") against the same check without them, in one run.
+"""The five custom rules of docs/custom-rules.md ("Your own rules") against the same check without them, in one run.
 
     python3 bench/bench_custom.py [--files 2000] [--repeat 5]
 
@@ -9,7 +9,7 @@ The tests' generator writes the 2,000-file corpus that `bench/bench.py` uses, tw
   connector set to account.corpMirror, then `pipelint fix --select ORG002` adding the timeouts), where the rules
   run on every file and find little.
 Each tree is checked cold (`--no-cache`), alternating per round: with a `.pipelint.toml` holding exactly the
-README's `toml` block of five policies, and with an empty one. The figure is the ratio of the medians (with /
+docs/custom-rules.md's `toml` block of five policies, and with an empty one. The figure is the ratio of the medians (with /
 without) per tree. The built-in findings must be the same with and without the rules. Times on these shared
 machines are noisy: read the ratios, not the seconds.
 """
@@ -33,11 +33,11 @@ from synthetic import generate  # noqa: E402  (the tests' generator, on the path
 
 
 def policies() -> str:
-    with open(os.path.join(HERE, "..", "README.md"), encoding="utf-8") as fh:
-        readme = fh.read()
-    found = re.search(r"## Your own rules.*?```toml\n(.*?)```", readme, re.S)
+    with open(os.path.join(HERE, "..", "docs", "custom-rules.md"), encoding="utf-8") as fh:
+        page = fh.read()
+    found = re.search(r"# Your own rules.*?```toml\n(.*?)```", page, re.S)
     if not found:
-        raise SystemExit("README.md has no toml block under 'Your own rules'")
+        raise SystemExit("docs/custom-rules.md has no toml block under 'Your own rules'")
     return found[1]
 
 
@@ -104,7 +104,7 @@ def main() -> None:
     for label, (t_with, t_without, custom, builtin) in results:
         print(f"  {label}:")
         print(f"    without custom rules:    {t_without:6.2f} s   ({builtin} built-in findings)")
-        print(f"    with the README's five:  {t_with:6.2f} s   (+{sum(custom.values())}: {custom})")
+        print(f"    with the docs' five:    {t_with:6.2f} s   (+{sum(custom.values())}: {custom})")
         print(f"    ratio with / without:    {t_with / t_without:6.2f}")
     if not results[0][1][2]:
         raise SystemExit("the five rules found nothing on the generated tree: the bench measures nothing")

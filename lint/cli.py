@@ -389,7 +389,7 @@ def _merged_report(files, output_file, output_format) -> None:
 @main.command(short_help="A language server on stdio, for editors (pip install 'pipelint[server]').")
 def server():
     """Run the Language Server Protocol server on standard input and output (diagnostics, quick fixes, rule
-    documentation on hover), for Neovim, Helix, VS Code and other editors; see the README's "In your editor"."""
+    documentation on hover), for Neovim, Helix, VS Code and other editors; see docs/editor.md."""
     try:
         from pipelint.server import serve
     except ImportError as exc:

@@ -463,5 +463,5 @@ def rule_doc(cls) -> str:
     options = "".join(f"\n- `{o.name}` ({o.default_text()}): {o.help}" for o in cls.options)
     options += (f"\n- `severity` (default \"{cls.severity}\"): \"error\", \"warning\" or \"info\", as this rule's "
                 "findings are reported")
-    head += f"\n\nOptions, in [tool.pipelint.rules.{cls.code}] (or .pipelint.toml's [rules.{cls.code}]):{options}"
+    head += f"\n\nOptions, in [tool.pipelint.rules.{cls.code}] (or .pipelint.toml's [rules.{cls.code}]):\n{options}"
     return f"{head}\n\n{cls.doc()}"

@@ -99,14 +99,15 @@ def test_non_harness_files_only(tmp_path, precommit_home):
 
 
 def test_the_hooks_apply_a_repositorys_custom_rules(tmp_path, precommit_home):
-    """The README's custom rules in the repository's .pipelint.toml: the hook's own environment (installed by
+    """The custom rules of docs/custom-rules.md in the repository's .pipelint.toml: the hook's own environment (installed by
     pre-commit from this checkout) reports them and the fix hook writes their declared fixes."""
     import re
     import shutil
 
     from conftest import FIXTURES
 
-    policies = re.search(r"## Your own rules.*?```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)[1]
+    policies = re.search(r"# Your own rules.*?```toml\n(.*?)```", (ROOT / "docs" / "custom-rules.md").read_text(),
+                         re.S)[1]
     repo = tmp_path / "repo"
     (repo / ".harness").mkdir(parents=True)
     shutil.copy(FIXTURES / "custom" / "pipeline.yaml", repo / ".harness" / "pipeline.yaml")

@@ -262,7 +262,7 @@ def test_without_the_extra_it_says_how_to_install(tmp_path: Path):
         "pipelint: error: pipelint server needs pygls (pygls): pip install 'pipelint[server]'"]
 
 
-EDITOR = re.search(r"## In your editor\n(.*?)\n## ", (ROOT / "README.md").read_text(), re.S)[1]
+EDITOR = (ROOT / "docs" / "editor.md").read_text()
 
 
 def snippets(language: str) -> list[str]:
@@ -298,8 +298,9 @@ def _nvim() -> str:
     return nvim
 
 
-def test_neovim_shows_the_diagnostics_with_the_readme_snippet(tmp_path: Path):
-    """A new user's Neovim (Debian's 0.7.2): the README's snippet in init.lua, a pipeline opened, diagnostics shown."""
+def test_neovim_shows_the_diagnostics_with_the_documented_snippet(tmp_path: Path):
+    """A new user's Neovim (Debian's 0.7.2): the snippet of docs/editor.md in init.lua, a pipeline opened,
+    diagnostics shown; without pipelint on PATH, one warning and no Lua error."""
     nvim = _nvim()
     work = tmp_path / "repo"
     (work / ".harness").mkdir(parents=True)
@@ -329,6 +330,20 @@ vim.defer_fn(function() vim.cmd("qa!") end, 45000)
                    capture_output=True, timeout=90)
     assert out.exists(), "Neovim showed no diagnostics"
     assert out.read_text().splitlines() == ["CON001 9:10 pipelint", "REG001 20:27 pipelint"]
+    # an unactivated virtual environment: no pipelint on PATH
+    messages = tmp_path / "messages.txt"
+    (tmp_path / "init2.lua").write_text(snippets("lua")[1] + f"""
+vim.defer_fn(function()
+  vim.fn.writefile(vim.split(vim.fn.execute("messages"), "\\n"), "{messages}")
+  vim.cmd("qa!")
+end, 1500)
+""")
+    bare = {**env, "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([nvim, "--headless", "-u", str(tmp_path / "init2.lua"), ".harness/build.yaml", "+e other.yaml"],
+                         cwd=work, env=bare, capture_output=True, text=True, timeout=60)
+    said = [line for line in messages.read_text().splitlines() if line.strip()]
+    assert said == ["pipelint: no `pipelint` on PATH; activate its virtual environment or set cmd to its full path"]
+    assert "stack traceback" not in run.stderr + run.stdout
 
 
 @pytest.mark.asyncio
