@@ -362,3 +362,35 @@ def test_img005_reaches_terraform_heredocs(in_tmp):
     lock.save()
     pipelint("fix", "p.tf", "--select", "IMG005")
     assert "                        image: m.example/mirror/library/golang:1.22\n    EOT" in (in_tmp / "p.tf").read_text()
+
+
+def test_with_a_mirror_reg001_moves_everything_there(in_tmp):
+    """REG001's `auto` target is the mirror once one is configured: the connector moves there (safe when it is
+    anonymous), an image only once the lockfile records it on the mirror."""
+    (in_tmp / ".pipelint.toml").write_text('[rules.IMG005]\nmirror = "registry.example.com/m"\n')
+    (in_tmp / "c.yaml").write_text(
+        "connector:\n  identifier: harnessImage\n  type: DockerRegistry\n  spec:\n"
+        "    dockerRegistryUrl: https://app.harness.io/registry\n    providerType: Other\n    auth:\n"
+        "      type: Anonymous\n")
+    (in_tmp / "p.yaml").write_text(
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n        spec:\n"
+        "          execution:\n            steps:\n              - step:\n                  identifier: s\n"
+        "                  type: Run\n                  spec:\n"
+        "                    image: app.harness.io/registry/harness/ci-addon:1.16.4\n")
+    found = {f["path"]: f for f in pipelint("check", "--select", "REG001", "--format", "json").json()["findings"]}
+    assert found["c.yaml"]["fix"] == {"applicability": "safe",
+                                      "message": "set dockerRegistryUrl to https://registry.example.com/m"}
+    assert found["p.yaml"]["fix"] is None
+    assert found["p.yaml"]["message"].endswith("no fix: registry.example.com/m/harness/ci-addon:1.16.4 is not on the "
+                                               "mirror yet: run `pipelint mirror` (it records each copy in "
+                                               "pipelint.lock)")
+    lock = Lockfile("pipelint.lock")
+    lock.set(parse_image("registry.example.com/m/harness/ci-addon:1.16.4"), "sha256:" + "3" * 64,
+             source=parse_image("harness/ci-addon:1.16.4"))
+    lock.save()
+    assert pipelint("fix", "--select", "REG001").exit_code == 0
+    assert "dockerRegistryUrl: https://registry.example.com/m\n" in (in_tmp / "c.yaml").read_text()
+    assert "image: registry.example.com/m/harness/ci-addon:1.16.4\n" in (in_tmp / "p.yaml").read_text()
+    # --target still names a registry for one run, mirror or not
+    again = pipelint("check", "--select", "REG001", "--target", "gar", "--format", "json", "--no-cache").json()
+    assert again["findings"] == []
