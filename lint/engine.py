@@ -21,8 +21,8 @@ from pipelint.finding import Finding, translate, translate_span
 from pipelint.results import FileReport, RunResult
 from pipelint.rule import HarnessDoc, Rule, RuleLimit, RunIndex
 
-# .tf: Harness YAML in the provider's heredocs (pipelint.terraform); .yaml.tpl: templatefile() sources
-YAML_SUFFIXES = (".yaml", ".yml", ".tf", ".yaml.tpl", ".yml.tpl")
+# .tf: Harness YAML in the provider's heredocs (pipelint.terraform); .tpl: templatefile() sources
+YAML_SUFFIXES = (".yaml", ".yml", ".tf", ".tpl")
 STDIN = "-"
 
 
@@ -337,6 +337,8 @@ class Engine:
                     if codes is not None:
                         directives.append(suppression.Directive(start, end, line, col, first, codes, last))
         report.suppressions = suppression.Suppressions(directives)
+        if len(regions) > 1:
+            report.findings = _once_across_renderings(report.findings, [p.source.region for p in report.regions])
         return report
 
     def _unparsed(self, report: FileReport, layer: Layer, error: document.ParseError) -> None:
@@ -554,18 +556,63 @@ def embedded(src: sourcelib.Source, named: str | None = None):
         return [src], None
     # `${...}`/`%{...}` in Harness YAML: checked with the holes masked (the substring test first: it is cheaper
     # than the root-key search, which the check does anyway)
-    inner = templated.region_source(src)
-    if inner is not None and not (named or templated.is_template(src.path) or harness.may_hold_harness(src)):
-        inner = None
-    if inner is not None or named:
-        if inner is None and src.text is not None:
-            inner = sourcelib.Source(src.path, src.text, src.bom, src.newline,
-                                     region=sourcelib.Region.whole(src.path, src.text))
-        if inner is not None:
-            if named and inner.region is not None:
-                inner.region.kind, inner.region.name = "named", named
-            return [inner], templated.reread
+    renderings = templated.region_sources(src)
+    if renderings and not (named or templated.is_template(src.path) or harness.may_hold_harness(src)):
+        renderings = []
+    if renderings or named:
+        if not renderings and src.text is not None:
+            renderings = [sourcelib.Source(src.path, src.text, src.bom, src.newline,
+                                           region=sourcelib.Region.whole(src.path, src.text))]
+        if renderings:
+            for inner in renderings:
+                if named and inner.region is not None:
+                    inner.region.kind, inner.region.name = "named", named
+            return renderings, templated.reread
     return [src], None
+
+
+def _once_across_renderings(findings: list[Finding], regions: list) -> list[Finding]:
+    """A file read in several renderings (a template's if/else arms, pipelint.templated): a finding reported in
+    more than one is kept once, and keeps its fix only when every rendering that shows the fixed text reported
+    it with the same edits (the others are recorded in `fix.others`, for fixplan.rewrite_regions)."""
+    kept: dict[tuple, Finding] = {}
+    seen_in: dict[int, list] = {}  # id(kept finding) -> the regions that reported it
+    out = []
+    for f in findings:
+        key = (f.code, f.span.start, f.span.end)
+        first = kept.get(key)
+        region = f.fix.region if f.fix is not None else None
+        if first is None:
+            kept[key] = f
+            seen_in[id(f)] = [region]
+            out.append(f)
+            continue
+        if first.fix is None:
+            continue
+        if f.fix is None or f.fix.edits != first.fix.edits or f.fix.safe != first.fix.safe:
+            first.fix = None
+            first.message += " (no automatic fix: the template's renderings disagree)"
+            continue
+        first.fix.others.append((f.fix.region, f.fix.inner))
+        seen_in[id(first)].append(region)
+    for f in out:  # a fix must be right in every rendering that shows its text
+        if f.fix is None or f.fix.region is None:
+            continue
+        reported = seen_in[id(f)]
+        for region in regions:
+            if region is None or any(region is r for r in reported) or region.outer_path != f.fix.region.outer_path:
+                continue
+            same_text = region.length == f.fix.region.length and region.offset(0) == f.fix.region.offset(0)
+            if region.at is None and same_text and not _hidden(f.fix.edits, region):
+                f.fix = None
+                f.message += " (no automatic fix: the template's renderings disagree)"
+                break
+    return out
+
+
+def _hidden(edits, region) -> bool:
+    """Whether every edit lies in the region's blanked ranges (a template arm this rendering leaves out)."""
+    return all(any(s <= e.start and e.end <= t for s, t in region.blanked) for e in edits)
 
 
 def _no_fix(findings: list[Finding]) -> list[Finding]:

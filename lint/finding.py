@@ -91,7 +91,38 @@ def translate(f: Finding, region: Region) -> Finding:
             fix.inner, fix.region = inner, region
         else:
             message += f" (no automatic fix: {region.hole_reason})"
+    if region.holes and "<+_" in message:
+        message = _unmasked(message, f.span.start, region)
     return Finding(f.code, f.name, f.severity, message, region.outer_path, span, fix, f.yaml_path, f.value, f.hint)
+
+
+_MASK = None
+
+
+def _unmasked(message: str, at: int, region: Region) -> str:
+    """A message that quotes a masked template hole (`<+_____>`, pipelint.templated) quotes the template's own
+    text instead (`${identifier}`): the hole of that length nearest before the finding (else after it)."""
+    import re
+
+    global _MASK  # noqa: PLW0603 -- compiled on first need
+    if _MASK is None:
+        _MASK = re.compile(r"<\+_*>")
+
+    def original(m) -> str:
+        token = m.group(0)
+        best = None
+        for a, b in region.holes:
+            start, end = region.offset(a), region.offset(b)
+            text = region.outer_text[start:end]
+            first = text.split("\n", 1)[0]
+            if len(first) != len(token):
+                continue
+            distance = (at - a) if a <= at else (a - at) + len(region.outer_text)
+            if best is None or distance < best[0]:
+                best = (distance, first + ("…" if "\n" in text else ""))
+        return best[1] if best is not None else token
+
+    return _MASK.sub(original, message)
 
 
 class Edit:
@@ -118,7 +149,7 @@ class Edit:
 class Fix:
     """Text edits that repair a finding, safe or unsafe."""
 
-    __slots__ = ("description", "doc", "edits", "inner", "intents", "region", "safe")
+    __slots__ = ("description", "doc", "edits", "inner", "intents", "others", "region", "safe")
 
     def __init__(self, description: str, edits: tuple[Edit, ...], safe: bool = True, intents: tuple = (),
                  doc: int = 0):
@@ -129,6 +160,8 @@ class Fix:
         self.doc = doc  # the number of the document (in its file) the intents' paths are in
         self.inner: Fix | None = None  # a fix moved out of a region (finding.translate): the fix on the inner text
         self.region: Region | None = None  # ... and that region
+        # the same fix in a template's other renderings: (region, inner fix) each (engine._once_across_renderings)
+        self.others: list[tuple[Region, Fix | None]] = []
 
     def without_intents(self) -> Fix:
         return Fix(self.description, self.edits, self.safe, doc=self.doc)

@@ -26,6 +26,7 @@ import itertools
 from pipelint import document, resolved
 from pipelint import source as sourcelib
 from pipelint.finding import Edit
+from pipelint.templated import blank
 from pipelint.yamltext import CopyInsert, InsertPair, SetScalar, alias_token, edit_for, render_scalar
 
 MAX_TRIALS = 64  # parses one file's trial may cost (bisection of a failing set)
@@ -157,8 +158,13 @@ def rewrite_regions(report, chosen: list) -> sourcelib.Source:
     for part in report.regions:
         region = part.source.region
         mine = [f.inner for f in chosen if f.region is region and f.inner is not None]
-        if mine:
-            new_inner = rewrite(part.source, part.parsed, {e for x in mine for e in x.edits}, changes_by_doc(mine))
+        mine += [inner for f in chosen for r, inner in f.others if r is region and inner is not None]
+        # a template's rendering that leaves out the arm a fix edits: the edit is blank there too
+        hidden = [e for f in chosen if f.region is not region and not any(r is region for r, _ in f.others)
+                  for e in _hidden_edits(f, region)]
+        if mine or hidden:
+            edits = {e for x in mine for e in x.edits} | set(hidden)
+            new_inner = rewrite(part.source, part.parsed, edits, changes_by_doc(mine))
             expected.append(new_inner.text)
         else:
             expected.append(part.source.text)
@@ -169,6 +175,21 @@ def rewrite_regions(report, chosen: list) -> sourcelib.Source:
     if got != expected:
         raise NotApplicable("the fixed file would not hold exactly the fixed YAML")
     return sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
+
+
+def _hidden_edits(fix, region) -> list[Edit]:
+    """`fix`'s inner edits as they read in another rendering of the same template text (`region`), where they lie
+    in a blanked arm: blanked themselves. [] when `region` is another text, or none lies in its blanked arms."""
+    home = fix.region
+    if fix.inner is None or home is None or not region.blanked or region.length != home.length or \
+            region.offset(0) != home.offset(0):
+        return []
+    out = []
+    for e in fix.inner.edits:
+        if not any(s <= e.start and e.end <= t for s, t in region.blanked):
+            return []  # visible here: this rendering had to report it (engine._once_across_renderings)
+        out.append(Edit(e.start, e.end, blank(e.text)))
+    return out
 
 
 def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, list]) -> sourcelib.Source:

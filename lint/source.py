@@ -90,6 +90,7 @@ class Region:
         "_outer_lines",
         "_outer_starts",
         "at",
+        "blanked",
         "directives",
         "ends_at_line_start",
         "hole_reason",
@@ -115,6 +116,7 @@ class Region:
         self._outer_starts = outer_starts  # outer offset of the same line's first kept character
         self.indent = indent  # what an inserted line starts with in the outer file
         self.holes = holes
+        self.blanked: tuple[tuple[int, int], ...] = ()  # inner ranges of a template's other arms (spaces here)
         self.reread = reread  # outer text -> inner text, or None when the outer text no longer holds it
         self.kind: str | None = None  # what the outer format says the text is ("inputSet": a trigger's inputYaml)
         self.name: str | None = None  # how YAML paths name it: a Terraform resource address (stable fingerprints)

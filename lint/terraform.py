@@ -75,13 +75,14 @@ def _regions(path: str, text: str) -> list[Source]:
                 expr = attr.children[-1]
                 if quoted is None or (quoted.start_byte, quoted.end_byte) != (expr.start_byte, expr.end_byte):
                     continue  # an expression (file(), templatefile(), a variable): not read here
-                found: Source | None = _quoted(path, text, chars, quoted)
+                found: Source | list[Source] = _quoted(path, text, chars, quoted)
+                found = [found]
             else:
                 found = _heredoc(path, text, chars, heredoc)
-            if found is not None:
-                _named(found, address)
-                _comments_above(found, text, chars(attr.start_byte), chars(attr.end_byte), chars(block.start_byte))
-                out.append(found)
+            for rendering in found:
+                _named(rendering, address)
+                _comments_above(rendering, text, chars(attr.start_byte), chars(attr.end_byte), chars(block.start_byte))
+                out.append(rendering)
     return out
 
 
@@ -214,31 +215,35 @@ def _named(src: Source, address: str) -> Source:
     return src
 
 
-def _heredoc(path: str, text: str, chars, node) -> Source | None:
+def _heredoc(path: str, text: str, chars, node) -> list[Source]:
+    """A heredoc's YAML as regions of the .tf file, one per rendering of its template (pipelint.templated: the
+    same masks and arms as a template file, so the same text gives the same findings wherever it lives)."""
+    from pipelint import templated
+
     kids = node.children
     strip_marker = kids[0].children[0].type == "<<-" if kids and kids[0].children else False
     idents = [k for k in kids if k.type == "heredoc_identifier"]
     if len(idents) != 2:
-        return None
+        return []
     start = chars(idents[0].end_byte)
     start = text.index("\n", start) + 1 if "\n" in text[start:] else len(text)
     end = text.rfind("\n", 0, chars(idents[1].start_byte)) + 1  # the closing line is not content
     if end < start:
         end = start
     strip = _common_indent(text[start:end]) if strip_marker else 0
-    holes = [(chars(h.start_byte), chars(h.end_byte)) for h in _descendants(node) if h.type in _HOLES]
     region, inner = Region.of_lines(path, text, start, end, strip=strip)  # read back by reread_all
-    # the holes in inner offsets, each masked as a same-length expression the YAML parser reads as a scalar
-    inner_holes = []
-    masked = list(inner)
-    for h_start, h_end in holes:
-        a, b = region.inner_offset(h_start), region.inner_offset(h_end)
-        if a is None or b is None or b - a < 3:
-            continue
-        inner_holes.append((a, b))
-        masked[a:b] = list("<+" + "_" * (b - a - 3) + ">")
-    region.holes = tuple(inner_holes)
-    return Source(path, "".join(masked), newline="\r\n" if "\r\n" in text else "\n", region=region)
+    # the template model's own holes, on the text Terraform renders (tree-sitter's directive nodes span a whole
+    # `%{ if }...%{ endif }`, arms included)
+    inner_holes = [(a, b) for a, b in templated.holes(inner) if b - a >= 3]
+    newline = "\r\n" if "\r\n" in text else "\n"
+    out = []
+    for n, (masked, blanked) in enumerate(templated.renderings(inner, inner_holes)):
+        if n:  # each rendering its own region: fixes know which one they were made in
+            region, _ = Region.of_lines(path, text, start, end, strip=strip)
+        region.holes = tuple(inner_holes)
+        region.blanked = blanked
+        out.append(Source(path, masked, newline=newline, region=region))
+    return out
 
 
 def reread_all(path: str, outer: str) -> list[str] | None:

@@ -18,7 +18,7 @@ def test_check_corpus(in_tmp, snapshot):
     assert "Traceback" not in result.stdout
     assert result.stdout == snapshot(name="text")
     data = pipelint("check", "corpus", "--isolated", "--format", "json").json()
-    assert data["files_checked"] == 21  # 13 YAML files and 8 Terraform files of the Harness provider
+    assert data["files_checked"] == 28  # 13 YAML files, 8 Terraform files of the Harness provider, 7 templates
     by_code = {}
     for f in data["findings"]:
         by_code.setdefault(f["code"], set()).add(f["path"].split("/", 2)[1])
