@@ -593,7 +593,8 @@ def _once_across_renderings(findings: list[Finding], regions: list) -> list[Find
             first.fix = None
             first.message += " (no automatic fix: the template's renderings disagree)"
             continue
-        first.fix.others.append((f.fix.region, f.fix.inner))
+        if f.fix.region is not None:
+            first.fix.others.append((f.fix.region, f.fix.inner))
         seen_in[id(first)].append(region)
     for f in out:  # a fix must be right in every rendering that shows its text
         if f.fix is None or f.fix.region is None:

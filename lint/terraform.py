@@ -75,8 +75,7 @@ def _regions(path: str, text: str) -> list[Source]:
                 expr = attr.children[-1]
                 if quoted is None or (quoted.start_byte, quoted.end_byte) != (expr.start_byte, expr.end_byte):
                     continue  # an expression (file(), templatefile(), a variable): not read here
-                found: Source | list[Source] = _quoted(path, text, chars, quoted)
-                found = [found]
+                found = [_quoted(path, text, chars, quoted)]
             else:
                 found = _heredoc(path, text, chars, heredoc)
             for rendering in found:

@@ -88,7 +88,7 @@ class RetiredHarnessRegistry(Rule):
         mirror = self.mirror
         if mirror:  # the private registry: its URL, and the images under it as IMG005 names them
             return registries.Target(f"https://{mirror}", "Other", f"{mirror}/")
-        return registries.target(self.opts["target"], authenticated)
+        return registries.target(str(self.opts["target"]), authenticated)
 
     def check(self, doc):
         for c in doc.sites.connectors:
