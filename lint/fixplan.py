@@ -26,7 +26,6 @@ import itertools
 from pipelint import document, resolved
 from pipelint import source as sourcelib
 from pipelint.finding import Edit
-from pipelint.templated import blank
 from pipelint.yamltext import CopyInsert, InsertPair, SetScalar, alias_token, edit_for, render_scalar
 
 MAX_TRIALS = 64  # parses one file's trial may cost (bisection of a failing set)
@@ -188,7 +187,7 @@ def _hidden_edits(fix, region) -> list[Edit]:
     for e in fix.inner.edits:
         if not any(s <= e.start and e.end <= t for s, t in region.blanked):
             return []  # visible here: this rendering had to report it (engine._once_across_renderings)
-        out.append(Edit(e.start, e.end, blank(e.text)))
+        out.append(Edit(e.start, e.end, sourcelib.blank(e.text)))
     return out
 
 

@@ -250,6 +250,12 @@ class Region:
 _LINE_STARTS: dict[int, tuple[str, list[int]]] = {}  # id(text) -> (text, line starts): one index per outer text
 
 
+def blank(text: str) -> str:
+    """Spaces for every character but line breaks: the same offsets, nothing a parser reads (a template's arm
+    left out of a rendering, pipelint.embed.templated)."""
+    return "".join(c if c in "\r\n" else " " for c in text)
+
+
 def _itself(outer: str) -> str:
     """The reread of a whole-file region: the text is its own inner text."""
     return outer

@@ -26,7 +26,7 @@ may touch, and the outer text of a fix is read back through the same masks.
 
 from __future__ import annotations
 
-from pipelint.source import Region, Source
+from pipelint.source import Region, Source, blank
 
 SUFFIXES = (".yaml.tpl", ".yml.tpl")  # checked as Harness YAML whatever they hold; a plain `.tpl` needs a root key
 MAX_HOLE = 4096  # characters of one interpolation or directive: past this, `${` is text, not template syntax
@@ -107,26 +107,17 @@ def mask(text: str, spans: list[tuple[int, int]]) -> str:
         parts.append(text[at:a])
         hole = text[a:b]
         if _alone(text, a, b) and (hole.startswith("$") or keyword(hole) is not None or "\n" not in hole):
-            parts.append("#" + _blank(hole[1:]))  # renders to nothing here, or to a block pipelint cannot see
+            parts.append("#" + blank(hole[1:]))  # renders to nothing here, or to a block pipelint cannot see
         else:
             first, nl, rest = hole.partition("\n")
             if len(first) >= 3:
                 parts.append("<+" + "_" * (len(first) - 3) + ">")
             else:
                 parts.append(first)
-            parts.append(nl + _blank(rest))
+            parts.append(nl + blank(rest))
         at = b
     parts.append(text[at:])
     return "".join(parts)
-
-
-def _blank(s: str) -> str:
-    """Spaces for every character but line breaks: the same offsets, nothing a parser reads."""
-    return "".join(c if c in "\r\n" else " " for c in s)
-
-
-def blank(s: str) -> str:
-    return _blank(s)
 
 
 def arms(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int, int | None, int]]:
@@ -200,7 +191,7 @@ def renderings(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, tuple
         seen.add(tuple(blanked))
         chars = list(masked)
         for s, e in blanked:
-            chars[s:e] = _blank(masked[s:e])
+            chars[s:e] = blank(masked[s:e])
         out.append(("".join(chars), tuple(blanked)))
     return out
 
