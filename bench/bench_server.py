@@ -104,7 +104,7 @@ async def main() -> None:
     parser.add_argument("files", nargs="*", default=DEFAULT)
     parser.add_argument("--changes", type=int, default=60)
     args = parser.parse_args()
-    from pipelint.server import DEBOUNCE
+    from pipelint.app.server import DEBOUNCE
 
     print(f"didChange -> publishDiagnostics, {args.changes} changes per file, debounce {DEBOUNCE * 1000:.0f} ms "
           f"included; {os.cpu_count()} cores")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipelint.console import rule_doc
+from pipelint.app.console import rule_doc
 from pipelint.rules import RULES
 
 OUT = Path(__file__).resolve().parent / "rules"

@@ -1,3 +1,3 @@
-from pipelint.entry import run
+from pipelint.app.entry import run
 
 run()

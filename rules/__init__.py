@@ -3,7 +3,7 @@
 
 from importlib import import_module
 
-from pipelint.rule import Rule
+from pipelint.ruleapi.rule import Rule
 
 MODULES = (
     "yml001_invalid_yaml",

@@ -1,8 +1,8 @@
-from pipelint.document import ScalarNode, is_map
-from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, PLACES
-from pipelint.harness import IMAGE_CONNECTOR_KEY as KEY
-from pipelint.rule import Option, Rule
-from pipelint.yamltext import InsertPair, SetScalar
+from pipelint.harness.sites import DEFAULT_IMAGE_CONNECTOR, PLACES
+from pipelint.harness.sites import IMAGE_CONNECTOR_KEY as KEY
+from pipelint.ruleapi.rule import Option, Rule
+from pipelint.yamldoc.document import ScalarNode, is_map
+from pipelint.yamldoc.yamltext import InsertPair, SetScalar
 
 
 class MissingImageConnector(Rule):

@@ -1,5 +1,5 @@
-from pipelint import harness
-from pipelint.rule import Option, Rule
+from pipelint.harness import sites as harness
+from pipelint.ruleapi.rule import Option, Rule
 
 
 class ImageConnectorWrongType(Rule):

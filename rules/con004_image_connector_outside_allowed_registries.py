@@ -1,7 +1,7 @@
-from pipelint import mirror_layout, registries
-from pipelint.harness import DEFAULT_IMAGE_CONNECTOR
-from pipelint.rule import Rule
-from pipelint.yamltext import InsertPair, SetScalar
+from pipelint.harness.sites import DEFAULT_IMAGE_CONNECTOR
+from pipelint.oci import mirror_layout, registries
+from pipelint.ruleapi.rule import Rule
+from pipelint.yamldoc.yamltext import InsertPair, SetScalar
 
 
 class ImageConnectorOutsideAllowedRegistries(Rule):

@@ -1,4 +1,4 @@
-from pipelint.rule import Rule
+from pipelint.ruleapi.rule import Rule
 
 
 class UntaggedImage(Rule):

@@ -1,6 +1,6 @@
 import os
 
-from pipelint.rule import Option, Rule
+from pipelint.ruleapi.rule import Option, Rule
 
 
 class DigestMismatch(Rule):
@@ -33,7 +33,7 @@ class DigestMismatch(Rule):
                       str, path=True),)
 
     def __init__(self, severity=None, **options):
-        from pipelint.lockfile import Reader
+        from pipelint.oci.lockfile import Reader
 
         super().__init__(severity, **options)
         self._reader = Reader(str(self.opts["lockfile"]))
@@ -42,7 +42,7 @@ class DigestMismatch(Rule):
         return self._reader.cache_key()
 
     def check(self, doc):
-        from pipelint.lockfile import key
+        from pipelint.oci.lockfile import key
 
         for img in doc.sites.images:
             ref = img.image

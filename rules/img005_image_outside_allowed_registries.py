@@ -1,6 +1,6 @@
-from pipelint import mirror_layout
-from pipelint.rule import Option, Rule
-from pipelint.yamltext import SetScalar
+from pipelint.oci import mirror_layout
+from pipelint.ruleapi.rule import Option, Rule
+from pipelint.yamldoc.yamltext import SetScalar
 
 
 class ImageOutsideAllowedRegistries(Rule):
@@ -74,7 +74,7 @@ class ImageOutsideAllowedRegistries(Rule):
 
     @property
     def reader(self):
-        from pipelint.lockfile import Reader
+        from pipelint.oci.lockfile import Reader
 
         if self._reader is None:
             self._reader = Reader(str(self.opts["lockfile"]))
@@ -97,7 +97,7 @@ class ImageOutsideAllowedRegistries(Rule):
                 if new is None:
                     hint = f"the scoped layout has no name for an image from {host} (a port is not a path component)"
                 else:
-                    from pipelint.lockfile import on_mirror
+                    from pipelint.oci.lockfile import on_mirror
 
                     known, why = on_mirror(self.reader, new)
                     if known:

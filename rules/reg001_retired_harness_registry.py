@@ -1,6 +1,6 @@
-from pipelint import registries
-from pipelint.rule import Option, Rule
-from pipelint.yamltext import InsertPair, SetScalar
+from pipelint.oci import registries
+from pipelint.ruleapi.rule import Option, Rule
+from pipelint.yamldoc.yamltext import InsertPair, SetScalar
 
 
 class RetiredHarnessRegistry(Rule):
@@ -75,7 +75,7 @@ class RetiredHarnessRegistry(Rule):
         return str(self.peer_opts.get("IMG005", {}).get("mirror") or "").rstrip("/")
 
     def reader(self):
-        from pipelint.lockfile import Reader
+        from pipelint.oci.lockfile import Reader
 
         if self._reader is None:
             self._reader = Reader(str(self.peer_opts["IMG005"]["lockfile"]))
@@ -123,8 +123,8 @@ class RetiredHarnessRegistry(Rule):
                        f"({registries.EOL_NOTE})")
             new = target.image_prefix + stripped[cut:]
             if self.mirror:  # onto the mirror only once the image is there (IMG005's rule)
-                from pipelint import mirror_layout
-                from pipelint.lockfile import on_mirror
+                from pipelint.oci import mirror_layout
+                from pipelint.oci.lockfile import on_mirror
 
                 layout = str(self.peer_opts["IMG005"]["mirror-layout"])
                 moved = mirror_layout.mirrored(img.image, self.mirror, layout) if img.image is not None else None

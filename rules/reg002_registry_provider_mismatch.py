@@ -1,6 +1,6 @@
-from pipelint import registries
-from pipelint.rule import Rule
-from pipelint.yamltext import SetScalar
+from pipelint.oci import registries
+from pipelint.ruleapi.rule import Rule
+from pipelint.yamldoc.yamltext import SetScalar
 
 
 class RegistryProviderMismatch(Rule):

@@ -1,6 +1,6 @@
-from pipelint import registries
-from pipelint.harness import DEFAULT_IMAGE_CONNECTOR
-from pipelint.rule import Rule
+from pipelint.harness.sites import DEFAULT_IMAGE_CONNECTOR
+from pipelint.oci import registries
+from pipelint.ruleapi.rule import Rule
 
 
 class AnonymousDockerHub(Rule):

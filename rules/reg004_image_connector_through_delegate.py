@@ -1,7 +1,7 @@
-from pipelint.document import is_map, is_null, scalar
-from pipelint.harness import DEFAULT_IMAGE_CONNECTOR, DOCKER_REGISTRY
-from pipelint.rule import Rule
-from pipelint.yamltext import InsertPair, SetScalar
+from pipelint.harness.sites import DEFAULT_IMAGE_CONNECTOR, DOCKER_REGISTRY
+from pipelint.ruleapi.rule import Rule
+from pipelint.yamldoc.document import is_map, is_null, scalar
+from pipelint.yamldoc.yamltext import InsertPair, SetScalar
 
 
 class ImageConnectorThroughDelegate(Rule):

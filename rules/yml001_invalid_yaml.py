@@ -1,5 +1,5 @@
-from pipelint.finding import Finding, Span
-from pipelint.rule import Rule
+from pipelint.findings.finding import Finding, Span
+from pipelint.ruleapi.rule import Rule
 
 
 class InvalidYaml(Rule):

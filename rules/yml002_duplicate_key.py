@@ -1,6 +1,6 @@
-from pipelint.document import ScalarNode, mappings
-from pipelint.harness import At
-from pipelint.rule import Rule
+from pipelint.harness.sites import At
+from pipelint.ruleapi.rule import Rule
+from pipelint.yamldoc.document import ScalarNode, mappings
 
 
 class DuplicateKey(Rule):

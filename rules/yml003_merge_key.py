@@ -1,6 +1,6 @@
-from pipelint.harness import At, labeled_mappings, merge_supplies
-from pipelint.resolved import is_merge_key
-from pipelint.rule import Rule
+from pipelint.harness.sites import At, labeled_mappings, merge_supplies
+from pipelint.ruleapi.rule import Rule
+from pipelint.yamldoc.resolved import is_merge_key
 
 # Keys whose value pipelint's rules read: when only a merge supplies one, the readings disagree on a finding.
 _WATCHED = ("harnessImageConnectorRef", "type", "spec", "dockerRegistryUrl", "providerType", "auth",

@@ -1,5 +1,5 @@
-from pipelint.finding import Finding, Span
-from pipelint.rule import Rule
+from pipelint.findings.finding import Finding, Span
+from pipelint.ruleapi.rule import Rule
 
 
 class InvalidSuppression(Rule):
@@ -28,7 +28,7 @@ class InvalidSuppression(Rule):
     severity = "warning"
 
     def check_suppressions(self, source, suppressions, known):
-        from pipelint.suppression import ALL
+        from pipelint.yamldoc.suppression import ALL
 
         text = source.text or ""
         for d in suppressions.directives:

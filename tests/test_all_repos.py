@@ -81,7 +81,7 @@ def test_autofixer_commits_only_where_something_changes(tmp_path, git_env):
 def test_find_repos_picks_harness_repositories(tmp_path, git_env):
     from all_repos.config import load_config
 
-    from pipelint.all_repos_fix import find_repos
+    from pipelint.orgwide.fix import find_repos
 
     out = tmp_path / "output"
     for name, files in {"a": {"ci/p.yaml": CLEAN_PIPELINE}, "b": {".harness/x.yml": "tags: {}\n"},

@@ -32,7 +32,7 @@ def _setup(kind: str, root, monkeypatch):
         assert os.path.getsize(root / ".harness" / "big.yaml") > 50_000_000
     elif kind == "vanish":
         (root / "gone.yaml").write_text(GOOD)
-        from pipelint.engine import Engine
+        from pipelint.engine.core import Engine
 
         real = Engine.discover
 

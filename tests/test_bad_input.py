@@ -107,7 +107,7 @@ def test_nesting_limit(in_tmp):
 def test_own_depth_check_where_libyaml_counts_none(in_tmp, monkeypatch):
     """libyaml before 0.2.6 (PyYAML 6.0.3's wheels) composes any depth: pipelint then measures it itself,
     without recursion. Exercised here under a lower limit than the parser's, so it is the one that fires."""
-    from pipelint import document
+    from pipelint.yamldoc import document
 
     monkeypatch.setattr(document, "_DEPTH_CHECKED_BY_PARSER", False)
     monkeypatch.setattr(document, "MAX_DEPTH", 500)

@@ -310,7 +310,7 @@ def _files(root):
 @pytest.mark.parametrize("args", FAST_ARGS, ids=" ".join)
 def test_pre_commit_path_answers_as_click_does(args, tmp_path, monkeypatch):
     """The same arguments give the same output, errors, exit status and files with or without click."""
-    from pipelint.entry import fast_args
+    from pipelint.app.entry import fast_args
 
     assert fast_args(args) is not None
     fast_root, click_root = tmp_path / "fast", tmp_path / "click"
@@ -333,15 +333,15 @@ def test_pre_commit_path_answers_as_click_does(args, tmp_path, monkeypatch):
                                   ["check", "-x"], ["fix", "--target", "gar", "p.yaml"], ["fix", "--no-cache", "p.yaml"],
                                   ["pin", "p.yaml"], ["--version"], []])
 def test_anything_else_goes_to_click(args):
-    from pipelint.entry import fast_args
+    from pipelint.app.entry import fast_args
 
     assert fast_args(args) is None
 
 
 @pytest.mark.parametrize("name", ["check", "fix"])
 def test_fast_flags_are_clicks_flags_off_by_default(name):
-    from pipelint import cli
-    from pipelint.entry import FAST_COMMANDS
+    from pipelint.app import cli
+    from pipelint.app.entry import FAST_COMMANDS
 
     command = cli.main.commands[name]
     params = {opt: p for p in command.params for opt in p.opts}
@@ -360,7 +360,7 @@ def test_pre_commit_path_imports_little(command, in_tmp):
     # what the interpreter loaded before pipelint (site's .pth files may import typing, say) is not counted
     code = ("import sys\nbefore = set(sys.modules)\n"
             f"sys.argv = ['pipelint', '{command}', 'p.yaml']\n"
-            "from pipelint.entry import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
+            "from pipelint.app.entry import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
             "new = set(sys.modules) - before\n"
             "print(sorted(m for m in ('click', 'tomllib', 'typing', 'hashlib', 'dataclasses', 'inspect') if m in new), file=sys.stderr)")
     import subprocess

@@ -208,23 +208,23 @@ def _absolute(raw: tuple, data) -> tuple:
 @pytest.mark.slow  # the whole corpus, once per path: 18 s; the fixtures' tests run the same walk
 @pytest.mark.parametrize("given", PATHS)
 def test_the_fast_walk_matches_jsonpath_ng_on_the_corpus(given):
-    """custom.find_paths walks common shapes itself: the same places, in the same order, as jsonpath-ng's find
+    """jsonpath.find_paths walks common shapes itself: the same places, in the same order, as jsonpath-ng's find
     (on the corpus and every fixture: aliases, merge keys, duplicate keys, flow mappings, odd keys)."""
     from jsonpath_ng.ext import parse as jp_parse
 
-    from pipelint import custom
-    from pipelint.document import parse
-    from pipelint.source import read
+    from pipelint.text.source import read
+    from pipelint.yamldoc import jsonpath
+    from pipelint.yamldoc.document import parse
 
     path, compared, matched = jp_parse(given), 0, 0
-    walk = custom.compile_path(path)
+    walk = jsonpath.compile_path(path)
     assert walk is not False  # the fast walk takes this shape itself
     for file in sorted([*CORPUS.rglob("*.y*ml"), *FIXTURES.rglob("*.y*ml")]):
         docs, _ = parse(read(str(file)))
         for doc in docs:
-            data = custom._document_data(doc.root)
-            expected = [_absolute(custom._segments(m.full_path), data) for m in path.find(data)]
-            assert custom.find_paths(path, data, walk) == expected, file
+            data = jsonpath.document_data(doc.root)
+            expected = [_absolute(jsonpath._segments(m.full_path), data) for m in path.find(data)]
+            assert jsonpath.find_paths(path, data, walk) == expected, file
             compared, matched = compared + 1, matched + len(expected)
     assert compared > 50 and matched > 0, (compared, matched)
 
@@ -232,12 +232,12 @@ def test_the_fast_walk_matches_jsonpath_ng_on_the_corpus(given):
 def test_other_shapes_are_left_to_jsonpath_ng():
     from jsonpath_ng.ext import parse as jp_parse
 
-    from pipelint import custom
+    from pipelint.yamldoc import jsonpath
 
     data = {"pipeline": {"stages": [{"stage": {"name": "b"}}, {"stage": {"name": "a"}}]}}
     for given, places in [("$.pipeline.stages[0:1]", [("pipeline", "stages", 0)]),
                           ("$.pipeline.stages[?(@.stage.name == $.pipeline.stages[1].stage.name)]",
                            [("pipeline", "stages", 1)])]:
         path = jp_parse(given)
-        assert custom.compile_path(path) is False
-        assert custom.find_paths(path, data) == places
+        assert jsonpath.compile_path(path) is False
+        assert jsonpath.find_paths(path, data) == places

@@ -110,7 +110,7 @@ def test_read_only_file_is_an_error_for_that_file_only(in_tmp):
 
 
 def test_a_fix_that_fails_verification_is_not_offered(in_tmp, monkeypatch):
-    import pipelint.yamltext as yamltext
+    import pipelint.yamldoc.yamltext as yamltext
 
     real = yamltext.replace_scalar
 
@@ -131,8 +131,8 @@ def test_a_fix_that_fails_verification_is_not_offered(in_tmp, monkeypatch):
 
 def test_a_fix_that_fails_at_write_time_leaves_the_file_alone(in_tmp, monkeypatch):
     """Defence in depth: were check's trial ever wrong, fix verifies again and writes nothing."""
-    import pipelint.fixplan as fixplan
-    import pipelint.yamltext as yamltext
+    import pipelint.findings.fixplan as fixplan
+    import pipelint.yamldoc.yamltext as yamltext
 
     real = yamltext.replace_scalar
     monkeypatch.setattr(fixplan, "settle", lambda src, docs, findings: None)
@@ -147,8 +147,9 @@ def test_a_fix_that_fails_at_write_time_leaves_the_file_alone(in_tmp, monkeypatc
 
 
 def test_quoting_follows_the_new_value(in_tmp):
-    from pipelint import document, source
-    from pipelint.yamltext import render_scalar
+    from pipelint.text import source
+    from pipelint.yamldoc import document
+    from pipelint.yamldoc.yamltext import render_scalar
 
     assert render_scalar("harness/ci-addon:1.2", None) == "harness/ci-addon:1.2"
     assert render_scalar("true", None) == '"true"'
@@ -173,7 +174,7 @@ def _appending(path, lines: int):
 
 
 def test_fix_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
-    import pipelint.files as fixer
+    import pipelint.text.files as fixer
 
     (in_tmp / "c.yaml").write_bytes(CONNECTOR)
     (in_tmp / "other.yaml").write_bytes(CONNECTOR)
@@ -194,7 +195,7 @@ def test_fix_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
 def test_pin_never_loses_a_concurrent_edit(in_tmp, monkeypatch):
     import json
 
-    import pipelint.files as fixer
+    import pipelint.text.files as fixer
 
     (in_tmp / ".harness").mkdir()
     pipeline = (b"pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: s\n        type: CI\n"

@@ -19,8 +19,8 @@ import pytest
 from conftest import FIXTURES, pipelint, pipelint_process
 from test_all_repos import _git, _origin
 
-from pipelint import console
-from pipelint import source as sourcelib
+from pipelint.app import console
+from pipelint.text import source as sourcelib
 
 RETIRED = "app.harness.io/registry/harness/ci-addon:1.16.4"
 PIPELINE = f"""\

@@ -76,7 +76,7 @@ def test_a_signal_while_the_interpreter_shuts_down(sig, command, tmp_path):
     code = ("import atexit, os, sys\n"
             f"atexit.register(lambda: os.kill(os.getpid(), {int(sig)}))\n"
             f"sys.argv = ['pipelint', '{command}', 'p.yaml', '--isolated']\n"
-            "from pipelint.entry import run\nrun()\n")
+            "from pipelint.app.entry import run\nrun()\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, timeout=60)
     assert proc.returncode == -sig
     assert proc.stderr == b""

@@ -15,9 +15,9 @@ import pytest
 from conftest import ROOT, pipelint, pipelint_process
 from registries import Registry, docker_config, need
 
-from pipelint import mirror_layout
-from pipelint.images import parse_image
-from pipelint.lockfile import Lockfile
+from pipelint.oci import mirror_layout
+from pipelint.oci.images import parse_image
+from pipelint.oci.lockfile import Lockfile
 
 README = (ROOT / "README.md").read_text()
 DIGEST = "sha256:" + "0123456789abcdef" * 4

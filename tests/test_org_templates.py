@@ -210,8 +210,8 @@ def _run_github(codebase: Path, work: Path, env: dict) -> list:
 @pytest.mark.slow
 @pytest.mark.parametrize("system", ["harness", "github"])
 def test_the_template_migrates_an_organisation_as_written(tmp_path, git_env, system):
-    from pipelint import summary
-    from pipelint.all_repos_fix import shard_of
+    from pipelint.commands import summary
+    from pipelint.orgwide.fix import shard_of
 
     origins, codebase = _organisation(tmp_path)
     before = _heads(origins)

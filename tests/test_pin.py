@@ -285,7 +285,7 @@ def test_connection_refused(in_tmp):
 
 
 def test_https_unless_loopback_or_insecure():
-    from pipelint.registry import Client, Options
+    from pipelint.oci.client import Client, Options
 
     client = Client(Options(insecure=("registry.internal:5000",)))
     assert client._host("registry.example.com").scheme == "https"
@@ -298,9 +298,9 @@ def test_https_unless_loopback_or_insecure():
 
 
 def test_docker_hub_naming():
-    from pipelint.images import parse_image
-    from pipelint.lockfile import key
-    from pipelint.registry import api_host
+    from pipelint.oci.client import api_host
+    from pipelint.oci.images import parse_image
+    from pipelint.oci.lockfile import key
 
     ref = parse_image("alpine:3.20")
     assert ref.canonical_repository() == ("docker.io", "library/alpine")
@@ -343,8 +343,8 @@ def test_secrets_never_leak(token_registry, auth_registry, in_tmp):
     for secret in secrets + tokens:
         assert secret not in seen, secret
     # and in the client's exceptions themselves
-    from pipelint.images import parse_image
-    from pipelint.registry import Client, Options, RegistryError
+    from pipelint.oci.client import Client, Options, RegistryError
+    from pipelint.oci.images import parse_image
 
     token_registry.mode = "forbidden"
     client = Client(Options(timeout=0.5, auth_file=str(in_tmp / "docker" / "config.json")))

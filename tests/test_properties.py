@@ -54,8 +54,8 @@ FIXED_CODES = {"REG001", "REG002", "REG004", "CON001"}
 
 
 def _engine():
-    from pipelint import config
-    from pipelint.engine import Engine
+    from pipelint.engine import config
+    from pipelint.engine.core import Engine
 
     settings_ = config.Settings()
     rules = config.enabled_rules(settings_, select=["ALL"], overrides={"CON001": {"image-connector": MIRROR}})
@@ -66,7 +66,7 @@ ENGINE = _engine()
 
 
 def _fix(path: str):
-    from pipelint import fixer
+    from pipelint.commands import fixer
 
     return fixer.fix(ENGINE, [path], unsafe=True)
 

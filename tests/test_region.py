@@ -10,11 +10,11 @@ import re
 
 import pytest
 
-from pipelint import config
-from pipelint.engine import Engine
-from pipelint.finding import Edit, Span, translate
-from pipelint.fixplan import apply_edits
-from pipelint.source import Region, Source
+from pipelint.engine import config
+from pipelint.engine.core import Engine
+from pipelint.findings.finding import Edit, Span, translate
+from pipelint.findings.fixplan import apply_edits
+from pipelint.text.source import Region, Source
 
 TF = '''resource "harness_platform_pipeline" "build" {
   identifier = "build"
@@ -143,7 +143,7 @@ def test_an_edit_into_a_hole_is_never_made():
 
 
 def _finding(span, edit):
-    from pipelint.finding import Finding, Fix
+    from pipelint.findings.finding import Finding, Fix
 
     return Finding("IMG001", "untagged-image", "error", "m", "main.tf", span, Fix("f", (edit,)))
 

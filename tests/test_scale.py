@@ -70,7 +70,7 @@ def test_cache_hits_and_invalidation(corpus, tmp_path, monkeypatch):
     assert len(_entries(work)) == n + 2 + n
 
     # another pipelint version: another folder
-    import pipelint.cache as cachelib
+    import pipelint.engine.cache as cachelib
 
     monkeypatch.setattr(cachelib, "__version__", "99.0.0")
     pipelint("check", ".", "--isolated")

@@ -64,7 +64,7 @@ def _fix(work, config, *args):
 
 
 def test_the_shard_split_is_stable_disjoint_and_whole():
-    from pipelint.all_repos_fix import parse_shard, shard_of
+    from pipelint.orgwide.fix import parse_shard, shard_of
 
     names = [f"org/repo-{i}" for i in range(500)]
     for n in (1, 2, 3, 7):
@@ -83,8 +83,8 @@ def test_the_shard_split_is_stable_disjoint_and_whole():
 
 @pytest.mark.slow
 def test_shards_touch_each_repository_once_and_merge_to_the_unsharded_run(tmp_path, git_env):
-    from pipelint import summary
-    from pipelint.all_repos_fix import shard_of
+    from pipelint.commands import summary
+    from pipelint.orgwide.fix import shard_of
 
     # one unsharded run over one copy of the organisation
     (tmp_path / "whole").mkdir()
@@ -203,7 +203,7 @@ def test_a_shard_configuration_from_a_bad_one_is_one_line(tmp_path):
 def test_a_dry_run_shard_changes_nothing_and_still_summarises(tmp_path, git_env):
     """--dry-run with --shard: all-repos shows the diffs and pushes nothing; the summary still says, for this
     shard's repositories only, what was found and what the fix would leave."""
-    from pipelint.all_repos_fix import shard_of
+    from pipelint.orgwide.fix import shard_of
 
     origins, work, config = _org(tmp_path)
     before = _heads(origins)

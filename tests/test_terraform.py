@@ -56,7 +56,9 @@ def test_interpolations_are_never_sites_nor_edited(in_tmp):
 def test_a_tab_indented_heredoc_reads_as_hcl_does(in_tmp):
     """`<<-` removes the fewest leading white-space characters of any line, a tab counting one (HCL's spec
     suite, `tabs`): the provider's own template examples mix a tab-indented first line with spaces."""
-    from pipelint import harness, source, terraform
+    from pipelint.embed import terraform
+    from pipelint.harness import sites as harness
+    from pipelint.text import source
 
     path = next(CORPUS.glob("terraform/**/harness_platform_template/resource.tf"))
     kinds = [d.kind for r in terraform.regions(source.read(str(path))) for d in harness.documents(r)[0]]
@@ -98,7 +100,7 @@ def test_a_trigger_s_input_yaml_is_checked_as_an_input_set(in_tmp):
 def test_terraform_without_harness_resources_is_not_parsed(in_tmp):
     (in_tmp / "aws.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n')
     code = ("import sys\nsys.argv = ['pipelint', 'check', 'aws.tf', '--isolated']\n"
-            "from pipelint.entry import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
+            "from pipelint.app.entry import run\ntry:\n    run()\nexcept SystemExit:\n    pass\n"
             "print('tree_sitter' in sys.modules, file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=in_tmp, capture_output=True, text=True, timeout=60)
     assert proc.stderr.strip() == "False"
@@ -185,7 +187,7 @@ def test_a_templatefile_source_is_checked_with_its_holes(in_tmp, snapshot):
 
 
 def test_holes_keep_positions_and_escapes_are_not_holes():
-    from pipelint import templated
+    from pipelint.embed import templated
 
     text = 'a: ${x}\nb: "$${HOME}"\n%{ if y }\nc: ${f("}")}\n'
     spans = templated.holes(text)

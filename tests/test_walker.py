@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from pipelint import harness
-from pipelint.source import Source
+from pipelint.harness import sites as harness
+from pipelint.text.source import Source
 
 
 def walk(text: str, path: str = "p.yaml") -> list[tuple[str | None, harness.Sites]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipelint.source import printable
+from pipelint.text.source import printable
 
 LEVELS = {"error": "error", "warning": "warning", "info": "notice"}
 

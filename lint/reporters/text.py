@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from pipelint.source import printable
+from pipelint.text.source import printable
 
 _FG = {"red": 31, "green": 32, "yellow": 33, "blue": 34, "cyan": 36}
 _SEVERITY_COLOR = {"error": "red", "warning": "yellow", "info": "cyan"}

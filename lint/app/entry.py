@@ -1,0 +1,87 @@
+"""The console script: the pre-commit path without click, everything else through click.
+
+Importing click costs about 30 ms, a third of yamllint's whole run on one file (bench/bench.py). The
+pre-commit hooks run `pipelint check --force-exclude FILE...` and `pipelint fix --force-exclude FILE...`: when
+the arguments are only paths and flags that are off by default (FAST_COMMANDS), `run` calls `console.check` or
+`console.fix` directly; anything else (any other option, a value, `--help`, a path starting with `-`) goes to
+click (`pipelint.cli`), which calls the same functions. tests/test_cli.py checks that both ways give the same
+output, exit status and files for the same arguments.
+
+This module sits above both `console` and `cli` (tests/test_architecture.py): neither imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pipelint.app.console import EXIT_ERROR, check, echo, fix
+from pipelint.engine.config import ConfigError
+
+# What `run` takes without click: per command, its flags that are off by default (tested against click's).
+_COMMON_FLAGS = {"--force-exclude": "force_exclude", "--isolated": "isolated", "--exit-zero": "exit_zero",
+                 "--statistics": "statistics"}
+FAST_COMMANDS = {
+    "check": (check, {**_COMMON_FLAGS, "--no-cache": "no_cache"}),
+    "fix": (fix, {**_COMMON_FLAGS, "--unsafe-fixes": "unsafe_fixes", "--diff": "show_diff",
+                  "--show-fixes": "show_fixes"}),
+}
+
+
+def fast_args(argv: list[str]):
+    """(command function, keyword arguments) when `argv` is `check` or `fix` with only paths and the
+    command's plain flags (what the pre-commit hooks run); else None, and click parses `argv`."""
+    if not argv or argv[0] not in FAST_COMMANDS:
+        return None
+    command, flags = FAST_COMMANDS[argv[0]]
+    kwargs: dict = {"paths": []}
+    for arg in argv[1:]:
+        if arg in flags:
+            kwargs[flags[arg]] = True
+        elif arg.startswith("-") and arg != "-":
+            return None
+        else:
+            kwargs["paths"].append(arg)
+    return command, kwargs
+
+
+def run() -> None:
+    """The console script: `check` or `fix` straight away on the pre-commit path, else click's command line; either
+    way interrupts end the way shells expect (exit 130 on ^C, 143 on SIGTERM), after any file being written
+    was either completed or left as it was (files.write_atomic)."""
+    import signal
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        fast = fast_args(sys.argv[1:])
+        if fast is not None:
+            command, kwargs = fast
+            command(**kwargs)
+        else:
+            from pipelint.app.cli import main_with_click
+
+            main_with_click()
+    except KeyboardInterrupt:
+        echo("pipelint: interrupted", err=True)
+        sys.exit(130)
+    except ConfigError as exc:  # a configuration file found during the run (the one closest to a file)
+        echo(f"pipelint: error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except BrokenPipeError:
+        sys.stderr.close()  # `pipelint check | head`: not an error worth a traceback
+        sys.exit(1)
+    except Exception as exc:  # a bug of ours: one line and exit 2, never a traceback
+        if os.environ.get("PIPELINT_TRACEBACK"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        echo(f"pipelint: internal error: {type(exc).__name__}{': ' + text if text else ''}; please report it "
+             "(PIPELINT_TRACEBACK=1 shows where)", err=True)
+        sys.exit(EXIT_ERROR)
+    finally:
+        # the work is done or abandoned and the exit status decided: a signal from here on, while the
+        # interpreter shuts down, ends the process as it would any program, not with a Python traceback
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

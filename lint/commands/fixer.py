@@ -1,0 +1,250 @@
+"""Fixing: apply fixes' text edits, verify, repeat; then write atomically or show a diff.
+
+Guarantees: bytes outside the edits never change; the new text must read (plain data, aliases expanded,
+`<<` literal and merged: `fixplan.rewrite`) as exactly the old documents with the intended changes, or
+the file is left alone and reported; check already offered only fixes that pass this (`fixplan.settle`),
+so a failure here is a bug. Overlapping fixes are applied one per pass, re-checking in between, for at
+most MAX_PASSES passes; a file is replaced atomically only if it still holds the bytes the fixes were
+computed from (a person's edit meanwhile is never lost), keeping its mode; unchanged files are not
+touched. Choosing, applying and diffing edits take time linear in the file and the number of edits.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+
+from pipelint.engine.core import Engine, RunResult
+from pipelint.findings import fixplan
+from pipelint.findings.finding import Finding
+from pipelint.text import source as sourcelib
+from pipelint.text.files import ChangedMeanwhile, may_write, write_if_unchanged
+
+MAX_PASSES = 10
+
+
+def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, unsafe: bool = False,
+        write: bool = True) -> RunResult:
+    files, missing = engine.discover(paths)
+    sources, errors = engine.read(files, stdin_filename)
+    errors = [f"{p}: no such file or directory" for p in missing] + errors
+    originals = {s.path: s for s in sources}
+    current = {s.path: s for s in sources}  # path -> the text as fixed so far
+    fixed: dict[tuple, tuple[str, Finding]] = {}
+    internal: list[str] = []
+    frozen: set[str] = set()  # files whose fix failed verification: left as they were
+    settled: set[str] = set()  # files whose fixes stopped changing them: no more passes
+    reports = {s.path: engine.check_file(s, keep=True) for s in sources}
+    result = engine.finish(reports, errors)
+    for _ in range(MAX_PASSES):
+        by_path: dict[str, list[Finding]] = {}
+        for f in result.findings:
+            if f.fix is not None and f.path not in frozen and f.path not in settled and (f.fix.safe or unsafe):
+                by_path.setdefault(f.path, []).append(f)
+        progressed = False
+        for path, findings in by_path.items():
+            chosen, _ = fixplan.choose([f.fix for f in findings])
+            ids = {id(x) for x in chosen}
+            chosen_findings = [f for f in findings if id(f.fix) in ids]
+            report = result.reports[path]
+            try:
+                new_src = applied(report, chosen)
+            except fixplan.NotApplicable as exc:
+                # settle() tried these very fixes: reaching here is a bug, reported as one
+                internal.append(f"{path}: a fix was not applied, the file is left unchanged: {exc}")
+                frozen.add(path)
+                _set(engine, current, reports, originals[path])
+                continue
+            if new_src.text == current[path].text:  # edits that change nothing fix nothing: not counted
+                settled.add(path)
+                continue
+            for f in chosen_findings:  # a problem fixed again in a later pass is counted once
+                fixed.setdefault((path, f.code, f.yaml_path), (path, f))
+            _set(engine, current, reports, new_src)
+            progressed = True
+        if not progressed:
+            break
+        result = engine.finish(reports, errors)  # only the files changed were checked again
+    changed = {path: (originals[path], s.text) for path, s in current.items()
+               if path not in frozen and s.text is not None and s.text != originals[path].text}
+    unwritten: set[str] = set()
+    if write:
+        for path, (original, text) in changed.items():
+            refused = may_write(path, engine.boundary)
+            if refused:
+                errors.append(f"{path}: {refused}")
+                unwritten.add(path)
+                continue
+            try:
+                write_if_unchanged(path, original.raw, original.encode(text))
+            except ChangedMeanwhile:
+                errors.append(f"{path} changed while fixing; run again")
+                unwritten.add(path)
+            except OSError as exc:
+                errors.append(f"{path}: cannot write: {exc.strerror or exc}")
+                unwritten.add(path)
+    if frozen or unwritten:  # report those files as they are on disk
+        for path in unwritten:
+            _set(engine, current, reports, originals[path])
+        result = engine.finish(reports, errors)
+    result.errors = list(dict.fromkeys(result.errors + errors))
+    result.warnings = list(engine.skipped)
+    result.fixed = [(p, f) for p, f in fixed.values() if p not in frozen and p not in unwritten]
+    result.internal_errors = result.internal_errors + internal
+    result.changed = {p: c for p, c in changed.items() if p not in unwritten}
+    return result
+
+
+def applied(report, chosen: list) -> sourcelib.Source:
+    """The file of `report` (checked with keep=True) with the fixes `chosen` applied and verified; raises
+    fixplan.NotApplicable."""
+    edits = frozenset(e for x in chosen for e in x.edits)
+    if report.regions:
+        return fixplan.rewrite_regions(report, chosen)
+    if report.trial is not None and report.trial[0] == edits:
+        return report.trial[1]  # check tried exactly these edits, and they passed
+    return fixplan.rewrite(report.source, report.parsed, edits, fixplan.changes_by_doc(chosen))
+
+
+def fix_text(engine: Engine, src: sourcelib.Source, context: dict, unsafe: bool = False) -> tuple[str, int]:
+    """`src`'s text with every (safe, or also unsafe) fix applied as `fix` would, passes included, and how many;
+    `context` holds the other files' reports for cross-file rules. Nothing is written (the language server)."""
+    count = 0
+    for _ in range(MAX_PASSES):
+        report = engine.check_file(src, keep=True)
+        result = engine.finish({**context, src.path: report}, focus=src.path)
+        todo = [f.fix for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)]
+        if not todo:
+            break
+        chosen, _ = fixplan.choose(todo)
+        try:
+            src = applied(report, chosen)
+        except fixplan.NotApplicable:
+            break
+        count += len(chosen)
+    return src.text or "", count
+
+
+def _set(engine: Engine, current: dict, reports: dict, src: sourcelib.Source) -> None:
+    """`src` is now the text of its file: check that file again (the others keep their reports)."""
+    if current[src.path] is not src:
+        current[src.path] = src
+        reports[src.path] = engine.check_file(src, keep=True)
+
+
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",
+              '"': '\\"', "\\": "\\\\"}
+
+
+def _git_name(name: str) -> str:
+    """A file name in a diff header as git writes it: quoted C-style when it holds a quote, a backslash or a
+    character a terminal would act on (octal bytes), so that no file name drives the terminal and `git apply`
+    still reads it."""
+    printable = sourcelib.printable
+    if printable(name) == name and '"' not in name and "\\" not in name and "\t" not in name:
+        return name
+    out = []
+    for ch in name:
+        if ch in _C_ESCAPES:
+            out.append(_C_ESCAPES[ch])
+        elif printable(ch) != ch:
+            out.extend(f"\\{byte:03o}" for byte in ch.encode("utf-8"))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def unified_diff(result: RunResult) -> str:
+    """A unified diff `git apply` accepts (a/ b/ prefixes, `\\ No newline at end of file`), in time linear in
+    the files' size: fixes only replace text within lines and insert whole lines, so the lines align in one
+    pass (`_opcodes`) instead of a general diff."""
+    out: list[str] = []
+    for path in sorted(result.changed):
+        original, text = result.changed[path]
+        bom = "\ufeff" if original.bom else ""
+        old_lines = _lines(bom + (original.text or ""))
+        new_lines = _lines(bom + text)
+        rel = path.replace(os.sep, "/")
+        a, b = _git_name("a/" + rel), _git_name("b/" + rel)
+        out.append(f"diff --git {a} {b}\n")
+        out.append(f"--- {a}\n+++ {b}\n")
+        for group in _Aligned(_opcodes(old_lines, new_lines)).get_grouped_opcodes(3):
+            first, last = group[0], group[-1]
+            out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+            for tag, i1, i2, j1, j2 in group:
+                if tag == "equal":
+                    out.extend(_out(" ", line) for line in old_lines[i1:i2])
+                    continue
+                out.extend(_out("-", line) for line in old_lines[i1:i2])
+                out.extend(_out("+", line) for line in new_lines[j1:j2])
+    return "".join(out)
+
+
+class _Aligned(difflib.SequenceMatcher):
+    """difflib's hunk grouping over opcodes computed elsewhere."""
+
+    def __init__(self, opcodes: list):
+        self._opcodes = opcodes
+
+    def get_opcodes(self):
+        return self._opcodes
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[tuple]:
+    """difflib-style opcodes turning `old` into `new`, where `new` is `old` with some lines changed and some
+    inserted: a line that differs is an insertion when the old line comes next, else a replacement."""
+    ops: list[tuple] = []
+    i = j = 0
+
+    def add(tag, i1, i2, j1, j2):
+        if ops and ops[-1][0] == tag and ops[-1][2] == i1 and ops[-1][4] == j1:
+            ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
+        elif ops and tag != "equal" and ops[-1][0] != "equal" and ops[-1][2] == i1 and ops[-1][4] == j1:
+            ops[-1] = ("replace", ops[-1][1], i2, ops[-1][3], j2)
+        else:
+            ops.append((tag, i1, i2, j1, j2))
+
+    while i < len(old) and j < len(new):
+        if old[i] == new[j]:
+            add("equal", i, i + 1, j, j + 1)
+            i, j = i + 1, j + 1
+        elif j + 1 < len(new) and new[j + 1] == old[i]:
+            add("insert", i, i, j, j + 1)
+            j += 1
+        else:
+            add("replace", i, i + 1, j, j + 1)
+            i, j = i + 1, j + 1
+    if j < len(new):
+        add("insert", i, i, j, len(new))
+    if i < len(old):
+        add("delete", i, len(old), j, j)
+    return ops or [("equal", 0, 0, 0, 0)]
+
+
+def _range(start: int, stop: int) -> str:
+    length = stop - start
+    first = start + 1 if length else start
+    return str(first) if length == 1 else f"{first},{length}"
+
+
+def _out(mark: str, line: str) -> str:
+    return mark + line if line.endswith("\n") else mark + line + "\n\\ No newline at end of file\n"
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as git sees them: split at \\n only (a CR stays part of its line)."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
+
+
+def describe_fixes(result: RunResult) -> str:
+    lines = []
+    by_path: dict[str, dict[str, int]] = {}
+    for path, f in result.fixed:
+        by_path.setdefault(path, {}).setdefault(f"{f.code} ({f.name})", 0)
+        by_path[path][f"{f.code} ({f.name})"] += 1
+    for path in sorted(by_path):
+        lines.append(f"Fixed in {path}:")
+        for rule, n in sorted(by_path[path].items()):
+            lines.append(f"  {n:>3} × {rule}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,337 @@
+"""Which fixes are offered, and the check every written fix passes: judged by what readers of the YAML get.
+
+`settle(src, docs, fixes)` runs once per file that has fixes, before any finding is shown (so `[*]` is
+never shown for a fix that cannot apply):
+
+1. **Shared nodes.** An anchored node is read at every alias of it. When every use of a shared node is a
+   site of the same fix (two CI stages sharing one infrastructure spec), one edit at the anchor fixes them
+   all and counts as one fix per site. When it is also used where the change does not belong, the safe fix
+   edits the site without touching the anchor: its `*alias` becomes a copy with the change (a flow-mapping
+   copy of a mapping with the key added, the new value for a scalar). Where the site *is* the anchor, or its
+   use cannot be rewritten so, the fix becomes unsafe and says which other places the anchor changes too.
+2. **Trial.** The chosen fixes are applied to the text, the result is parsed, and `resolved.verify` compares
+   the plain data of both texts (aliases expanded; `<<` literal as Harness reads it, and merged as YAML 1.1
+   tools do): exactly the intended changes at the intended paths, nothing else. A fix that fails is not
+   offered, and its finding says why. When a set fails together, it is halved until the failing fixes are
+   found (a few parses, not one per fix).
+
+`rewrite()` is the same check at write time (`fix`, `pin`): it raises NotApplicable, never writes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+
+from pipelint.findings.finding import Edit
+from pipelint.text import source as sourcelib
+from pipelint.yamldoc import document, resolved
+from pipelint.yamldoc.yamltext import CopyInsert, InsertPair, SetScalar, alias_token, edit_for, render_scalar
+
+MAX_TRIALS = 64  # parses one file's trial may cost (bisection of a failing set)
+
+
+class NotApplicable(Exception):
+    """A fix whose result would not read as intended: not written, reported with this reason."""
+
+
+class SetAtAlias(SetScalar):
+    """Intent: at one use of a shared scalar, its `*alias` (text[start:end]) becomes the new value."""
+
+    __slots__ = ("alias",)
+
+    def __init__(self, alias: tuple[int, int], node, value: str, verbatim: bool = False, paths: tuple = ()):
+        super().__init__(node, value, verbatim, paths)
+        self.alias = alias
+
+
+def _edit(text: str, intent, newline: str):
+    if isinstance(intent, SetAtAlias):
+        start, end = intent.alias
+        return start, end, intent.value if intent.verbatim else render_scalar(intent.value, None, True)
+    return edit_for(text, intent, newline)
+
+
+def apply_edits(text: str, edits) -> str:
+    out, pos = [], 0
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        out.append(text[pos:e.start])
+        out.append(e.text)
+        pos = e.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def overlaps(a: Edit, b: Edit) -> bool:
+    if a.start == a.end or b.start == b.end:  # insertions: clash at the same point or inside the other
+        return a.start == b.start or b.start < a.start < b.end or a.start < b.start < a.end
+    return a.start < b.end and b.start < a.end
+
+
+def choose(fixes: list) -> tuple[list, list]:
+    """(fixes that can be applied together, the rest): no two touching the same text; the same edit made by
+    two fixes (two sites sharing an anchor, two rules agreeing) is one edit. O(n log n)."""
+    chosen, rest = [], []
+    starts: list[int] = []  # sorted starts of the edits taken
+    taken: list[Edit] = []
+    same: set[Edit] = set()
+    for fix in sorted(fixes, key=lambda f: min(e.start for e in f.edits)):
+        new = [e for e in fix.edits if e not in same]
+        clash = False
+        for e in new:
+            i = bisect.bisect_left(starts, e.start)
+            for j in (i - 1, i):  # taken edits do not overlap each other: only the neighbours can clash
+                if 0 <= j < len(taken) and overlaps(e, taken[j]):
+                    clash = True
+            if i < len(taken) and taken[i].start == e.start:
+                clash = True
+        if clash or _self_overlap(new):
+            rest.append(fix)
+            continue
+        for e in new:
+            i = bisect.bisect_left(starts, e.start)
+            starts.insert(i, e.start)
+            taken.insert(i, e)
+            same.add(e)
+        chosen.append(fix)
+    return chosen, rest
+
+
+def _self_overlap(edits: list[Edit]) -> bool:
+    edits = sorted(edits, key=lambda e: (e.start, e.end))
+    return any(overlaps(a, b) for a, b in itertools.pairwise(edits))
+
+
+def changes_by_doc(fixes) -> dict[int, list]:
+    out: dict[int, list] = {}
+    for fix in fixes:
+        for intent in fix.intents:
+            out.setdefault(fix.doc, []).extend(intent.changes())
+    return out
+
+
+class _Trial:
+    """Applies sets of fixes to one text and checks what the result reads as."""
+
+    def __init__(self, src: sourcelib.Source, docs: list):
+        self.src = src
+        self.docs = docs
+        self.trials = 0
+        self.passed: tuple | None = None  # (edits, new Source) of the last set that passed
+
+    def run(self, fixes: list) -> str | None:
+        """None when these fixes together read exactly as intended, else why not."""
+        self.trials += 1
+        edits = frozenset(e for f in fixes for e in f.edits)
+        try:
+            new_src = rewrite(self.src, self.docs, edits, changes_by_doc(fixes))
+        except NotApplicable as exc:
+            return str(exc)
+        self.passed = (edits, new_src)
+        return None
+
+    def failing(self, fixes: list) -> dict[int, str]:
+        """id(fix) -> reason, for the fixes of `fixes` that do not apply (halving the set)."""
+        reason = self.run(fixes)
+        if reason is None:
+            return {}
+        if len(fixes) == 1:
+            return {id(fixes[0]): reason}
+        if self.trials >= MAX_TRIALS:
+            return {id(f): f"not verified: {reason}" for f in fixes}
+        half = len(fixes) // 2
+        out = self.failing(fixes[:half])
+        out.update(self.failing(fixes[half:]))
+        if not out:  # each half applies, not both: keep the first, the next pass takes the other
+            out = {id(f): f"applies only after other fixes: {reason}" for f in fixes[half:]}
+        return out
+
+
+def rewrite_regions(report, chosen: list) -> sourcelib.Source:
+    """A file with embedded Harness YAML (report.regions) with the `chosen` fixes applied: each region's inner
+    text is rewritten and verified as YAML (`rewrite`), the moved edits are applied to the outer text, and the
+    outer text must still parse and hold exactly the rewritten inner texts, in order. Raises NotApplicable."""
+    src = report.source
+    assert src.text is not None, "only decoded sources are rewritten"
+    expected = []
+    for part in report.regions:
+        region = part.source.region
+        mine = [f.inner for f in chosen if f.region is region and f.inner is not None]
+        mine += [inner for f in chosen for r, inner in f.others if r is region and inner is not None]
+        # a template's rendering that leaves out the arm a fix edits: the edit is blank there too
+        hidden = [e for f in chosen if f.region is not region and not any(r is region for r, _ in f.others)
+                  for e in _hidden_edits(f, region)]
+        if mine or hidden:
+            edits = {e for x in mine for e in x.edits} | set(hidden)
+            new_inner = rewrite(part.source, part.parsed, edits, changes_by_doc(mine))
+            expected.append(new_inner.text)
+        else:
+            expected.append(part.source.text)
+    new_text = apply_edits(src.text, [e for f in chosen for e in f.edits])
+    got = report.reread(src.path, new_text)
+    if got is None:
+        raise NotApplicable("the fixed file would no longer parse")
+    if got != expected:
+        raise NotApplicable("the fixed file would not hold exactly the fixed YAML")
+    return sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
+
+
+def _hidden_edits(fix, region) -> list[Edit]:
+    """`fix`'s inner edits as they read in another rendering of the same template text (`region`), where they lie
+    in a blanked arm: blanked themselves. [] when `region` is another text, or none lies in its blanked arms."""
+    home = fix.region
+    if fix.inner is None or home is None or not region.blanked or region.length != home.length or \
+            region.offset(0) != home.offset(0):
+        return []
+    out = []
+    for e in fix.inner.edits:
+        if not any(s <= e.start and e.end <= t for s, t in region.blanked):
+            return []  # visible here: this rendering had to report it (engine._once_across_renderings)
+        out.append(Edit(e.start, e.end, sourcelib.blank(e.text)))
+    return out
+
+
+def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, list]) -> sourcelib.Source:
+    """`src` with `edits` applied, verified to read as its old documents with exactly `changes`; raises
+    NotApplicable."""
+    assert src.text is not None, "only decoded sources are rewritten"
+    new_text = apply_edits(src.text, edits)
+    new_src = sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
+    new_docs, error = document.parse(new_src)
+    if error is not None:
+        raise NotApplicable(f"the fixed text would not parse: {error.message} (line {error.line})")
+    old = {d.number: d.root for d in old_docs}
+    new = {d.number: d.root for d in new_docs}
+    if old.keys() != new.keys():
+        raise NotApplicable("the fixed text would have other documents")
+    try:
+        for number in old:
+            resolved.verify_document(old[number], new[number], changes.get(number, []), number,
+                                     (src.text, new_text))
+    except resolved.Mismatch as exc:
+        raise NotApplicable(str(exc)) from None
+    except resolved.TooLarge as exc:
+        raise NotApplicable(str(exc)) from None
+    return new_src
+
+
+def settle(src: sourcelib.Source, docs: list, findings: list):
+    """Decide the fixes of one file's findings (see the module docstring): rewrite shared-node fixes,
+    then keep only those that pass the trial. A finding whose fix does not apply keeps no fix, and its
+    message says why. Returns (edits, new Source) of the first set of safe fixes when it passed whole: what
+    `fix` writes in its first pass, already verified."""
+    with_fix = [f for f in findings if f.fix is not None]
+    if not with_fix or src.text is None:
+        return None
+    if resolved.has_alias(src.text):  # no `*alias` in the text: nothing is shared
+        _share(src, {d.number: d for d in docs}, with_fix)
+    live = [f for f in with_fix if f.fix is not None]
+    trial = _Trial(src, docs)
+    first = None
+    for safe in (True, False):
+        pending = [f for f in live if f.fix is not None and f.fix.safe is safe]
+        while pending and trial.trials < MAX_TRIALS:
+            chosen, pending = _choose_findings(pending)
+            bad = trial.failing([f.fix for f in chosen])
+            if safe and first is None and not bad:
+                first = trial.passed
+            for f in chosen:
+                if id(f.fix) in bad:
+                    _refuse(f, bad[id(f.fix)])
+        for f in pending:
+            _refuse(f, "not verified (too many fixes overlap here; run fix again)")
+    return first
+
+
+def _choose_findings(findings: list) -> tuple[list, list]:
+    chosen, _rest = choose([f.fix for f in findings])
+    ids = {id(x) for x in chosen}
+    return [f for f in findings if id(f.fix) in ids], [f for f in findings if id(f.fix) not in ids]
+
+
+def _refuse(finding, reason: str) -> None:
+    finding.fix = None
+    finding.message += f" (no automatic fix: {reason})"
+
+
+def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
+    """The shared-node policy, for intents whose target is read at more than one place."""
+    text = src.text
+    assert text is not None, "only decoded sources are fixed"
+    intended: dict[tuple, set] = {}
+    uses: dict[int, resolved.Uses] = {}  # document number -> where its nodes are read, built once
+
+    def sig(fix, intent):
+        return (fix.doc, id(intent.target()), type(intent).__name__, getattr(intent, "key", None),
+                intent.value, intent.verbatim)
+
+    for f in findings:
+        for intent in f.fix.intents:
+            intended.setdefault(sig(f.fix, intent), set()).update(intent.paths)
+    for f in findings:
+        fix = f.fix
+        doc = by_number.get(fix.doc)
+        if doc is None or doc.root is None:
+            continue
+        if fix.doc not in uses:
+            uses[fix.doc] = resolved.Uses(doc.root)
+        index = uses[fix.doc]
+        if not index.multi:
+            continue  # no node of this document is used twice
+        intents: list = []
+        others: list = []
+        changed = False
+        shared = index.shared_nodes()
+        for intent in fix.intents:
+            target = intent.target()
+            if id(target) not in shared:
+                intents.append(intent)
+                continue
+            paths = index.paths(target)
+            if paths is not None and set(paths) <= intended[sig(fix, intent)]:
+                intents.append(intent)
+                continue
+            if paths is None:
+                _refuse(f, "the value is reached through recursive or too many aliases")
+                break
+            local = _at_site(text, index, intent)
+            edit = _edit(text, local, src.newline) if local is not None else None
+            if edit is not None:
+                intents.append(local)
+                changed = True
+                continue
+            # edit the anchor: every use changes, which only --unsafe-fixes may do
+            others.extend(p for p in paths if p not in intended[sig(fix, intent)])
+            intent.paths = tuple(paths)
+            intents.append(intent)
+        else:
+            if changed:
+                new_edits = [_edit(text, i, src.newline) for i in intents]
+                fix.edits = tuple(Edit(*e) for e in new_edits)
+                fix.intents = tuple(intents)
+            if others:
+                fix.safe = False
+                where = ", ".join(resolved.show(p) for p in others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+                note = f"the anchored value is also read at {where}"
+                fix.description += f" (edits the anchor: also changes {where})"
+                f.message += f" ({note}: only --unsafe-fixes edits the anchor)"
+
+
+def _at_site(text: str, index: resolved.Uses, intent):
+    """The intent carried out at its own use of a shared node (its `*alias` rewritten), or None."""
+    if len(intent.paths) != 1:
+        return None
+    path = intent.paths[0]
+    target = intent.target()
+    for use in index.of(target):
+        if use.key is None or use.part != path[-1] or not use.is_alias(target):
+            continue
+        if index.paths(use.parent) != [path[:-1]]:
+            continue
+        span = alias_token(text, use.key)
+        if span is None:
+            return None
+        if isinstance(intent, InsertPair):
+            return CopyInsert(span, target, intent.key, intent.value, intent.verbatim, intent.paths)
+        return SetAtAlias(span, target, intent.value, intent.verbatim, intent.paths)
+    return None

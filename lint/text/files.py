@@ -1,0 +1,211 @@
+"""Writing files safely: what every command that rewrites a file (fix, pin, baselines, the lockfile) uses.
+
+- `write_atomic`: a temporary file in the same folder, then a rename (a reader sees the old file or the new
+  one); mode, owner and group kept; hard-linked files rewritten in place; SIGINT/SIGTERM deferred while a
+  file is being replaced; temporaries a killed run left removed by the next write beside them;
+- `write_if_unchanged`: the same, only if the file still holds the bytes the new text was computed from;
+- `Boundary`, `may_write`: a file is read or written only inside the tree being checked (a symlink, a `file()`
+  reference or a configured path that leads outside is refused).
+
+Nothing here knows YAML or pipelint's rules: a leaf module every writer may import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+
+from pipelint.text import source as sourcelib
+
+
+class ChangedMeanwhile(Exception):
+    """The file no longer holds the bytes the fixes were computed from."""
+
+
+def _before_replace(path: str) -> None:
+    """Called between computing a file's new text and checking it is unchanged (a seam for tests)."""
+
+
+def write_if_unchanged(path: str, original: bytes, data: bytes) -> None:
+    """write_atomic, unless the file no longer holds `original` (a person saved it meanwhile): then nothing
+    is written and ChangedMeanwhile is raised. The content is compared, not the time stamp."""
+    _before_replace(path)
+    try:
+        now = sourcelib.read_bytes(path)
+    except sourcelib.ReadError:
+        raise ChangedMeanwhile(path) from None
+    if now != original:
+        raise ChangedMeanwhile(path)
+    write_atomic(path, data)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace (or create) `path` with `data`: a temporary file in the same folder, then a rename; mode, owner
+    and group kept (where this process may set them). A reader sees the old file or the new one, never a
+    part; an interrupted write leaves no temporary file, and a later write in that folder removes what an
+    earlier, killed one left. A file with several hard links is rewritten in place (a rename would split
+    it from its other names)."""
+    real = os.path.realpath(path)
+    folder = os.path.dirname(real) or "."
+    st = None
+    if os.path.exists(real):
+        st = os.stat(real)
+        mode = st.st_mode & 0o7777
+        if not mode & 0o222:  # read-only: respected even by root, who could replace it
+            raise PermissionError(13, "file is read-only")
+        if not os.access(real, os.W_OK):
+            raise PermissionError(13, "Permission denied")
+    else:  # a new file: the mode open() would give it
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    _remove_stale_temporaries(folder, os.path.basename(real))
+    # SIGINT and SIGTERM wait until the file is written and renamed (or cleaned up): an interrupt between
+    # creating the temporary file and the rename would otherwise leave it behind
+    with _signals_deferred():
+        if st is not None and st.st_nlink > 1:
+            with open(real, "r+b") as fh:
+                fh.write(data)
+                fh.truncate()
+                fh.flush()
+                os.fsync(fh.fileno())
+            return
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=TMP_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+            if st is not None and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                try:
+                    os.chown(tmp, st.st_uid, st.st_gid)  # `fix` as root keeps a file nobody's
+                except OSError:
+                    pass  # not allowed to: the file becomes ours, as with any editor
+            os.replace(tmp, real)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+
+TMP_SUFFIX = ".pipelint-tmp"
+STALE_SECONDS = 60  # a temporary file this old is not being written any more
+_cleaned: set[tuple[str, str]] = set()
+
+
+def _remove_stale_temporaries(folder: str, name: str) -> None:
+    """Remove `.NAME.XXXX.pipelint-tmp` files that a killed run left beside NAME (once per folder and name)."""
+    import time
+
+    if (folder, name) in _cleaned:
+        return
+    _cleaned.add((folder, name))
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return
+    prefix = f".{name}."
+    now = time.time()
+    with entries:
+        for entry in entries:
+            if entry.name.startswith(prefix) and entry.name.endswith(TMP_SUFFIX) and len(entry.name) > len(prefix) + len(TMP_SUFFIX):
+                try:
+                    if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                        os.unlink(entry.path)
+                except OSError:
+                    pass
+
+
+def inside(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies below it (both absolute and normalised)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+_repo_roots: dict[str, str | None] = {}
+
+
+def repository_root(folder: str) -> str | None:
+    """The nearest folder at or above `folder` (absolute) holding `.git`, or None (cached per folder)."""
+    seen = []
+    here = folder
+    while True:
+        if here in _repo_roots:
+            found = _repo_roots[here]
+            break
+        seen.append(here)
+        if os.path.lexists(os.path.join(here, ".git")):
+            found = here
+            break
+        parent = os.path.dirname(here)
+        if parent == here:
+            found = None
+            break
+        here = parent
+    for f in seen:
+        _repo_roots[f] = found
+    return found
+
+
+class Boundary:
+    """The trees a run may read and write in: each directory named on the command line (the current directory
+    for a file named there), and never above a repository root below it, so that side-by-side clones are each
+    their own tree. A `file()` reference, a symlink or a configured path that resolves outside a file's tree is
+    neither read nor written."""
+
+    def __init__(self) -> None:
+        self.roots: list[str] = []  # the directories named, absolute
+
+    def add(self, given: str) -> None:
+        if os.path.isdir(given):
+            self.roots.append(os.path.abspath(given))
+
+    def of(self, path: str) -> str:
+        """The tree `path` (a file found or named) belongs to, as a real path."""
+        where = os.path.dirname(os.path.abspath(path))
+        cwd = os.path.abspath(".")
+        roots = [r for r in self.roots if inside(where, r)]
+        if roots:
+            root = max(roots, key=len)
+        else:  # named on the command line
+            root = cwd if inside(where, cwd) else where
+        repo = repository_root(where)
+        if repo is not None and inside(repo, root):
+            root = repo
+        return os.path.realpath(root)
+
+    def holds(self, path: str, target: str) -> bool:
+        """Whether `target` (what a file at `path` names) resolves inside `path`'s tree."""
+        return inside(os.path.realpath(target), self.of(path))
+
+
+def may_write(path: str, boundary: Boundary | None = None) -> str | None:
+    """None when `fix` may write `path`, else why not: a path that leads through a symlink is written only
+    when the file it reaches lies inside the file's tree (`boundary`; without one, the current directory): a
+    repository must not be able to make pipelint edit files elsewhere."""
+    real = os.path.realpath(path)
+    if real == os.path.abspath(path):
+        return None
+    project = boundary.of(path) if boundary is not None else os.path.realpath(".")
+    if inside(real, project):
+        return None
+    return f"not written: a symlink to {real}, outside the checked tree ({project})"
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    deferred = {signal.SIGINT, signal.SIGTERM}
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
