@@ -142,7 +142,7 @@ def test_the_checker_sees_function_level_imports():
     console imports the engine inside make_engine."""
     graph = _graph()
     assert "engine.core" in graph["app.console"]
-    assert "engine.records" in graph["engine.core"] and "engine.results" in graph["engine.records"]
+    assert "engine.records" in graph["engine.run"] and "engine.results" in graph["engine.records"]
     assert graph["rules"] >= {"rules.yml001_invalid_yaml", "rules.con001_missing_image_connector"}
 
 

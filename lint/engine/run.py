@@ -1,0 +1,161 @@
+"""A run: the cache first (a whole-run entry, then each file's), the rest checked in this process or a pool of
+forked workers, then the cross-file pass."""
+
+from __future__ import annotations
+
+import os
+
+from pipelint.engine import records
+from pipelint.engine.discovery import STDIN
+from pipelint.engine.results import FileReport, RunResult
+from pipelint.text import source as sourcelib
+
+
+class Runner:
+    """The engine's run (a part of engine.core.Engine)."""
+
+    def check(self, paths: list[str], stdin_filename: str | None = None, *, cache=None,
+              jobs: int | None = None, progress=None) -> RunResult:
+        """Check files: from the cache where it knows them, the rest in parallel when there are many."""
+        files, missing = self.discover(paths)
+        errors = [f"{p}: no such file or directory" for p in missing]
+        keys = self._file_keys(files, cache, errors) if cache is not None else []
+        if cache is not None and STDIN not in files:
+            whole = records.decode_run(cache.get(cache.run_key(keys, errors)))
+            if whole is not None:  # nothing changed since a run like this one: its answer stands
+                result = RunResult(whole["findings"], whole["files_checked"], errors, checked=whole["checked"])
+                result.harness_files = whole["harness_files"]
+                result.warnings = list(self.skipped)
+                return result
+        reports, todo = self._cached_reports(files, dict(keys), cache, stdin_filename, errors)
+        self._run(todo, reports, errors, cache, jobs, progress, len(files))
+        ordered = {p: reports[p] for p in files if p in reports}
+        ordered.update((p, r) for p, r in reports.items() if p not in ordered)  # standard input's own name
+        result = self.finish(ordered, errors)
+        if keys and STDIN not in files and not result.internal_errors and len(result.errors) == len(errors):
+            cache.put(cache.run_key(keys, errors), records.encode_run(result))
+        result.warnings = list(self.skipped)
+        return result
+
+    def _file_keys(self, files: list[str], cache, errors: list[str]) -> list[tuple[str, str]]:
+        """(path, cache key) of each file that can be read; the others' read errors go to `errors`."""
+        keys = []
+        for path in files:
+            if path == STDIN:
+                continue  # standard input is checked every time; the files beside it may be cached
+            try:
+                layer = self.layer(path)
+                keys.append((path, cache.file_key(path, layer.settings.max_file_bytes, layer.key)))
+            except sourcelib.ReadError as exc:
+                errors.append(f"{path}: {exc}")
+        cache.save_index()
+        return keys
+
+    def _cached_reports(self, files: list[str], known: dict[str, str], cache, stdin_filename: str | None,
+                        errors: list[str]):
+        """The reports the cache holds (and standard input's, checked now), and (path, key) of the files
+        left to check."""
+        reports: dict[str, FileReport] = {}
+        todo: list[tuple[str, str | None]] = []
+        for path in files:
+            if path == STDIN:
+                src = self._read_stdin(stdin_filename, errors)
+                if src is not None:
+                    reports[src.path] = self.check_file(src)
+                continue
+            key = known.get(path)
+            if cache is not None:
+                if key is None:
+                    continue  # could not be read: reported already
+                hit = records.decode_report(cache.get(key))
+                if hit is not None:
+                    reports[path] = hit
+                    continue
+            todo.append((path, key))
+        return reports, todo
+
+    def _run(self, todo, reports: dict[str, FileReport], errors: list[str], cache, jobs, progress,
+             total: int) -> None:
+        """Check the files in `todo` (in a pool when there are many), adding to `reports` and `errors`."""
+        done = total - len(todo)
+        found = sum(len(r.findings) for r in reports.values())
+        for path, outcome in self._map(todo, cache, jobs):
+            done += 1
+            if isinstance(outcome, str):
+                errors.append(f"{path}: {outcome}")
+            else:
+                reports[path] = outcome
+                found += len(outcome.findings)
+            if progress is not None:
+                progress(done, total, found)
+
+    def _map(self, todo, cache, jobs):
+        """(path, FileReport or error text) for each file to check: in this process, or in a pool."""
+        if jobs is None:
+            jobs = os.cpu_count() or 1
+        jobs = min(jobs, _work_units(todo) // PARALLEL_MIN_FILES_PER_JOB or 1, len(todo))
+        if jobs <= 1:
+            for item in todo:
+                yield _check_one(self, cache, item)
+            return
+        import multiprocessing
+
+        global _WORKER  # noqa: PLW0603 -- the pool initializer hands the engine to forked workers
+        _WORKER = (self, cache)
+        # Not `with Pool()`: its exit is terminate(), which SIGTERMs workers that may sit in the task queue's
+        # lock; a run that has every result closes the pool and lets the workers end on their own.
+        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
+        finished = False
+        try:
+            yield from pool.imap_unordered(_worker, todo, chunksize=8)
+            finished = True
+        finally:
+            if finished:
+                pool.close()
+            else:  # ^C, an error, or a consumer that stopped early
+                pool.terminate()
+            pool.join()
+            _WORKER = None
+
+
+PARALLEL_MIN_FILES_PER_JOB = 32  # below this many files per process, a pool costs more than it saves
+LARGE_FILE = 64 * 1024  # a file this large counts as that many more small ones (a .tf of ten heredoc pipelines)
+
+
+def _work_units(todo) -> int:
+    """How much checking `todo` is, in small files: a few large files are worth a pool as much as many small."""
+    units = 0
+    for path, _ in todo:
+        try:
+            units += 1 + os.path.getsize(path) // LARGE_FILE
+        except OSError:
+            units += 1
+    return units
+_WORKER: tuple | None = None  # (engine, cache), inherited by forked workers
+
+
+def _check_one(engine, cache, item):  # engine.core.Engine
+    path, key = item
+    try:
+        src = sourcelib.read(path, engine.layer(path).settings.max_file_bytes)
+    except sourcelib.ReadError as exc:
+        return path, str(exc)
+    report = engine.check_file(src)
+    if cache is not None:
+        cache.put(key or cache.key(path, src.raw, engine.layer(path).key), records.encode_report(report))
+    return path, report
+
+
+def _worker_init():
+    """^C is the parent's to handle (it ends the pool): a worker printing its own traceback helps nobody. SIGTERM
+    (Pool.terminate) ends a worker at once: the parent's handler, inherited through fork, would raise SystemExit
+    in it, and a worker waiting on the pool's task lock then never ended (the parent hung in join)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _worker(item):
+    engine, cache = _WORKER
+    return _check_one(engine, cache, item)
