@@ -4,13 +4,14 @@ like the others, then suppressions and per-file ignores, sorted into the run's r
 from __future__ import annotations
 
 from pipelint.engine.results import FileReport, RunResult
+from pipelint.engine.state import State
 from pipelint.findings import fixplan
 from pipelint.findings.finding import Finding
 from pipelint.harness import sites as harness
 from pipelint.ruleapi.rule import RunIndex
 
 
-class CrossFile:
+class CrossFile(State):
     """The engine's cross-file pass (a part of engine.core.Engine)."""
 
     def finish(self, reports: dict[str, FileReport], errors: list[str] | None = None,

@@ -8,6 +8,7 @@ import sys
 
 from pipelint.embed import terraform
 from pipelint.engine.config import DEFAULT_EXCLUDED_DIRS
+from pipelint.engine.state import State
 from pipelint.text import files as filelib
 from pipelint.text import source as sourcelib
 
@@ -16,7 +17,7 @@ YAML_SUFFIXES = (".yaml", ".yml", ".tf", ".tpl")
 STDIN = "-"
 
 
-class Discovery:
+class Discovery(State):
     """The engine's discovery (a part of engine.core.Engine)."""
 
     def discover(self, paths: list[str]) -> tuple[list[str], list[str]]:

@@ -8,10 +8,11 @@ import os
 from pipelint.engine import records
 from pipelint.engine.discovery import STDIN
 from pipelint.engine.results import FileReport, RunResult
+from pipelint.engine.state import State
 from pipelint.text import source as sourcelib
 
 
-class Runner:
+class Runner(State):
     """The engine's run (a part of engine.core.Engine)."""
 
     def check(self, paths: list[str], stdin_filename: str | None = None, *, cache=None,

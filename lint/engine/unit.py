@@ -11,6 +11,7 @@ from pipelint.embed.expand import expand
 from pipelint.engine.discovery import STDIN
 from pipelint.engine.layers import Layer
 from pipelint.engine.results import FileReport
+from pipelint.engine.state import State
 from pipelint.findings import fixplan
 from pipelint.findings.finding import Finding, translate, translate_span
 from pipelint.harness import sites as harness
@@ -19,7 +20,7 @@ from pipelint.text import source as sourcelib
 from pipelint.yamldoc import document, suppression
 
 
-class UnitChecker:
+class UnitChecker(State):
     """The engine's check of one file (a part of engine.core.Engine)."""
 
     def check_file(self, src: sourcelib.Source, keep: bool = False) -> FileReport:
