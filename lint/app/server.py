@@ -48,7 +48,6 @@ from pipelint.engine.core import YAML_SUFFIXES
 from pipelint.findings import fixplan
 from pipelint.findings.finding import Finding
 from pipelint.text import source as sourcelib
-from pipelint.yamldoc import document, resolved
 
 DEBOUNCE = 0.02  # seconds: changes arriving together (a paste, multi-cursor edits, fast typing) are checked once
 MAX_QUICK_FIXES = 20  # fixes verified for one code action request (each re-reads the whole buffer)
@@ -399,14 +398,8 @@ class PipelintServer(LanguageServer):
             new = text[:line_start] + f"{indent}# pipelint: ignore[{f.code}]{newline}" + text[line_start:]
         path = report.source.path
         folder = self.folder_of(path)
-        try:
-            if not path.endswith(".tf"):  # YAML (a .tf file's comment is Terraform's: the re-check tells)
-                old_docs = report.parsed  # the check just made read this very text
-                new_docs, error = document.parse(sourcelib.Source(path, new))
-                if error is not None or len(old_docs) != len(new_docs):
-                    return None
-                for a, b in zip(old_docs, new_docs, strict=True):
-                    resolved.verify_document(a.root, b.root, [], a.number, (text, new))
+        try:  # the one verifier: the same data, read through the file's container (heredocs, templates)
+            fixplan.verify_unchanged(report, new)
             _report, after, _ = folder.analyse(path, new)
         except Exception:  # not verified (a Mismatch, or the text does not read): not offered
             return None

@@ -28,6 +28,12 @@ EXPANDERS: tuple[tuple[Callable[[Source, str | None], list[Source] | None], Rere
 )
 
 
+def references(src: Source) -> list[tuple[str, str, int, int, str]]:
+    """The files a file's Harness resources read (`file()`, `templatefile()`): (path, resource, line, column, the
+    path as written) each; discovery adds them to the run, inside the checked tree only."""
+    return terraform.references(src) if src.path.endswith(terraform.SUFFIX) else []
+
+
 def expand(src: Source, named: str | None = None) -> tuple[list[Source], Reread | None]:
     """(the units a file's Harness YAML is in, how to read them back from a changed text), or ([src], None): the
     file is its own unit. `named`: the Terraform resource whose `file()` or `templatefile()` reads this file (it

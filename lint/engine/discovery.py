@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from pipelint.embed import terraform
+from pipelint.embed.expand import references
 from pipelint.engine.config import DEFAULT_EXCLUDED_DIRS
 from pipelint.engine.state import State
 from pipelint.text import files as filelib
@@ -55,13 +55,13 @@ class Discovery(State):
         extra: list[str] = []
         known = {os.path.abspath(f) for f in files}
         for path in files:
-            if not path.endswith(terraform.SUFFIX):
+            if not path.endswith(".tf"):  # the only container that names other files
                 continue
             try:
                 src = sourcelib.read(path, self.layer(path).settings.max_file_bytes)
             except sourcelib.ReadError:
                 continue  # said when the file itself is checked
-            for ref in terraform.references(src):
+            for ref in references(src):
                 target, address, line, column, written = ref
                 if not self.boundary.holds(path, target):
                     self.skipped.append(f"{path}:{line}:{column}: {address}: not read: {written} is outside the "

@@ -191,6 +191,33 @@ def _hidden_edits(fix, region) -> list[Edit]:
     return out
 
 
+def verify_unchanged(report, new_text: str) -> None:
+    """The verifier for an edit that must change no data (a suppression comment): `report`'s file rewritten as
+    `new_text` still reads, through its container (each unit read back by `report.reread`), as exactly the old
+    documents under both readings. Raises NotApplicable."""
+    src = report.source
+    if report.reread is None:
+        _same_data(src, report.parsed, new_text)
+        return
+    got = report.reread(src.path, new_text)
+    if got is None or len(got) != len(report.regions):
+        raise NotApplicable("the file would no longer hold the same Harness YAML")
+    for part, inner in zip(report.regions, got, strict=True):
+        if inner != part.source.text:
+            _same_data(part.source, part.parsed, inner)
+
+
+def _same_data(src: sourcelib.Source, old_docs: list, new_text: str) -> None:
+    new_docs, error = document.parse(sourcelib.Source(src.path, new_text))
+    if error is not None or len(new_docs) != len(old_docs):
+        raise NotApplicable("the text would not read as the same documents")
+    try:
+        for a, b in zip(old_docs, new_docs, strict=True):
+            resolved.verify_document(a.root, b.root, [], a.number, (src.text or "", new_text))
+    except (resolved.Mismatch, resolved.TooLarge) as exc:
+        raise NotApplicable(str(exc)) from None
+
+
 def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, list]) -> sourcelib.Source:
     """`src` with `edits` applied, verified to read as its old documents with exactly `changes`; raises
     NotApplicable."""
