@@ -77,7 +77,12 @@ class MissingImageConnector(Rule):
             message = f"{what} has no harnessImageConnectorRef: Harness images are pulled through {DEFAULT_IMAGE_CONNECTOR}"
             fix = None
             existing = [v for k, v in site.holder.value if k.value == KEY] if is_map(site.holder) else []
-            if existing and not isinstance(existing[-1], ScalarNode):
+            typo = _near_miss(site.holder) if not existing else None
+            if typo is not None:  # `harnessImageConectorRef`: a key written beside it would make two
+                message = (f'{what} has no harnessImageConnectorRef, but "{typo}": did you mean '
+                           f"harnessImageConnectorRef? Harness ignores it and pulls through {DEFAULT_IMAGE_CONNECTOR} "
+                           "(no automatic fix here: YML006 renames the key)")
+            elif existing and not isinstance(existing[-1], ScalarNode):
                 kind = "mapping" if is_map(existing[-1]) else "list"
                 message = (f"{what} has a harnessImageConnectorRef that is a {kind}, not a connector reference: "
                            f"Harness images are pulled through {DEFAULT_IMAGE_CONNECTOR} (no automatic fix: write the "
@@ -85,7 +90,7 @@ class MissingImageConnector(Rule):
             elif site.merged is not None:  # right under one reading only: no fix
                 message += (" (a `<<` merge supplies one, which Harness does not read, see YML003; no automatic "
                             "fix: a key written here would override the merged one for YAML 1.1 readers)")
-            elif connector and is_map(site.holder):
+            elif connector and is_map(site.holder) and typo is None:
                 intents = []
                 if existing:
                     intents.append(SetScalar(existing[-1], connector, paths=(site.holder_raw + (KEY,),)))
@@ -93,5 +98,18 @@ class MissingImageConnector(Rule):
                     intents.append(InsertPair(site.holder, KEY, connector, paths=(site.holder_raw,)))
                 fix = self.fix_from(doc, f"set harnessImageConnectorRef: {connector}", intents)
             hint = "set [tool.pipelint.rules.CON001] image-connector to fix" if not (
-                connector or site.merged is not None or (existing and not isinstance(existing[-1], ScalarNode))) else ""
+                connector or typo or site.merged is not None
+                or (existing and not isinstance(existing[-1], ScalarNode))) else ""
             yield self.finding(doc, site, message, fix=fix, hint=hint)
+
+
+def _near_miss(holder) -> str | None:
+    """A key of the holder that is a near miss of harnessImageConnectorRef (a typo), or None."""
+    if not is_map(holder):
+        return None
+    from pipelint.harness.vocabulary import near
+
+    for k, _ in holder.value:
+        if isinstance(k, ScalarNode) and k.value != KEY and near(k.value, (KEY,)):
+            return k.value
+    return None

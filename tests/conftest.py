@@ -77,7 +77,7 @@ def _lines(text: str) -> list[str]:
 
 
 def assert_minimal_change(old: str, new: str, inserted_keys: set[str]) -> None:
-    """Every line is kept, except value replacements on the same line and new `key: value` lines. (Lines are
+    """Every line is kept, except value replacements on the same line, renamed keys and new `key: value` lines. (Lines are
     aligned in one pass, not by difflib: in files of repeated documents a general diff may pair a line
     with the wrong one of its twins.)"""
     if not old.endswith("\n"):  # an insertion after a last line without newline ends that line
@@ -94,13 +94,19 @@ def assert_minimal_change(old: str, new: str, inserted_keys: set[str]) -> None:
         prefix = x.split(":", 1)[0] if ": " in x else x[: len(x) - len(x.lstrip(" -"))]
         return y.startswith(prefix) and x.endswith("\r\n") == y.endswith("\r\n") and bool(y.strip())
 
+    def renames(x: str, y: str) -> bool:  # a misspelt key renamed (YML006), its value as it was
+        if ":" not in x or ":" not in y:
+            return False
+        (kx, vx), (ky, vy) = x.split(":", 1), y.split(":", 1)
+        return vx == vy and kx.strip() != ky.strip() and len(kx) - len(kx.lstrip()) == len(ky) - len(ky.lstrip())
+
     i = j = 0
     while i < len(a) and j < len(b):
         if a[i] == b[j]:
             i, j = i + 1, j + 1
         elif inserted(b[j], b[j + 1] if j + 1 < len(b) else "") and j + 1 < len(b) and b[j + 1] == a[i]:
             j += 1
-        elif replaces(a[i], b[j]):
+        elif replaces(a[i], b[j]) or renames(a[i], b[j]):
             i, j = i + 1, j + 1
         elif inserted(b[j], b[j + 1] if j + 1 < len(b) else ""):
             j += 1

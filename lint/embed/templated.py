@@ -106,8 +106,10 @@ def mask(text: str, spans: list[tuple[int, int]]) -> str:
     for a, b in spans:
         parts.append(text[at:a])
         hole = text[a:b]
-        if _alone(text, a, b) and (hole.startswith("$") or keyword(hole) is not None or "\n" not in hole):
-            parts.append("#" + blank(hole[1:]))  # renders to nothing here, or to a block pipelint cannot see
+        if _alone(text, a, b) and hole.startswith("$"):
+            parts.append("#$" + blank(hole[2:]))  # a block pipelint cannot see (rules may ask: CON005)
+        elif _alone(text, a, b) and (keyword(hole) is not None or "\n" not in hole):
+            parts.append("#" + blank(hole[1:]))  # renders to nothing here
         else:
             first, nl, rest = hole.partition("\n")
             if len(first) >= 3:

@@ -72,7 +72,8 @@ def is_string(value, verbatim: bool, want: str) -> bool:
 
 class Change:
     """At `path` (keys and list indexes from the document root), the scalar becomes `value`.
-    `mode`: "replace" (it was there), "add" (a new key: it was not), "set" (either)."""
+    `mode`: "replace" (it was there), "add" (a new key: it was not), "set" (either), "rename" (the key at `path`
+    is written `value` instead, its value unchanged)."""
 
     __slots__ = ("mode", "path", "value", "verbatim")
 
@@ -234,6 +235,17 @@ def same(old_root, new_root, changes: Sequence[Change] = (), *, reading: str = L
             if trie:
                 for part, t in trie.items():
                     if part is _HERE:
+                        continue
+                    renamed = t.get(_HERE)
+                    if renamed is not None and renamed.mode == "rename":  # the key `part` is now `renamed.value`
+                        ka, kb = _lookup(ma, part), _lookup(mb, renamed.value)
+                        if ka is None or kb is None or _lookup(mb, part) is not None \
+                                or _lookup(ma, renamed.value) is not None:
+                            raise Mismatch(f"{show_linked((path, part))} is not renamed {renamed.value!r} alone")
+                        sub.add(ka)
+                        sub.add(kb)
+                        rest = {p: x for p, x in t.items() if p is not _HERE} or None
+                        stack.append((ma[ka], mb[kb], rest, (path, renamed.value)))
                         continue
                     ka, kb = _lookup(ma, part), _lookup(mb, part)
                     if ka is None and kb is None:

@@ -40,6 +40,23 @@ class SetScalar:
         return self.node
 
 
+class RenameKey:
+    """Intent: this mapping key is written `value` instead (its value stays), read at `paths` (the key's place)."""
+
+    __slots__ = ("node", "paths", "value")
+
+    def __init__(self, node: ScalarNode, value: str, paths: tuple = ()):
+        self.node = node
+        self.value = value
+        self.paths = paths
+
+    def changes(self) -> list[Change]:
+        return [Change(p, self.value, False, "rename") for p in self.paths]
+
+    def target(self):
+        return self.node
+
+
 class InsertPair:
     """Intent: `key: value` is added to this mapping, read at `paths`."""
 
@@ -345,6 +362,8 @@ def edit_for(text: str, intent: Intent, newline: str):
     """The (start, end, replacement) that carries out `intent` on `text`, or None."""
     if isinstance(intent, SetScalar):
         return replace_scalar(text, intent.node, intent.value, intent.verbatim)
+    if isinstance(intent, RenameKey):
+        return replace_scalar(text, intent.node, intent.value, False)
     if isinstance(intent, CopyInsert):
         copy = render_flow(text, intent.mapping)
         if copy is None:
