@@ -22,6 +22,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("text and positions in files", ("pipelint", "text.*")),
     ("image references, registries, the lockfile", ("oci.*",)),
+    ("Harness's REST API", ("api.*",)),
     ("YAML documents", ("yamldoc.*",)),
     ("findings, fixes and their verification", ("findings.*",)),
     ("Harness sites", ("harness.*",)),

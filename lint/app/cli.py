@@ -442,3 +442,86 @@ def rule_cmd(rule, all_rules):
     if cls is None:
         fail(f"unknown rule {rule!r} (see `pipelint rules`)")
     echo(printable_lines(rule_doc(cls)))  # a custom rule's description is the configuration's text
+
+
+@main.group(short_help="What lives in the Harness account: pull it into files, push the fixes back.")
+def account():
+    """Bring the Harness account's Docker connectors (harnessImage first), inline pipelines and CI execution
+    configuration into files every command reads, and put the fixes back. The API key comes from
+    HARNESS_API_KEY, the account from HARNESS_ACCOUNT_ID or the key, the endpoint from --endpoint or
+    HARNESS_ENDPOINT (default https://app.harness.io/gateway)."""
+
+
+def _client(endpoint):
+    from pipelint.api.client import ApiError, Client
+
+    try:
+        return Client.from_environment(endpoint)
+    except ApiError as exc:
+        fail(str(exc))
+        raise  # not reached
+
+
+@account.command("pull")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--endpoint", help="The API's base URL (vanity hosts and self-managed installs differ).")
+@click.option("--org", help="Only this organisation.")
+@click.option("--project", help="Only this project (with --org).")
+def account_pull(folder, endpoint, org, project):
+    """Write the account's entities as YAML files under FOLDER, with a manifest of what was pulled."""
+    from pipelint.api.client import ApiError
+    from pipelint.commands import account as accountlib
+
+    if project and not org:
+        fail("--project needs --org")
+    client = _client(endpoint)
+    try:
+        result = accountlib.pull(client, folder, org, project)
+    except ApiError as exc:
+        fail(str(exc))
+        return
+    echo(f"Pulled {len(result.files)} file{'s' if len(result.files) != 1 else ''} into {folder} "
+         f"({client.calls} API calls).")
+    for remote in result.remote:
+        echo(printable(f"  not pulled: pipeline {remote['org']}/{remote['project']}/{remote['identifier']} is "
+                       f"Git-synced ({remote.get('repo')}:{remote.get('path')}): check it in its repository"))
+
+
+@account.command("push")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+@click.option("--endpoint", help="The API's base URL (default: as pulled).")
+@click.option("--apply", is_flag=True, help="Write the changed entities (without it: print the changes only).")
+def account_push(folder, endpoint, apply):
+    """Put the changed files back: a dry run without --apply; an entity changed in Harness since the pull is
+    never overwritten."""
+    from pipelint.api.client import ApiError
+    from pipelint.commands import account as accountlib
+
+    try:
+        with open(os.path.join(folder, accountlib.MANIFEST), encoding="utf-8") as fh:
+            pulled = json.load(fh)
+    except (OSError, ValueError) as exc:
+        fail(f"{folder}: no manifest of a pull ({accountlib.MANIFEST}): {getattr(exc, 'strerror', None) or exc}")
+        return
+    client = _client(endpoint or pulled.get("endpoint"))
+    try:
+        outcomes = accountlib.push(client, folder, apply)
+    except ApiError as exc:
+        fail(str(exc))
+        return
+    bad = 0
+    for o in outcomes:
+        if o.what == "unchanged":
+            continue
+        if o.diff and not apply:
+            echo(printable_lines(o.diff), nl=False)
+        line = f"{o.file}: {o.what}" + (f": {o.detail}" if o.detail else "")
+        if o.what in ("changed in Harness", "denied", "refused", "failed"):
+            bad += 1
+            echo(printable(f"pipelint: error: {line}"), err=True)
+        else:
+            echo(printable(line))
+    done = sum(1 for o in outcomes if o.what in ("written", "would write"))
+    echo(f"{'Wrote' if apply else 'Would write'} {done} entit{'ies' if done != 1 else 'y'}"
+         + (f"; {bad} not written." if bad else "."))
+    sys.exit(EXIT_FINDINGS if bad else EXIT_OK)

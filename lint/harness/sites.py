@@ -42,7 +42,9 @@ from pipelint.yamldoc.document import (
 )
 
 # --- entities (harness-yaml.md § 1) ---------------------------------------------------------------------
-ROOT_KEYS = ("pipeline", "template", "inputSet", "overlayInputSet", "trigger", "connector")
+# `ciExecutionConfig` is pipelint's own: the account's CI execution configuration as `pipelint account pull` writes
+# it (the image of each field Harness runs builds with), so the image rules read it like step images.
+ROOT_KEYS = ("pipeline", "template", "inputSet", "overlayInputSet", "trigger", "connector", "ciExecutionConfig")
 # Keys one of which a Harness entity body carries; tells `trigger:` of Azure Pipelines from a Harness trigger.
 ENTITY_KEYS = frozenset({"identifier", "name", "stages", "spec", "type", "pipeline", "inputSetReferences"})
 HARNESS_DIR = ".harness"
@@ -463,6 +465,17 @@ class _Walker:
         if walk is not None:
             walk(self, get(body, "spec"), path + ("spec",), raw + ("spec",))
 
+    def ci_execution_config(self, body: MappingNode, path: YamlPath, raw: RawPath) -> None:
+        """`images: {addonTag: {image: ...}, ...}`: each field's effective image is an image site."""
+        images = get(body, "images")
+        if not isinstance(images, MappingNode):
+            return
+        infra = scalar(get(body, "infra")) or "?"
+        for key, field in images.value:
+            if isinstance(key, ScalarNode) and is_map(field):
+                self.image(field, None, path + ("images", key.value), raw + ("images", key.value),
+                           f"CI execution config ({infra}) {key.value}")
+
     def input_set(self, body: MappingNode, path: YamlPath, raw: RawPath) -> None:
         self.as_values(self.pipeline, get(body, "pipeline"), path + ("pipeline",), raw + ("pipeline",))
 
@@ -668,6 +681,7 @@ _Walker.ENTITIES = {
     "inputSet": _Walker.input_set,
     "connector": _Walker.connector,
     "headless": _Walker.headless,
+    "ciExecutionConfig": _Walker.ci_execution_config,
 }
 _Walker.TEMPLATE_BODIES = {
     "Stage": _Walker.stage,

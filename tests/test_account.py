@@ -1,0 +1,117 @@
+"""`pipelint account pull/check/fix/push` against a stand-in for Harness's API on 127.0.0.1 (tests/harness_standin.py:
+Harness itself cannot run here; the stand-in follows its published sources and checks every request)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import pipelint
+from harness_standin import ACCOUNT, KEY, StandIn
+
+
+@pytest.fixture
+def harness():
+    server = StandIn()
+    yield server
+    server.stop()
+
+
+def _env(harness, key=KEY):
+    return {"HARNESS_API_KEY": key, "HARNESS_ENDPOINT": harness.endpoint, "HARNESS_ACCOUNT_ID": ""}
+
+
+def test_pull_check_fix_push(harness, in_tmp):
+    env = _env(harness)
+    pulled = pipelint("account", "pull", "acct", env=env)
+    assert pulled.exit_code == 0, pulled.stdout + pulled.stderr
+    assert pulled.stdout.splitlines()[0].startswith("Pulled 7 files into acct")
+    assert "not pulled: pipeline default/payments/synced is Git-synced (payments-ci:.harness/synced.yaml)" in \
+        pulled.stdout
+    # every list followed page by page (pages of one item), the first 429 waited out, the account on every call
+    assert all(q.get("accountIdentifier") == ACCOUNT and h.get("x-api-key") == KEY for _, _, q, h in harness.requests)
+    files = sorted(str(p.relative_to(in_tmp / "acct")) for p in (in_tmp / "acct").rglob("*.yaml"))
+    assert files == ["account/ci-execution-config/K8.yaml", "account/ci-execution-config/VM.yaml",
+                     "account/connectors/harnessImage.yaml", "orgs/default/connectors/orgMirror.yaml",
+                     "orgs/default/projects/payments/connectors/dockerhub.yaml",
+                     "orgs/default/projects/payments/pipelines/build.yaml",
+                     "orgs/default/projects/payments/pipelines/deploy.yaml"]
+
+    check = pipelint("check", "acct", "--isolated", "--no-cache")
+    lines = check.stdout.splitlines()
+    assert any(line.startswith("acct/account/connectors/harnessImage.yaml:") and " REG001 [*] " in line for line in lines)
+    assert any(line.startswith("acct/orgs/default/projects/payments/pipelines/build.yaml:") and " CON001 " in line
+               for line in lines)
+    assert any(line.startswith("acct/account/ci-execution-config/K8.yaml:") and " IMG002 " in line
+               and "harness/drone-git:latest" in line for line in lines)
+
+    assert pipelint("fix", "acct", "--isolated").exit_code == 1  # problems without a fix remain
+    before = harness.snapshot()
+    dry = pipelint("account", "push", "acct", env=env)
+    assert harness.snapshot() == before and harness.writes == []  # the dry run writes nothing
+    assert "-    dockerRegistryUrl: https://app.harness.io/registry\n" in dry.stdout
+    assert "account/connectors/harnessImage.yaml: would write: connector account/harnessImage" in dry.stdout
+
+    harness.change("default", "payments", "build")  # someone edits a pipeline in Harness meanwhile
+    harness.deny.add("deploy")
+    (in_tmp / "acct/orgs/default/projects/payments/pipelines/build.yaml").write_text("pipeline: {}\n")
+    (in_tmp / "acct/orgs/default/projects/payments/pipelines/deploy.yaml").write_text(
+        (in_tmp / "acct/orgs/default/projects/payments/pipelines/deploy.yaml").read_text().replace("golang:1.22",
+                                                                                                   "golang:1.23"))
+    (in_tmp / "acct/orgs/default/projects/payments/pipelines/synced.yaml").write_text("pipeline: {}\n")
+    pushed = pipelint("account", "push", "acct", "--apply", env=env)
+    assert pushed.exit_code == 1
+    assert harness.connectors[(None, None, "harnessImage")]["spec"]["dockerRegistryUrl"] == \
+        "https://public.ecr.aws/harness"
+    assert "ci-edited-in-harness" in harness.pipelines[("default", "payments", "build")]["yaml"]  # left alone
+    assert "golang:1.22" in harness.pipelines[("default", "payments", "deploy")]["yaml"]  # denied: not saved
+    assert harness.pipelines[("default", "payments", "synced")]["version"] == 1  # never written
+    errors = pushed.stderr.splitlines()
+    assert ("pipelint: error: orgs/default/projects/payments/pipelines/build.yaml: changed in Harness: pipeline "
+            "default/payments/build changed in Harness since the pull; pull again") in errors
+    assert ("pipelint: error: orgs/default/projects/payments/pipelines/deploy.yaml: denied: pipeline "
+            "default/payments/deploy not written: policy 'no retired registry' denies this pipeline") in errors
+    assert any("synced.yaml: refused: Git-synced (REMOTE)" in e for e in errors)
+    assert "account/connectors/harnessImage.yaml: written: connector account/harnessImage" in pushed.stdout
+    # the key is in no file and no output
+    for path in (in_tmp / "acct").rglob("*"):
+        if path.is_file():
+            assert KEY not in path.read_text() and "s3cr3t" not in path.read_text()
+    for run in (pulled, check, dry, pushed):
+        assert "s3cr3t" not in run.stdout + run.stderr
+
+
+def test_a_refused_key_and_a_silent_server_are_one_line(harness, in_tmp):
+    bad = pipelint("account", "pull", "acct", env=_env(harness, "pat.acct123.tok.wrong"))
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("pipelint: error: ") and "the API key was refused (401)" in bad.stderr
+    assert "wrong" not in bad.stderr and len(bad.stderr.splitlines()) == 1
+    missing = pipelint("account", "pull", "acct", env={"HARNESS_API_KEY": ""})
+    assert missing.stderr == "pipelint: error: HARNESS_API_KEY is not set: a personal or service-account token of the account\n"
+    insecure = pipelint("account", "pull", "acct", "--endpoint", "http://harness.example.com/gateway",
+                        env=_env(harness))
+    assert insecure.exit_code == 2 and "must be an https:// URL" in insecure.stderr
+    harness.hang = True
+    code = ("import sys\nfrom pipelint.api.client import Client, ApiError\n"
+            f"c = Client({harness.endpoint!r}, {KEY!r}, {ACCOUNT!r}, timeout=1, deadline=3)\n"
+            "try:\n    c.call('GET', '/ng/api/organizations', {'pageIndex': 0, 'pageSize': 1})\n"
+            "except ApiError as e:\n    print(e)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ))
+    assert run.stdout.startswith("GET /ng/api/organizations: ") and "timed out" in run.stdout
+    harness.hang = False
+
+
+def test_the_execution_config_pins_images_and_images_lists_them(harness, in_tmp):
+    assert pipelint("account", "pull", "acct", env=_env(harness)).exit_code == 0
+    k8 = Path("acct/account/ci-execution-config/K8.yaml")
+    assert "gitCloneTag:\n      image: harness/drone-git:latest\n      overridden: false\n" in k8.read_text()
+    listed = pipelint("images", "acct", "--isolated", "--format", "json").json()["images"]
+    assert {"harness/ci-addon:1.16.4", "harness/drone-git:latest"} <= {i["image"] for i in listed}
+    k8.write_text(k8.read_text().replace("harness/drone-git:latest", "harness/drone-git:1.6.0"))
+    pushed = pipelint("account", "push", "acct", "--apply", env=_env(harness))
+    assert pushed.exit_code == 0, pushed.stderr
+    assert harness.overrides["K8"]["gitCloneTag"] == "harness/drone-git:1.6.0"
