@@ -353,3 +353,26 @@ def test_the_org_wide_autofixer_on_every_container_kind_keeps_each_clone_to_itse
     evil, victim = summary["repositories"]
     assert evil["pushed"] and evil["error"] is None and evil["before"]["REG001"] == 120 and "REG001" not in evil["after"]
     assert victim == {"name": "victim", "harness": False, "before": {}, "after": {}, "pushed": False, "error": None}
+
+
+def _peak_rss_kb(tree: Path) -> int:
+    code = ("import atexit, resource, sys\n"
+            "atexit.register(lambda: print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr))\n"
+            "sys.argv = ['pipelint', 'check', '.', '--isolated', '--no-cache', '--exit-zero', '--jobs', '1', '-q']\n"
+            "from pipelint.app.entry import run\nrun()\n")
+    run = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True, text=True, timeout=300)
+    return int(run.stderr.rsplit("RSS", 1)[1].split()[0])
+
+
+def test_memory_stays_flat_without_the_cyclic_collector(tmp_path):
+    """check runs without Python's cyclic collector (issue 31); the one cycle YAML makes, a recursive anchor, is
+    reclaimed after its file: 5x the files with recursive anchors do not take 5x the memory."""
+    recursive = "pipeline:\n  identifier: p\n  tags: &t\n" + "".join(f"    k{i}: [{i}, *t]\n" for i in range(3000))
+    peaks = []
+    for n in (20, 100):
+        tree = tmp_path / f"t{n}"
+        (tree / ".harness").mkdir(parents=True)
+        for i in range(n):
+            (tree / ".harness" / f"p{i}.yaml").write_text(recursive)
+        peaks.append(_peak_rss_kb(tree))
+    assert peaks[1] < peaks[0] * 1.3, peaks

@@ -180,7 +180,7 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
     sys.exit(EXIT_ERROR if result.errors else EXIT_OK)
 
 
-@main.command(short_help="List every container image the files reference (the list to mirror).")
+@main.command(short_help="List every image the files reference (the list to mirror).")
 @path_options
 @click.option("--format", "--output-format", "output_format", type=click.Choice(["text", "json", "csv"]),
               default="text", show_default=True)
@@ -388,7 +388,7 @@ def _merged_report(files, output_file, output_format) -> None:
     echo(f"Wrote {output_file}: {n} repositor{'y' if n == 1 else 'ies'} from {m} summar{'y' if m == 1 else 'ies'}.")
 
 
-@main.command(short_help="A language server on stdio, for editors (pip install 'pipelint[server]').")
+@main.command(short_help="A language server on stdio, for editors (the server extra).")
 def server():
     """Run the Language Server Protocol server on standard input and output (diagnostics, quick fixes, rule
     documentation on hover), for Neovim, Helix, VS Code and other editors; see docs/editor.md."""
@@ -444,7 +444,7 @@ def rule_cmd(rule, all_rules):
     echo(printable_lines(rule_doc(cls)))  # a custom rule's description is the configuration's text
 
 
-@main.group(short_help="What lives in the Harness account: pull it into files, push the fixes back.")
+@main.group(short_help="Pull the Harness account into files; push the fixes back.")
 def account():
     """Bring the Harness account's Docker connectors (harnessImage first), inline pipelines and CI execution
     configuration into files every command reads, and put the fixes back. The API key comes from

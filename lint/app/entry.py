@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from pipelint.app.console import EXIT_ERROR, check, echo, fix
+from pipelint.app.console import EXIT_ERROR, check, echo, fix, no_cyclic_collector
 from pipelint.engine.config import ConfigError
 
 # What `run` takes without click: per command, its flags that are off by default (tested against click's).
@@ -55,6 +55,8 @@ def run() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminated)
+    if sys.argv[1:2] in (["check"], ["fix"]):
+        no_cyclic_collector()
     try:
         fast = fast_args(sys.argv[1:])
         if fast is not None:

@@ -12,6 +12,7 @@ touched. Choosing, applying and diffing edits take time linear in the file and t
 from __future__ import annotations
 
 import difflib
+import gc
 import os
 import re
 
@@ -20,6 +21,7 @@ from pipelint.findings import fixplan
 from pipelint.findings.finding import Finding
 from pipelint.text import source as sourcelib
 from pipelint.text.files import ChangedMeanwhile, may_write, write_if_unchanged
+from pipelint.yamldoc.resolved import has_alias
 
 MAX_PASSES = 10
 
@@ -65,6 +67,8 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             progressed = True
         if not progressed:
             break
+        if not gc.isenabled() and any(has_alias(s.text or "") for s in current.values()):
+            gc.collect()  # the graphs this pass replaced may hold a recursive anchor's cycle (the collector is off)
         result = engine.finish(reports, errors)  # only the files changed were checked again
     changed = {path: (originals[path], s.text) for path, s in current.items()
                if path not in frozen and s.text is not None and s.text != originals[path].text}
