@@ -1,0 +1,118 @@
+"""pipelint against the floors any libyaml-based checker pays, each measured in the same run (issue 31).
+
+    python3 bench/bench_floor.py [--files 2000] [--repeat 5]
+
+- cold check (`--no-cache`, the default pool) vs the compose floor: read every file and compose it with libyaml's
+  C composer in a pool of as many processes;
+- warm check (the cache answers) vs `python -c "import yaml"`;
+- one file (the pre-commit path) vs `python -c "import yaml"`;
+- fix at N and 2N findings (the growth: at most 2.2x is linear enough) and fix vs check on the same tree.
+
+Whole-process wall times, medians of alternating runs; read the ratios, not the seconds (shared machines are noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FLOOR = """
+import os, sys, yaml
+from multiprocessing import Pool
+def one(path):
+    with open(path, encoding="utf-8") as fh:
+        for _ in yaml.compose_all(fh.read(), Loader=yaml.CSafeLoader):
+            pass
+    return 0
+if __name__ == "__main__":
+    files = [os.path.join(d, f) for d, _, fs in os.walk(".") for f in fs if f.endswith(".yaml")]
+    with Pool(os.cpu_count()) as pool:
+        sum(pool.map(one, files, chunksize=8))
+"""
+
+
+def _generate(root: str, n: int) -> None:
+    spec = importlib.util.spec_from_file_location("bench", os.path.join(HERE, "bench.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.generate(root, n)
+
+
+def _time(cmd: list[str], cwd: str) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def _medians(pairs: dict[str, tuple[list[str], str]], repeat: int, before=None) -> dict[str, float]:
+    times: dict[str, list[float]] = {name: [] for name in pairs}
+    for _ in range(repeat):  # alternating, so a noisy minute hits every command alike
+        for name, (cmd, cwd) in pairs.items():
+            if before is not None:
+                before(name)
+            times[name].append(_time(cmd, cwd))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    py = sys.executable
+    root = tempfile.mkdtemp(prefix="pipelint-floor-")
+    try:
+        tree = os.path.join(root, "tree")
+        _generate(tree, args.files)
+        one = next(os.path.join(d, f) for d, _, fs in os.walk(tree) for f in sorted(fs) if f.endswith(".yaml"))
+        check = [py, "-m", "pipelint", "check", ".", "--isolated", "--exit-zero", "-q"]
+        subprocess.run([*check], cwd=tree, stdout=subprocess.DEVNULL, check=False)  # fill the cache
+        got = _medians({
+            "compose floor": ([py, "-c", FLOOR], tree),
+            "cold check": ([*check, "--no-cache"], tree),
+            "warm check": (check, tree),
+            "import yaml": ([py, "-c", "import yaml"], tree),
+            "one file": ([py, "-m", "pipelint", "check", one, "--isolated", "--exit-zero", "-q"], tree),
+        }, args.repeat)
+        print(f"{args.files} files, medians of {args.repeat}, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+        for name, t in got.items():
+            print(f"  {name:<14} {t:7.3f} s")
+        print(f"  cold check / compose floor:  {got['cold check'] / got['compose floor']:.2f}x")
+        print(f"  warm check / import yaml:    {got['warm check'] / got['import yaml']:.2f}x")
+        print(f"  one file / import yaml:      {got['one file'] / got['import yaml']:.2f}x")
+
+        # fix at N and 2N findings: fresh copies of half the tree and of all of it, every run
+        half = os.path.join(root, "half")
+        os.makedirs(half)
+        for i, name in enumerate(sorted(os.listdir(tree))):
+            if i % 2 == 0:
+                src = os.path.join(tree, name)
+                (shutil.copytree if os.path.isdir(src) else shutil.copyfile)(src, os.path.join(half, name))
+        work = {"fix N": os.path.join(root, "w1"), "fix 2N": os.path.join(root, "w2")}
+        origin = {"fix N": half, "fix 2N": tree}
+
+        def fresh(name: str) -> None:
+            if name in work:
+                shutil.rmtree(work[name], ignore_errors=True)
+                shutil.copytree(origin[name], work[name])
+
+        fix = [py, "-m", "pipelint", "fix", ".", "--isolated", "--exit-zero", "-q"]
+        fixes = _medians({"fix N": (fix, work["fix N"]), "fix 2N": (fix, work["fix 2N"]),
+                          "check 2N": ([*check, "--no-cache"], tree)}, max(2, args.repeat // 2), before=fresh)
+        print(f"  fix 2N / fix N:              {fixes['fix 2N'] / fixes['fix N']:.2f}x")
+        print(f"  fix 2N / check 2N:           {fixes['fix 2N'] / fixes['check 2N']:.2f}x")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
