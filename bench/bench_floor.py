@@ -92,11 +92,11 @@ def main() -> None:
 
         # fix at N and 2N findings: fresh copies of half the tree and of all of it, every run
         half = os.path.join(root, "half")
-        os.makedirs(half)
-        for i, name in enumerate(sorted(os.listdir(tree))):
+        files = sorted(os.path.relpath(os.path.join(d, f), tree) for d, _, fs in os.walk(tree) for f in fs)
+        for i, rel in enumerate(files):  # every other file: half the findings
             if i % 2 == 0:
-                src = os.path.join(tree, name)
-                (shutil.copytree if os.path.isdir(src) else shutil.copyfile)(src, os.path.join(half, name))
+                os.makedirs(os.path.dirname(os.path.join(half, rel)), exist_ok=True)
+                shutil.copyfile(os.path.join(tree, rel), os.path.join(half, rel))
         work = {"fix N": os.path.join(root, "w1"), "fix 2N": os.path.join(root, "w2")}
         origin = {"fix N": half, "fix 2N": tree}
 
