@@ -1,7 +1,6 @@
 from pipelint.harness.sites import DEFAULT_IMAGE_CONNECTOR
 from pipelint.oci import mirror_layout, registries
 from pipelint.ruleapi.rule import Rule
-from pipelint.yamldoc.yamltext import InsertPair, SetScalar
 
 
 class ImageConnectorOutsideAllowedRegistries(Rule):
@@ -65,13 +64,7 @@ class ImageConnectorOutsideAllowedRegistries(Rule):
                        "registries" + (f" and the mirror {mirror}" if mirror else ""))
             fix = None
             if mirror:
-                spec = c.raw + ("spec",)
-                intents = [SetScalar(c.url, f"https://{mirror}", paths=(spec + ("dockerRegistryUrl",),))]
-                if c.provider is not None:
-                    if c.provider.value != "Other":
-                        intents.append(SetScalar(c.provider, "Other", paths=(spec + ("providerType",),)))
-                elif c.spec is not None:
-                    intents.append(InsertPair(c.spec, "providerType", "Other", paths=(spec,)))
+                intents = c.move_to(f"https://{mirror}", "Other")
                 fix = self.fix_from(hdoc, f"set dockerRegistryUrl to https://{mirror} (then give it the mirror's "
                                           "credentials)", intents, safe=False)
             yield self.finding(hdoc, c.at_spec("dockerRegistryUrl", c.url), message, fix=fix)

@@ -1,6 +1,6 @@
 from pipelint.oci import registries
 from pipelint.ruleapi.rule import Option, Rule
-from pipelint.yamldoc.yamltext import InsertPair, SetScalar
+from pipelint.yamldoc.yamltext import SetScalar
 
 
 class RetiredHarnessRegistry(Rule):
@@ -96,13 +96,7 @@ class RetiredHarnessRegistry(Rule):
                 continue
             authenticated = c.auth_type not in (None, "Anonymous")
             target = self.target(authenticated)
-            spec = c.raw + ("spec",)
-            intents = [SetScalar(c.url, target.url, paths=(spec + ("dockerRegistryUrl",),))]
-            if c.provider is not None:
-                if c.provider.value != target.provider:
-                    intents.append(SetScalar(c.provider, target.provider, paths=(spec + ("providerType",),)))
-            elif c.spec is not None:
-                intents.append(InsertPair(c.spec, "providerType", target.provider, paths=(spec,)))
+            intents = c.move_to(target.url, target.provider)
             message = (f'connector "{c.identifier}" points at the retired Harness registry {registries.RETIRED} '
                        f"({registries.EOL_NOTE})")
             if authenticated:  # the credentials were for the old registry

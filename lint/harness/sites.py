@@ -327,6 +327,20 @@ class ConnectorSite:
             return None
         return connector_ref(self.scope, self.identifier)
 
+    def move_to(self, url: str, provider: str) -> list:
+        """The intents that point this connector at another registry: its `dockerRegistryUrl`, and its
+        `providerType` set to match (inserted into `spec` when absent)."""
+        from pipelint.yamldoc.yamltext import InsertPair, SetScalar
+
+        spec = self.raw + ("spec",)
+        intents: list = [SetScalar(self.url, url, paths=(spec + ("dockerRegistryUrl",),))]
+        if self.provider is not None:
+            if self.provider.value != provider:
+                intents.append(SetScalar(self.provider, provider, paths=(spec + ("providerType",),)))
+        elif self.spec is not None:
+            intents.append(InsertPair(self.spec, "providerType", provider, paths=(spec,)))
+        return intents
+
     def at_spec(self, key: str, node: Node | None = None) -> At:
         """A finding's place at `spec.<key>` (`node`: the value there; None points at the `spec` key)."""
         if node is None:
