@@ -48,20 +48,33 @@ class PinResult:
 
 def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = False, update: bool = False,
         allow_latest: bool = False, write: bool = True, options: Options | None = None) -> PinResult:
+    """Pin the images of the files under `paths`: find the sites, resolve their digests (the lockfile first),
+    edit each file (through its container) and verify it, then write what changed and the lockfile."""
     result = PinResult()
     files, missing = engine.discover(paths)
     sources, errors = engine.read([f for f in files if f != "-"])
     result.errors += [f"{p}: no such file or directory" for p in missing] + errors
     result.files_checked = len(sources)
-    per_file = []
-    outer: dict[str, tuple] = {}  # path -> (its Source, reread) for files whose YAML is in regions
-    parts = []
+    outer: dict[str, tuple] = {}  # path -> (its Source, reread, its units) for files whose YAML is in units
+    units = []
     for whole in sources:
         found, reread = expand(whole, engine.named.get(os.path.abspath(whole.path)))
         if reread is not None:
             outer[whole.path] = (whole, reread, found)
-        parts.extend(found)
-    for src in parts:
+        units.extend(found)
+    per_file = _sites(units, result, update, allow_latest)
+    digests, failures = _digests(per_file, lock, result, offline, update, options)
+    in_regions = _edit(per_file, digests, failures, result)
+    _edit_containers(in_regions, outer, result)
+    if write:
+        _write(engine, lock, result)
+    return result
+
+
+def _sites(units: list, result: PinResult, update: bool, allow_latest: bool) -> list:
+    """(unit, its documents, [(Site, image site)]) of each unit with an image to pin."""
+    per_file = []
+    for src in units:
         if src.text is None or (src.region is None and not harness.may_hold_harness(src)):
             continue
         parsed, hdocs, error = documents(src)
@@ -88,7 +101,13 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                 sites.append((Site(src.path, span, ref, number), img))
         if sites:
             per_file.append((src, parsed, sites))
+    return per_file
 
+
+def _digests(per_file: list, lock: Lockfile, result: PinResult, offline: bool, update: bool,
+             options: Options | None) -> tuple[dict[str, str], dict[str, str]]:
+    """(digest by lockfile key, why not by lockfile key): the lockfile first, then the registries (unless
+    --offline); what a registry answers is recorded in the lockfile."""
     wanted = {key(site.ref): site.ref for _, _, sites in per_file for site, _ in sites}
     digests: dict[str, str] = {}
     failures: dict[str, str] = {}
@@ -117,8 +136,13 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                     digests[key(ref)] = answer
                     lock.set(ref, answer)
                     result.resolved += 1
+    return digests, failures
 
-    in_regions: dict[str, list] = {}  # outer path -> [(region report, [pin fixes moved out of it])]
+
+def _edit(per_file: list, digests: dict[str, str], failures: dict[str, str], result: PinResult) -> dict:
+    """Each unit's pins tried (fixplan.settle) and, for a plain file, applied and verified into
+    `result.changed`; for a unit in a container, the pins moved out of it: {outer path: [(unit report, pins)]}."""
+    in_regions: dict[str, list] = {}
     for src, parsed, sites in per_file:
         todo = []
         for site, img in sites:
@@ -152,19 +176,8 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
                 done.append((site, site.fix))
         if not done:
             continue
-        if src.region is not None:  # edited through its file, once every region of it is known
-            part = FileReport(src, parsed=parsed)
-            moved = []
-            for site, fix in done:
-                edits = [src.region.edit(e.start, e.end, e.text) for e in fix.edits]
-                if any(e is None for e in edits):
-                    result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {site.ref}: not pinned: "
-                                         "the value holds template syntax")
-                    continue
-                out = Fix(fix.description, tuple(Edit(*e) for e in edits if e is not None), doc=fix.doc)
-                out.inner, out.region = fix, src.region
-                moved.append((site, out))
-            in_regions.setdefault(src.path, []).append((part, moved))
+        if src.region is not None:  # edited through its file, once every unit of it is known
+            in_regions.setdefault(src.path, []).append((FileReport(src, parsed=parsed), _moved(src, done, result)))
             continue
         try:
             new_src = fixplan.rewrite(src, parsed, {e for _, fix in done for e in fix.edits},
@@ -174,6 +187,26 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
             continue
         result.changed[src.path] = (src, new_src.text)
         result.pinned += [site for site, _ in done]
+    return in_regions
+
+
+def _moved(src, done: list, result: PinResult) -> list:
+    """The pins of a unit as edits of its file (none into template syntax)."""
+    moved = []
+    for site, fix in done:
+        edits = [src.region.edit(e.start, e.end, e.text) for e in fix.edits]
+        if any(e is None for e in edits):
+            result.errors.append(f"{site.path}:{site.span.line}:{site.span.column}: {site.ref}: not pinned: "
+                                 "the value holds template syntax")
+            continue
+        out = Fix(fix.description, tuple(Edit(*e) for e in edits if e is not None), doc=fix.doc)
+        out.inner, out.region = fix, src.region
+        moved.append((site, out))
+    return moved
+
+
+def _edit_containers(in_regions: dict, outer: dict, result: PinResult) -> None:
+    """Each container file with its units' pins applied, read back through the container and verified."""
     for path, pieces in in_regions.items():
         whole, reread, found = outer[path]
         report = FileReport(whole)
@@ -189,23 +222,24 @@ def pin(engine: Engine, paths: list[str], lock: Lockfile, *, offline: bool = Fal
         result.changed[path] = (whole, new_src.text)
         result.pinned += [site for _, moved in pieces for site, _ in moved]
 
-    if write:
-        for path, (src, text) in list(result.changed.items()):
-            problem = filelib.may_write(path, engine.boundary)
-            if problem is None:
-                try:
-                    filelib.write_if_unchanged(path, src.raw, src.encode(text))
-                    continue
-                except filelib.ChangedMeanwhile:
-                    problem = "changed while pinning; run again"
-                except OSError as exc:
-                    problem = f"cannot write: {exc.strerror or exc}"
-            result.errors.append(f"{path}: {problem}")
-            del result.changed[path]
-            result.pinned = [s for s in result.pinned if s.path != path]
-        if result.resolved:
+
+def _write(engine: Engine, lock: Lockfile, result: PinResult) -> None:
+    """Write each changed file (inside the checked tree, only if unchanged since it was read), then the lockfile."""
+    for path, (src, text) in list(result.changed.items()):
+        problem = filelib.may_write(path, engine.boundary)
+        if problem is None:
             try:
-                lock.save()
+                filelib.write_if_unchanged(path, src.raw, src.encode(text))
+                continue
+            except filelib.ChangedMeanwhile:
+                problem = "changed while pinning; run again"
             except OSError as exc:
-                result.errors.append(f"{lock.path}: cannot write the lockfile: {exc.strerror or exc}")
-    return result
+                problem = f"cannot write: {exc.strerror or exc}"
+        result.errors.append(f"{path}: {problem}")
+        del result.changed[path]
+        result.pinned = [s for s in result.pinned if s.path != path]
+    if result.resolved:
+        try:
+            lock.save()
+        except OSError as exc:
+            result.errors.append(f"{lock.path}: cannot write the lockfile: {exc.strerror or exc}")
