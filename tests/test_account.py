@@ -115,3 +115,16 @@ def test_the_execution_config_pins_images_and_images_lists_them(harness, in_tmp)
     pushed = pipelint("account", "push", "acct", "--apply", env=_env(harness))
     assert pushed.exit_code == 0, pushed.stderr
     assert harness.overrides["K8"]["gitCloneTag"] == "harness/drone-git:1.6.0"
+
+
+def test_a_manifest_cannot_point_push_outside_its_folder(harness, in_tmp):
+    import json
+
+    assert pipelint("account", "pull", "acct", env=_env(harness)).exit_code == 0
+    (in_tmp / "secret.yaml").write_text("connector:\n  identifier: harnessImage\n  type: DockerRegistry\n  spec: {}\n")
+    manifest = json.loads((in_tmp / "acct" / "pipelint-account.json").read_text())
+    manifest["entities"][0]["file"] = "../secret.yaml"
+    (in_tmp / "acct" / "pipelint-account.json").write_text(json.dumps(manifest))
+    pushed = pipelint("account", "push", "acct", "--apply", env=_env(harness))
+    assert pushed.exit_code == 1 and harness.writes == []
+    assert "pipelint: error: ../secret.yaml: refused: outside acct: not read, not pushed" in pushed.stderr

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from pipelint.api.client import ApiError, Client
-from pipelint.text.files import write_atomic
+from pipelint.text.files import inside, write_atomic
 
 MANIFEST = "pipelint-account.json"
 INFRAS = ("K8", "VM")
@@ -168,8 +168,11 @@ def push(client: Client, folder: str, apply: bool = False) -> list[Outcome]:
         manifest = json.load(fh)
     out = []
     for entity in manifest.get("entities", []):
-        rel = entity.get("file", "")
+        rel = str(entity.get("file", ""))
         path = os.path.join(folder, rel)
+        if not inside(os.path.realpath(path), os.path.realpath(folder)):  # a manifest is a file like any other
+            out.append(Outcome(rel, "refused", f"outside {folder}: not read, not pushed"))
+            continue
         try:
             with open(path, encoding="utf-8") as fh:
                 text = fh.read()
