@@ -212,6 +212,17 @@ def test_a_jsonpath_over_its_work_budget_is_one_error_line(layout):
     assert result.stdout.decode() == "No problems found, but 1 error kept pipelint from checking everything.\n"
 
 
+def test_a_message_format_cannot_fill_the_memory(layout):
+    repo, _ = layout
+    (repo / ".pipelint.toml").write_text(_rule("$.pipeline", '{ field = "name", function = "defined" }')
+                                         .replace('message = "bad {value}"', 'message = "{value:>999999999}"'))
+    (repo / "p.yaml").write_text(NAME_41)
+    result = pipelint_process("check", "p.yaml", cwd=repo)
+    assert result.returncode == 2
+    assert result.stderr.decode() == ("pipelint: error: .pipelint.toml: custom rule ORG001: 'custom-rules[0].message': "
+                                      "placeholders take no format (write {value}, not {value:...} or {value!r})\n")
+
+
 def test_a_fix_that_would_not_pass_its_own_rule_is_refused(layout):
     repo, _ = layout
     (repo / ".pipelint.toml").write_text(_rule("$.pipeline", '{ field = "timeout", function = "enumeration", '

@@ -102,9 +102,13 @@ def define(decl: object, taken: set[str]) -> type[Rule]:
     if not isinstance(message, str) or not message.strip():
         raise CustomRuleError("message", "expected a non-empty string")
     try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
+        parsed = [(f, spec, conversion) for _, f, spec, conversion in string.Formatter().parse(message)
+                  if f is not None]
     except ValueError as exc:
-        raise CustomRuleError("message", f"{message!r}: {exc}") from None
+        raise CustomRuleError("message", f"{_short(message)}: {exc}") from None
+    if any(spec or conversion for _, spec, conversion in parsed):  # `{value:>999999999}` would fill the memory
+        raise CustomRuleError("message", "placeholders take no format (write {value}, not {value:...} or {value!r})")
+    fields = [f for f, _, _ in parsed]
     for f in fields:
         if f not in PLACEHOLDERS:
             raise CustomRuleError("message", f"unknown placeholder {{{f}}} (allowed: "
