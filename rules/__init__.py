@@ -27,6 +27,7 @@ MODULES = (
     "img004_digest_mismatch",
     "img005_image_outside_allowed_registries",
     "img006_invalid_image_reference",
+    "img007_ci_images_not_specified",
 )
 
 
