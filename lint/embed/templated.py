@@ -277,12 +277,6 @@ def units(src: Source, named: str | None = None) -> list[Source] | None:
     return renderings
 
 
-def region_source(src: Source) -> Source | None:
-    """The first rendering (region_sources), or None."""
-    found = region_sources(src)
-    return found[0] if found else None
-
-
 def reread(path: str, text: str) -> list[str]:
     """The masked text of every rendering of a changed file: what a fix must have produced."""
     return [masked for masked, _ in renderings(text, holes(text))]

@@ -195,17 +195,12 @@ def _once_across_renderings(findings: list[Finding], regions: list) -> list[Find
         for region in regions:
             if region is None or any(region is r for r in reported) or region.outer_path != f.fix.region.outer_path:
                 continue
-            same_text = region.length == f.fix.region.length and region.offset(0) == f.fix.region.offset(0)
-            if region.at is None and same_text and not _hidden(f.fix.edits, region):
+            if region.at is None and region.renders_same_text(f.fix.region) \
+                    and not all(region.blanks(e.start, e.end) for e in f.fix.edits):
                 f.fix = None
                 f.message += " (no automatic fix: the template's renderings disagree)"
                 break
     return out
-
-
-def _hidden(edits, region) -> bool:
-    """Whether every edit lies in the region's blanked ranges (a template arm this rendering leaves out)."""
-    return all(any(s <= e.start and e.end <= t for s, t in region.blanked) for e in edits)
 
 
 def _no_fix(findings: list[Finding]) -> list[Finding]:

@@ -180,12 +180,11 @@ def _hidden_edits(fix, region) -> list[Edit]:
     """`fix`'s inner edits as they read in another rendering of the same template text (`region`), where they lie
     in a blanked arm: blanked themselves. [] when `region` is another text, or none lies in its blanked arms."""
     home = fix.region
-    if fix.inner is None or home is None or not region.blanked or region.length != home.length or \
-            region.offset(0) != home.offset(0):
+    if fix.inner is None or home is None or not region.blanked or not region.renders_same_text(home):
         return []
     out = []
     for e in fix.inner.edits:
-        if not any(s <= e.start and e.end <= t for s, t in region.blanked):
+        if not region.blanks(e.start, e.end):
             return []  # visible here: this rendering had to report it (engine._once_across_renderings)
         out.append(Edit(e.start, e.end, sourcelib.blank(e.text)))
     return out

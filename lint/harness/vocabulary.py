@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterator
 
 from pipelint.yamldoc.document import MappingNode, Node, ScalarNode, SequenceNode
+from pipelint.yamldoc.document import get as _get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -200,15 +201,6 @@ def _start(root: Node, kind: str | None, data: dict) -> tuple | None:
     if spec is None or key is None:
         return None
     return spec, sorted(by_key.get(key, ())), ("template", "spec")
-
-
-def _get(node: Node, key: str) -> Node | None:
-    if node.__class__ is not MappingNode:
-        return None
-    for k, v in reversed(node.value):
-        if k.__class__ is ScalarNode and k.value == key:
-            return v
-    return None
 
 
 def _type_value(node: Node) -> str | None:

@@ -17,6 +17,7 @@ import string
 
 from pipelint.harness.sites import ROOT_KEYS, At, item_label
 from pipelint.ruleapi.rule import Rule, RuleLimit
+from pipelint.text.source import quoted
 from pipelint.yamldoc import jsonpath
 from pipelint.yamldoc.document import Node, ScalarNode, SequenceNode, get_pair, is_map
 from pipelint.yamldoc.yamltext import InsertPair, SetScalar
@@ -32,11 +33,6 @@ KEYS = ("code", "name", "severity", "message", "given", "then", "entities", "exp
 _CODE = re.compile(r"[A-Z]{2,4}[0-9]{3}")
 _NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 _MISSING = object()
-
-
-def _short(text: str) -> str:
-    """A configuration value as a message quotes it: repr, cut to 80 characters."""
-    return repr(text) if len(text) <= 80 else repr(text[:77]) + "..."
 
 
 class CustomRuleError(Exception):
@@ -62,7 +58,7 @@ def _regex(key: str, pattern: object):
         raise CustomRuleError(key, f"longer than {MAX_PATTERN} characters")
     for m in _COUNT.finditer(pattern):
         if any(n and int(n) > MAX_REPEAT for n in m.groups()):
-            raise CustomRuleError(key, f"{_short(pattern)} is not a regular expression: the repetition {m[0]} is "
+            raise CustomRuleError(key, f"{quoted(pattern)} is not a regular expression: the repetition {m[0]} is "
                                        f"over {MAX_REPEAT}")
     import re2
 
@@ -73,7 +69,7 @@ def _regex(key: str, pattern: object):
         return re2.compile(pattern, options)
     except re2.error as exc:
         reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-        raise CustomRuleError(key, f"{_short(pattern)} is not a regular expression RE2 accepts: {reason}") from None
+        raise CustomRuleError(key, f"{quoted(pattern)} is not a regular expression RE2 accepts: {reason}") from None
 
 
 def define(decl: object, taken: set[str]) -> type[Rule]:
@@ -105,7 +101,7 @@ def define(decl: object, taken: set[str]) -> type[Rule]:
         parsed = [(f, spec, conversion) for _, f, spec, conversion in string.Formatter().parse(message)
                   if f is not None]
     except ValueError as exc:
-        raise CustomRuleError("message", f"{_short(message)}: {exc}") from None
+        raise CustomRuleError("message", f"{quoted(message)}: {exc}") from None
     if any(spec or conversion for _, spec, conversion in parsed):  # `{value:>999999999}` would fill the memory
         raise CustomRuleError("message", "placeholders take no format (write {value}, not {value:...} or {value!r})")
     fields = [f for f, _, _ in parsed]
@@ -245,7 +241,7 @@ class CustomRule(Rule):
         try:
             matches = list(self._matches(doc, root))
         except jsonpath.WorkExceeded:
-            raise RuleLimit(f"{self.code} ({self.source or 'configuration'}, 'given'): {_short(self.given)} "
+            raise RuleLimit(f"{self.code} ({self.source or 'configuration'}, 'given'): {quoted(self.given)} "
                             f"visited more than {jsonpath.WORK_BUDGET:,} places in this document; narrow it") from None
         for node, key, raw in matches:
             yield from self._judge(doc, root, node, key, raw)

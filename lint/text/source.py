@@ -32,6 +32,11 @@ def _picture(match: re.Match) -> str:
     return chr(0x2400 + c) if c < 0x20 else "\u2421" if c == 0x7F else "\ufffd"
 
 
+def quoted(text: str, limit: int = 80) -> str:
+    """A configuration value as a one-line message quotes it: repr, cut to `limit` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit - 3]) + "..."
+
+
 def printable(text: str) -> str:
     """`text` safe to show on a terminal, in a CI log or in Markdown: each control character (ESC, a line break,
     a bidi override) becomes one visible character (its Unicode control picture, else U+FFFD), so columns stay
@@ -206,6 +211,14 @@ class Region:
             return self.line_col(0)[0]
         i = min(max(inner_line, 1), len(self._inner_starts)) - 1
         return self.line_col(self._inner_starts[i])[0] + max(inner_line - len(self._inner_starts), 0)
+
+    def renders_same_text(self, other: Region) -> bool:
+        """Whether `other` is another rendering of the same text (pipelint.embed.templated): same place, length."""
+        return self.length == other.length and self.offset(0) == other.offset(0)
+
+    def blanks(self, start: int, end: int) -> bool:
+        """Whether inner [start, end) lies in a template arm this rendering leaves out."""
+        return any(s <= start and end <= t for s, t in self.blanked)
 
     def inner_offset(self, outer: int) -> int | None:
         """The inner offset of an outer offset that lies in the region's text (None before it)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 
+from pipelint.text.source import quoted
 from pipelint.yamldoc.document import MappingNode, Node, ScalarNode, SequenceNode
 
 NODE_BUDGET = 200_000  # data nodes one document may expand to (aliases counted at every use)
@@ -20,11 +21,6 @@ NODE_BUDGET = 200_000  # data nodes one document may expand to (aliases counted 
 
 class JsonPathError(Exception):
     """Why a `given` is refused (the caller names the file, the rule and the key)."""
-
-
-def _short(text: str) -> str:
-    """A configuration value as a message quotes it: repr, cut to 80 characters."""
-    return repr(text) if len(text) <= 80 else repr(text[:77]) + "..."
 
 
 MAX_GIVEN = 1000  # characters of a JSONPath `given`
@@ -41,12 +37,12 @@ def parse(given: str):
     try:
         path = parse(given)
     except (JsonPathParserError, JsonPathLexerError) as exc:
-        raise JsonPathError(f"{_short(given)} is not a JSONPath: {' '.join(str(exc).split())[:200]}") from None
+        raise JsonPathError(f"{quoted(given)} is not a JSONPath: {' '.join(str(exc).split())[:200]}") from None
     except RecursionError:
         raise JsonPathError(f"more than {MAX_STEPS} steps") from None
     except Exception as exc:  # jsonpath-ng raises others for some inputs (ply's own errors, ValueError)
         text = " ".join(str(exc).split())[:200]
-        raise JsonPathError(f"{_short(given)} is not a JSONPath: {type(exc).__name__}: {text}") from None
+        raise JsonPathError(f"{quoted(given)} is not a JSONPath: {type(exc).__name__}: {text}") from None
     if _steps(path) > MAX_STEPS:
         raise JsonPathError(f"more than {MAX_STEPS} steps")
     if _matches_regex(path):
