@@ -34,5 +34,8 @@ class InvalidYaml(Rule):
 
     def check_unparsed(self, source, error):
         message = error.message if source.text is None or error.language != "YAML" else f"invalid YAML: {error.message}"
+        value = message
+        if source.region is not None and source.region.unparsed:  # YAML held in a string of other YAML
+            message = f"{source.region.unparsed}: {message}"
         span = Span.at_line_col(source.text or "", error.line, error.column)
-        yield Finding(self.code, self.name, self.effective_severity, message, source.path, span, value=message)
+        yield Finding(self.code, self.name, self.effective_severity, message, source.path, span, value=value)

@@ -163,3 +163,11 @@ def test_the_folders_are_the_layers():
     folders = sorted(p.name for p in (ROOT / "lint").iterdir() if p.is_dir() and (p / "__init__.py").exists())
     layered = {m.split(".")[0] for _, members in LAYERS for m in members}
     assert set(folders) <= layered, set(folders) - layered
+
+
+def test_expansion_is_entered_through_one_engine_module():
+    """Every container kind lives in embed/, and one engine module imports it: discovery, pin, images and the
+    server reach the units through the engine, never by expanding on their own."""
+    importers = sorted(name for name, deps in _graph().items()
+                       if not name.startswith("embed.") and any(d.startswith("embed.") for d in deps))
+    assert importers == ["engine.unit"]

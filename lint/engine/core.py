@@ -9,13 +9,12 @@ governs each file is a `Layer` (engine.layers). Commands reach expansion and doc
 
 from __future__ import annotations
 
-from pipelint.embed.expand import expand
 from pipelint.engine.crossfile import CrossFile
 from pipelint.engine.discovery import STDIN, YAML_SUFFIXES, Discovery
 from pipelint.engine.layers import Layer
 from pipelint.engine.results import FileReport, RunResult
 from pipelint.engine.run import Runner
-from pipelint.engine.unit import UnitChecker, documents, internal_error
+from pipelint.engine.unit import UnitChecker, documents, expand, internal_error
 
 __all__ = ["STDIN", "YAML_SUFFIXES", "Engine", "FileReport", "Layer", "RunResult", "documents", "expand",
            "internal_error"]

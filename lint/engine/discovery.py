@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import sys
 
-from pipelint.embed.expand import references
 from pipelint.engine.config import DEFAULT_EXCLUDED_DIRS
-from pipelint.engine.state import State
+from pipelint.engine.state import STDIN, State
+from pipelint.engine.unit import references
 from pipelint.text import files as filelib
 from pipelint.text import source as sourcelib
 
 # .tf: Harness YAML in the provider's heredocs (pipelint.embed.terraform); .tpl: templatefile() sources
 YAML_SUFFIXES = (".yaml", ".yml", ".tf", ".tpl")
-STDIN = "-"
 
 
 class Discovery(State):

@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 
 from pipelint.engine import records
-from pipelint.engine.discovery import STDIN
 from pipelint.engine.results import FileReport, RunResult
-from pipelint.engine.state import State
+from pipelint.engine.state import STDIN, State
 from pipelint.text import source as sourcelib
 
 

@@ -11,6 +11,8 @@ from pipelint.ruleapi.rule import Rule
 from pipelint.text import files as filelib
 from pipelint.text import source as sourcelib
 
+STDIN = "-"  # the path that names standard input
+
 TYPE_CHECKING = False  # not typing's: importing typing costs the pre-commit path 4 ms
 if TYPE_CHECKING:
     from pipelint.engine.results import FileReport, RunResult

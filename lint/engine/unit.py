@@ -1,17 +1,19 @@
 """Checking one file: its units (pipelint.embed.expand) each walked into Harness sites, checked by the rules,
 its fixes tried (pipelint.findings.fixplan.settle) and translated once to the file; a template's renderings
-merged; the report made compact for the cache and the pool."""
+merged; the report made compact for the cache and the pool.
+
+The one engine module that imports the expansion stage (pipelint.embed): discovery asks it which files a file
+reads, and `pin` and `images` take units from here through engine.core."""
 
 from __future__ import annotations
 
 import gc
 import os
 
-from pipelint.embed.expand import expand
-from pipelint.engine.discovery import STDIN
+from pipelint.embed.expand import expand, references
 from pipelint.engine.layers import Layer
 from pipelint.engine.results import FileReport
-from pipelint.engine.state import State
+from pipelint.engine.state import STDIN, State
 from pipelint.findings import fixplan
 from pipelint.findings.finding import Finding, translate, translate_span
 from pipelint.harness import sites as harness
@@ -19,6 +21,8 @@ from pipelint.ruleapi.rule import HarnessDoc, RuleLimit
 from pipelint.text import source as sourcelib
 from pipelint.yamldoc import document, suppression
 from pipelint.yamldoc.resolved import has_alias
+
+__all__ = ["UnitChecker", "documents", "expand", "internal_error", "references"]
 
 
 class UnitChecker(State):
@@ -61,9 +65,14 @@ class UnitChecker(State):
         return report
 
     def _check_file(self, src: sourcelib.Source) -> FileReport:
-        parts, reread = expand(src, self.named.get(os.path.abspath(src.path)) if self.named else None)
-        if reread is not None:
-            return self._check_embedding(src, parts, reread)
+        units, reread = expand(src, self.named.get(os.path.abspath(src.path)) if self.named else None)
+        if reread is None:
+            return self._check_unit(src)
+        return self._check_units(src, units, reread)
+
+    def _check_unit(self, src: sourcelib.Source) -> FileReport:
+        """One unit: its documents walked into sites, the rules, the fix trial, and (for a region) the one
+        translation of positions and edits to the outer file."""
         report = FileReport(src)
         layer = self.layer(src.path if src.path != STDIN else os.path.join(".", STDIN))
         if src.region is None and not harness.may_hold_harness(src):  # a region: the Harness attribute that holds it
@@ -96,14 +105,6 @@ class UnitChecker(State):
                         raise
                     except Exception as exc:  # a bug in one rule: the other rules and files go on
                         report.internal.append(internal_error(rule.code, src, d, exc))
-            for d in report.docs:  # a trigger's inputYaml: an input set in a string, checked as one
-                if d.doc.kind == "trigger":
-                    inner = harness.input_yaml(src, d.doc)
-                    if inner is not None:
-                        part = self._check_file(inner)
-                        report.findings.extend(_no_fix(part.findings))
-                        report.internal.extend(part.internal)
-                        report.errors.extend(part.errors)
             if layer.superseded:
                 report.findings = _without_superseded(report.findings, layer.superseded)
             try:
@@ -128,9 +129,10 @@ class UnitChecker(State):
             report.suppressions = report.suppressions.moved(src.region.outer_line)
         return report
 
-    def _check_embedding(self, src: sourcelib.Source, regions: list[sourcelib.Source], reread) -> FileReport:
-        """A file holding Harness YAML in regions (Terraform heredocs): each region checked as a source of its
-        own (its findings already at the outer file's positions), gathered into the file's report."""
+    def _check_units(self, src: sourcelib.Source, regions: list[sourcelib.Source], reread) -> FileReport:
+        """A file holding Harness YAML in units (Terraform heredocs, a template's renderings, a trigger and its
+        inputYaml): each checked as a source of its own (its findings already at the outer file's positions),
+        gathered into the file's report; report.regions holds one report per unit, in the units' order."""
         report = FileReport(src)
         report.reread = reread
         directives = []
@@ -139,8 +141,9 @@ class UnitChecker(State):
                 report.harness = True
                 self._unparsed(report, self.layer(src.path), document.ParseError(
                     region.error or "unreadable", region.error_line, region.error_column, "HCL"))
+                report.regions.append(FileReport(region))
                 continue
-            part = self._check_file(region)
+            part = self._check_unit(region)
             report.regions.append(part)
             report.findings.extend(part.findings)
             report.docs.extend(part.docs)
@@ -201,18 +204,6 @@ def _once_across_renderings(findings: list[Finding], regions: list) -> list[Find
                 f.message += " (no automatic fix: the template's renderings disagree)"
                 break
     return out
-
-
-def _no_fix(findings: list[Finding]) -> list[Finding]:
-    """Findings from a trigger's inputYaml: reported, without a fix (its edits would have to be verified as edits
-    of that string, which the fix planner does not do yet)."""
-    for f in findings:
-        if f.fix is not None:
-            f.fix = None
-            f.message += " (no automatic fix: edits inside a trigger's inputYaml are not verified yet)"
-        if f.code == "YML001":
-            f.message = f"the trigger's inputYaml is not an input set: {f.message}"
-    return findings
 
 
 def _without_superseded(findings: list[Finding], superseded: dict[str, set[str]]) -> list[Finding]:

@@ -150,10 +150,13 @@ class _Trial:
 def rewrite_regions(report, chosen: list) -> sourcelib.Source:
     """A file with embedded Harness YAML (report.regions) with the `chosen` fixes applied: each region's inner
     text is rewritten and verified as YAML (`rewrite`), the moved edits are applied to the outer text, and the
-    outer text must still parse and hold exactly the rewritten inner texts, in order. Raises NotApplicable."""
+    outer text must still parse and hold exactly the rewritten inner texts, in order. A unit that holds a changed
+    unit (a trigger and its inputYaml) is compared as data instead: its own fixes' changes, and the string that
+    holds the other unit, whose own text was compared exactly. Raises NotApplicable."""
     src = report.source
     assert src.text is not None, "only decoded sources are rewritten"
-    expected = []
+    expected: list[str | None] = []
+    changes: list[dict[int, list]] = []
     for part in report.regions:
         region = part.source.region
         mine = [f.inner for f in chosen if f.region is region and f.inner is not None]
@@ -161,19 +164,40 @@ def rewrite_regions(report, chosen: list) -> sourcelib.Source:
         # a template's rendering that leaves out the arm a fix edits: the edit is blank there too
         hidden = [e for f in chosen if f.region is not region and not any(r is region for r, _ in f.others)
                   for e in _hidden_edits(f, region)]
+        changes.append(changes_by_doc(mine))
         if mine or hidden:
             edits = {e for x in mine for e in x.edits} | set(hidden)
-            new_inner = rewrite(part.source, part.parsed, edits, changes_by_doc(mine))
+            new_inner = rewrite(part.source, part.parsed, edits, changes[-1])
             expected.append(new_inner.text)
         else:
             expected.append(part.source.text)
+    holding = _holding(report.regions, expected)
     new_text = apply_edits(src.text, [e for f in chosen for e in f.edits])
     got = report.reread(src.path, new_text)
     if got is None:
         raise NotApplicable("the fixed file would no longer parse")
-    if got != expected:
+    if len(got) != len(expected):
         raise NotApplicable("the fixed file would not hold exactly the fixed YAML")
+    for i, (part, new, want) in enumerate(zip(report.regions, got, expected, strict=True)):
+        if i in holding:
+            for number, held in holding[i].items():
+                changes[i].setdefault(number, []).extend(held)
+            _verified(part.source, part.parsed, new, changes[i])
+        elif new != want:
+            raise NotApplicable("the fixed file would not hold exactly the fixed YAML")
     return sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
+
+
+def _holding(parts: list, texts: list) -> dict[int, dict[int, list]]:
+    """unit index -> {document number: [Change]}: the strings of a unit that hold another unit whose text
+    changes (to `texts`)."""
+    out: dict[int, dict[int, list]] = {}
+    for part, text in zip(parts, texts, strict=True):
+        region = part.source.region
+        if region is not None and region.parent is not None and text != part.source.text:
+            i, number, path = region.parent
+            out.setdefault(i, {}).setdefault(number, []).append(resolved.Change(path, "", mode="any"))
+    return out
 
 
 def _hidden_edits(fix, region) -> list[Edit]:
@@ -193,35 +217,31 @@ def _hidden_edits(fix, region) -> list[Edit]:
 def verify_unchanged(report, new_text: str) -> None:
     """The verifier for an edit that must change no data (a suppression comment): `report`'s file rewritten as
     `new_text` still reads, through its container (each unit read back by `report.reread`), as exactly the old
-    documents under both readings. Raises NotApplicable."""
+    documents under both readings (a string that holds another unit may change: that unit must not).
+    Raises NotApplicable."""
     src = report.source
     if report.reread is None:
-        _same_data(src, report.parsed, new_text)
+        _verified(src, report.parsed, new_text, {})
         return
     got = report.reread(src.path, new_text)
     if got is None or len(got) != len(report.regions):
         raise NotApplicable("the file would no longer hold the same Harness YAML")
-    for part, inner in zip(report.regions, got, strict=True):
+    holding = _holding(report.regions, got)
+    for i, (part, inner) in enumerate(zip(report.regions, got, strict=True)):
         if inner != part.source.text:
-            _same_data(part.source, part.parsed, inner)
-
-
-def _same_data(src: sourcelib.Source, old_docs: list, new_text: str) -> None:
-    new_docs, error = document.parse(sourcelib.Source(src.path, new_text))
-    if error is not None or len(new_docs) != len(old_docs):
-        raise NotApplicable("the text would not read as the same documents")
-    try:
-        for a, b in zip(old_docs, new_docs, strict=True):
-            resolved.verify_document(a.root, b.root, [], a.number, (src.text or "", new_text))
-    except (resolved.Mismatch, resolved.TooLarge) as exc:
-        raise NotApplicable(str(exc)) from None
+            _verified(part.source, part.parsed, inner, holding.get(i, {}))
 
 
 def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, list]) -> sourcelib.Source:
     """`src` with `edits` applied, verified to read as its old documents with exactly `changes`; raises
     NotApplicable."""
     assert src.text is not None, "only decoded sources are rewritten"
-    new_text = apply_edits(src.text, edits)
+    return _verified(src, old_docs, apply_edits(src.text, edits), changes)
+
+
+def _verified(src: sourcelib.Source, old_docs: list, new_text: str, changes: dict[int, list]) -> sourcelib.Source:
+    """`src` as `new_text`, verified to read as its old documents with exactly `changes` (document number ->
+    [Change]) under both readings; raises NotApplicable."""
     new_src = sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
     new_docs, error = document.parse(new_src)
     if error is not None:
@@ -233,7 +253,7 @@ def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, lis
     try:
         for number in old:
             resolved.verify_document(old[number], new[number], changes.get(number, []), number,
-                                     (src.text, new_text))
+                                     (src.text or "", new_text))
     except resolved.Mismatch as exc:
         raise NotApplicable(str(exc)) from None
     except resolved.TooLarge as exc:

@@ -157,36 +157,6 @@ def documents(src: Source) -> tuple[list[Document], ParseError | None]:
     return docs, error
 
 
-def input_yaml(src: Source, doc: Document) -> Source | None:
-    """A trigger's `inputYaml` (a string holding an input set) as a region of the trigger's text: a literal
-    block scalar maps line by line (fixes may edit inside it); any other string maps every position to the
-    value's start, and nothing in it may be edited (an escape would shift every later character)."""
-    from pipelint.text.source import Region
-
-    node = get(doc.body, "inputYaml")
-    text = src.text
-    if not isinstance(node, ScalarNode) or text is None or not node.value.strip():
-        return None
-    region = None
-    if node.style == "|":
-        start = text.find("\n", node.start_mark.index)
-        if start >= 0:
-            start += 1
-            end = node.end_mark.index
-            while end > start and text[end - 1] in " \n":  # trailing blank lines belong to no line of the value
-                end -= 1
-            end = text.find("\n", end) + 1 if text.find("\n", end) >= 0 else len(text)
-            first = text[start:end].split("\n", 1)[0]
-            mapped, inner = Region.of_lines(src.path, text, start, end, strip=len(first) - len(first.lstrip(" ")))
-            if inner.rstrip("\n") == node.value.rstrip("\n"):
-                region, value = mapped, inner
-    if region is None:  # quoted, folded, or not the same text: every position is the value's start
-        value = node.value
-        region = Region.point(src.path, text, node.start_mark.index, value)
-    region.kind = "inputSet"
-    return Source(src.path, value, newline=src.newline, region=region)
-
-
 def parse_ref(ref: str) -> tuple[str, str]:
     """(scope, identifier) of a connector reference: `account.x`, `org.x`, or `x` (the project's)."""
     head, dot, rest = ref.partition(".")

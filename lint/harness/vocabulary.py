@@ -190,11 +190,14 @@ def _start(root: Node, kind: str | None, data: dict) -> tuple | None:
     if kind == "trigger":
         return root, [roots["trigger"]], ()
     body = _get(root, kind) if kind in ("inputSet", "template") else None
+    prefix: tuple[str, ...] = ("inputSet",)
+    if body is None and kind == "inputSet":  # a trigger's inputYaml may hold the input set's pipeline alone
+        body, prefix = root, ()
     if body is None:
         return None
     if kind == "inputSet":
         pipeline = _get(body, "pipeline")
-        return (pipeline, sorted(by_key.get("pipeline", ())), ("inputSet", "pipeline")) if pipeline is not None \
+        return (pipeline, sorted(by_key.get("pipeline", ())), (*prefix, "pipeline")) if pipeline is not None \
             else None
     spec, template_type = _get(body, "spec"), _type_value(body)
     key = {"Stage": "stage", "Step": "step", "StepGroup": "stepGroup", "Pipeline": "pipeline"}.get(template_type or "")

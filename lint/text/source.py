@@ -107,7 +107,9 @@ class Region:
         "name",
         "outer_path",
         "outer_text",
+        "parent",
         "reread",
+        "unparsed",
     )
 
     def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
@@ -135,6 +137,11 @@ class Region:
         # pattern whole is written at the outer offset as the template formatted with the pattern's groups. Plain
         # data (a region crosses process boundaries with the report that holds it).
         self.insertion: tuple[int, str, int, str] | None = None
+        # what a finding says first when this text does not parse ("the trigger's inputYaml is not an input set")
+        self.unparsed: str | None = None
+        # a unit expanded from another unit of the same file (pipelint.embed.expand): (that unit's index among the
+        # file's units, the document number and path of the string that holds this text there), else None
+        self.parent: tuple[int, int, tuple] | None = None
 
     @classmethod
     def whole(cls, path: str, text: str) -> Region:
@@ -184,6 +191,44 @@ class Region:
         region = cls(outer_path, outer_text, inner_starts, outer_starts, len(text), text[-1:] in ("", "\n"),
                      indent, holes, reread)
         return region, text
+
+    def within(self, outer: Region) -> Region:
+        """This region, of the inner text of `outer`, as a region of `outer`'s own file: offsets, lines and edits
+        go through both at once (a trigger's inputYaml in a Terraform heredoc). `outer`'s holes and blanked arms
+        that fall inside this text stay holes and blanks here; an inserted line is indented for both."""
+        if self.at is not None or outer.at is not None:
+            at = outer.offset(self.at if self.at is not None else 0)
+            out = Region(outer.outer_path, outer.outer_text, [0], [at], self.length, self.ends_at_line_start, "",
+                         ((0, self.length + 1),))
+            out.at = at
+            out.hole_reason = self.hole_reason if self.at is not None else outer.hole_reason
+        else:
+            out = Region(outer.outer_path, outer.outer_text, list(self._inner_starts),
+                         [outer.offset(o) for o in self._outer_starts], self.length, self.ends_at_line_start,
+                         outer.indent + self.indent, self.holes + self._mapped(outer.holes))
+            out.blanked = self.blanked + self._mapped(outer.blanked)
+            out.hole_reason = self.hole_reason if self.holes else outer.hole_reason
+        out.kind, out.name, out.unparsed, out.parent = self.kind, self.name, self.unparsed, self.parent
+        return out
+
+    def _mapped(self, ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+        """Ranges of the outer text as ranges of this inner text, widened to whole characters of it (a range
+        that starts in a line's stripped indentation starts at the end of the line before): those that meet it."""
+        import bisect
+
+        def inner(at: int) -> int:
+            i = bisect.bisect_right(self._outer_starts, at) - 1
+            if i < 0:
+                return 0
+            end = self._inner_starts[i + 1] if i + 1 < len(self._inner_starts) else self.length
+            return min(self._inner_starts[i] + at - self._outer_starts[i], end)
+
+        out = []
+        for a, b in ranges:
+            s, e = inner(a), inner(b)
+            if e > s:
+                out.append((s, e))
+        return tuple(out)
 
     def verify(self, new_outer: str, new_inner: str) -> str | None:
         """Why `new_outer` (the outer text with translated edits) does not hold exactly `new_inner`, or None."""

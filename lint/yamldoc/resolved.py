@@ -73,7 +73,8 @@ def is_string(value, verbatim: bool, want: str) -> bool:
 class Change:
     """At `path` (keys and list indexes from the document root), the scalar becomes `value`.
     `mode`: "replace" (it was there), "add" (a new key: it was not), "set" (either), "rename" (the key at `path`
-    is written `value` instead, its value unchanged)."""
+    is written `value` instead, its value unchanged), "any" (a string that holds YAML of its own, which is verified
+    as such: pipelint.findings.fixplan.rewrite_regions)."""
 
     __slots__ = ("mode", "path", "value", "verbatim")
 
@@ -212,6 +213,10 @@ def same(old_root, new_root, changes: Sequence[Change] = (), *, reading: str = L
         if change is not None:
             if a is None and change.mode == "replace":
                 raise Mismatch(f"nothing to change at {show_linked(path)}")
+            if change.mode == "any":
+                if a.__class__ is not ScalarNode or b.__class__ is not ScalarNode:
+                    raise Mismatch(f"{show_linked(path)} is no longer a string")
+                continue
             if a is not None and change.mode == "add":
                 raise Mismatch(f"{show_linked(path)} is already set (merged or written), the fix would override it")
             value = _scalar(b) if b.__class__ is ScalarNode else None
