@@ -2,7 +2,9 @@
 
 Its routes, parameters, bodies and answers follow Harness's published sources (harness/harness-go-sdk,
 generated from the API description: api_connectors.go, model_docker_connector.go, api_pipelines.go,
-api_ci_execution_config.go; harness-core's ConnectorResource, PipelineResourceImpl and CIExecutionConfigResource):
+api_ci_execution_config.go, api_input_sets.go, api_triggers.go; harness-core's ConnectorResource,
+PipelineResourceImpl, InputSetResourcePMS, NGTriggerResource, TemplateResource and CIExecutionConfigResource; the
+templates' routes and models as Harness's generated Python SDK documents them, TemplatesApi.md):
 the `{status, data}` envelope and its error bodies, `pageIndex`/`pageSize` (NG) and `page`/`size` (pipelines)
 paging with `totalPages`, the `x-api-key` header, `accountIdentifier` on every call, an `ETag` on a pipeline and
 `If-Match` on its update, a governance denial as HTTP 200 with `governanceMetadata.deny`. It checks each request
@@ -61,6 +63,78 @@ pipeline:
 """
 
 
+STAGE_TEMPLATE = """\
+template:
+  name: build stage
+  identifier: buildStage
+  versionLabel: "1.0"
+  type: Stage
+  projectIdentifier: payments
+  orgIdentifier: default
+  spec:
+    type: CI
+    spec:
+      infrastructure:
+        type: KubernetesDirect
+        spec:
+          connectorRef: account.k8s
+          namespace: ci
+      execution:
+        steps:
+          - step:
+              type: Run
+              name: test
+              identifier: test
+              spec:
+                image: app.harness.io/registry/harness/drone-git:1.6.0
+"""
+
+INPUT_SET = """\
+inputSet:
+  name: nightly
+  identifier: nightly
+  orgIdentifier: default
+  projectIdentifier: payments
+  pipeline:
+    identifier: build
+    stages:
+      - stage:
+          identifier: build
+          type: CI
+          spec:
+            infrastructure:
+              type: KubernetesDirect
+              spec:
+                harnessImageConnectorRef: org.orgMirror
+"""
+
+TRIGGER = """\
+trigger:
+  name: on push
+  identifier: onPush
+  enabled: true
+  orgIdentifier: default
+  projectIdentifier: payments
+  pipelineIdentifier: build
+  source:
+    type: Webhook
+    spec:
+      type: Github
+  inputYaml: |
+    pipeline:
+      identifier: build
+      stages:
+        - stage:
+            identifier: build
+            type: CI
+            spec:
+              infrastructure:
+                type: KubernetesDirect
+                spec:
+                  harnessImageConectorRef: account.harnessImage
+"""
+
+
 class StandIn:
     def __init__(self):
         self.connectors = {
@@ -78,6 +152,22 @@ class StandIn:
             ("default", "payments", "synced"): {"yaml": PIPELINE, "storeType": "REMOTE", "version": 1,
                                                 "git": {"repoName": "payments-ci", "filePath": ".harness/synced.yaml"}},
         }
+        # (org, project, identifier, version label) -> template; (org, project, pipeline, identifier) -> input set, trigger
+        self.templates = {
+            ("default", "payments", "buildStage", "1.0"): {"yaml": STAGE_TEMPLATE, "storeType": "INLINE", "version": 3},
+            ("default", "payments", "buildStage", "2.0"): {
+                "yaml": STAGE_TEMPLATE.replace('versionLabel: "1.0"', 'versionLabel: "2.0"'), "storeType": "INLINE",
+                "version": 1},
+            (None, None, "golden", "v1"): {"yaml": STAGE_TEMPLATE, "storeType": "REMOTE", "version": 1,
+                                           "git": {"repoName": "templates", "filePath": ".harness/golden.yaml"}},
+        }
+        self.input_sets = {
+            ("default", "payments", "build", "nightly"): {"yaml": INPUT_SET, "storeType": "INLINE", "version": 1},
+            ("default", "payments", "build", "fromGit"): {"yaml": INPUT_SET, "storeType": "REMOTE", "version": 1,
+                                                           "git": {"repoName": "payments-ci",
+                                                                   "filePath": ".harness/input.yaml"}},
+        }
+        self.triggers = {("default", "payments", "build", "onPush"): {"yaml": TRIGGER, "version": 7}}
         self.defaults = {"K8": {"addonTag": "harness/ci-addon:1.16.4", "liteEngineTag": "harness/ci-lite-engine:1.16.4",
                                 "gitCloneTag": "harness/drone-git:latest"},
                          "VM": {"addonTag": "harness/ci-addon:1.16.4", "gitCloneTag": "harness/drone-git:1.6.0"}}
@@ -200,6 +290,45 @@ class StandIn:
                 p["yaml"], p["version"] = raw.decode("utf-8"), p["version"] + 1
                 self.writes.append(("pipeline", ident))
                 return self._send(h, 200, {"status": "SUCCESS", "data": {"identifier": ident}})
+        if path == "/template/api/templates/list-metadata" and method == "POST":
+            if json.loads(raw or b"{}").get("filterType") != "Template" or not q.get("templateListType"):
+                return self._error(h, "templateListType and filterType Template are required")
+            items = [{"identifier": i, "versionLabel": v, "orgIdentifier": o, "projectIdentifier": pr,
+                      "storeType": t["storeType"], "gitDetails": t.get("git"), "version": t["version"]}
+                     for (o, pr, i, v), t in sorted(self.templates.items(), key=str) if (o, pr) == (org, project)]
+            return self._page(h, q, items, "page", "size")
+        if path.startswith("/template/api/templates/"):
+            parts = path.removeprefix("/template/api/templates/").split("/")
+            if method == "GET" and len(parts) == 1:
+                key = (org, project, parts[0], q.get("versionLabel"))
+                if not q.get("versionLabel"):
+                    return self._error(h, "versionLabel is required here")
+            elif method == "PUT" and len(parts) == 3 and parts[0] == "update":
+                key = (org, project, parts[1], parts[2])
+            else:
+                return self._send(h, 404, {"status": "ERROR", "code": "RESOURCE_NOT_FOUND", "message": "no route"})
+            return self._yaml_entity(h, method, self.templates, key, "yaml", headers, raw, "template")
+        if path.startswith("/pipeline/api/inputSets"):
+            if not q.get("pipelineIdentifier"):
+                return self._error(h, "pipelineIdentifier is required")
+            if method == "GET" and path == "/pipeline/api/inputSets":
+                items = [{"identifier": i, "inputSetType": "INPUT_SET", "pipelineIdentifier": pl,
+                          "storeType": s["storeType"], "gitDetails": s.get("git")}
+                         for (o, pr, pl, i), s in sorted(self.input_sets.items()) if (o, pr, pl) == (
+                             org, project, q["pipelineIdentifier"])]
+                return self._page(h, q, items, "pageIndex", "pageSize")
+            key = (org, project, q["pipelineIdentifier"], path.rsplit("/", 1)[1])
+            return self._yaml_entity(h, method, self.input_sets, key, "inputSetYaml", headers, raw, "inputSet")
+        if path.startswith("/pipeline/api/triggers"):
+            if not q.get("targetIdentifier"):
+                return self._error(h, "targetIdentifier is required")
+            if method == "GET" and path == "/pipeline/api/triggers":
+                items = [{"identifier": i, "yaml": t["yaml"], "type": "Webhook"}
+                         for (o, pr, pl, i), t in sorted(self.triggers.items()) if (o, pr, pl) == (
+                             org, project, q["targetIdentifier"])]
+                return self._page(h, q, items, "page", "size")
+            key = (org, project, q["targetIdentifier"], path.rsplit("/", 1)[1])
+            return self._yaml_entity(h, method, self.triggers, key, "yaml", headers, raw, "trigger")
         if path.startswith("/ci/execution-config/"):
             infra = q.get("infra")
             if infra not in self.defaults:
@@ -220,6 +349,31 @@ class StandIn:
                 self.writes.append(("ciExecutionConfig", infra))
                 return self._send(h, 200, {"status": "SUCCESS", "data": True})
         return self._send(h, 404, {"status": "ERROR", "code": "RESOURCE_NOT_FOUND", "message": f"no route {path}"})
+
+    def _yaml_entity(self, h, method, store, key, field, headers, raw, kind):
+        """GET or PUT of an entity Harness keeps as YAML with a version (templates, input sets, triggers): the
+        version as the ETag; a PUT takes the YAML, honours If-Match, never writes a REMOTE entity."""
+        e = store.get(key)
+        if e is None:
+            return self._send(h, 404, {"status": "ERROR", "code": "RESOURCE_NOT_FOUND", "message": "not found"})
+        etag = f'"{e["version"]}"'
+        if method == "GET":
+            data = {field: e["yaml"], "identifier": key[-1], "version": e["version"]}
+            if "storeType" in e:
+                data["storeType"], data["gitDetails"] = e["storeType"], e.get("git")
+            return self._send(h, 200, {"status": "SUCCESS", "data": data}, etag=etag)
+        if method != "PUT":
+            return self._send(h, 404, {"status": "ERROR", "code": "RESOURCE_NOT_FOUND", "message": "no route"})
+        if "yaml" not in headers.get("content-type", ""):
+            return self._error(h, "the body is the entity's YAML")
+        if e.get("storeType") == "REMOTE":
+            return self._error(h, "a REMOTE entity is written through Git")
+        if headers.get("if-match") not in (None, etag, str(e["version"])):
+            return self._send(h, 412, {"status": "ERROR", "code": "PRECONDITION_FAILED", "message": "it changed"})
+        e["yaml"], e["version"] = raw.decode("utf-8"), e["version"] + 1
+        name = f"{key[2]}@{key[3]}" if kind == "template" else key[-1]
+        self.writes.append((kind, name))
+        return self._send(h, 200, {"status": "SUCCESS", "data": {"identifier": key[-1], "version": e["version"]}})
 
     def _page(self, h, q, items, index_name, size_name):
         try:
@@ -249,4 +403,5 @@ class StandIn:
         return None
 
     def snapshot(self):
-        return copy.deepcopy((self.connectors, self.pipelines, self.overrides))
+        return copy.deepcopy((self.connectors, self.pipelines, self.overrides, self.templates, self.input_sets,
+                              self.triggers))

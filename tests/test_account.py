@@ -28,9 +28,11 @@ def test_pull_check_fix_push(harness, in_tmp):
     env = _env(harness)
     pulled = pipelint("account", "pull", "acct", env=env)
     assert pulled.exit_code == 0, pulled.stdout + pulled.stderr
-    assert pulled.stdout.splitlines()[0].startswith("Pulled 7 files into acct")
-    assert "not pulled: pipeline default/payments/synced is Git-synced (payments-ci:.harness/synced.yaml)" in \
-        pulled.stdout
+    assert pulled.stdout.splitlines()[0].startswith("Pulled 11 files into acct")
+    for remote in ("pipeline default/payments/synced is Git-synced (payments-ci:.harness/synced.yaml)",
+                   "inputSet default/payments/build/fromGit is Git-synced (payments-ci:.harness/input.yaml)",
+                   "template account/golden@v1 is Git-synced (templates:.harness/golden.yaml)"):
+        assert f"not pulled: {remote}" in pulled.stdout
     # every list followed page by page (pages of one item), the first 429 waited out, the account on every call
     assert all(q.get("accountIdentifier") == ACCOUNT and h.get("x-api-key") == KEY for _, _, q, h in harness.requests)
     files = sorted(str(p.relative_to(in_tmp / "acct")) for p in (in_tmp / "acct").rglob("*.yaml"))
@@ -38,7 +40,11 @@ def test_pull_check_fix_push(harness, in_tmp):
                      "account/connectors/harnessImage.yaml", "orgs/default/connectors/orgMirror.yaml",
                      "orgs/default/projects/payments/connectors/dockerhub.yaml",
                      "orgs/default/projects/payments/pipelines/build.yaml",
-                     "orgs/default/projects/payments/pipelines/deploy.yaml"]
+                     "orgs/default/projects/payments/pipelines/build/input-sets/nightly.yaml",
+                     "orgs/default/projects/payments/pipelines/build/triggers/onPush.yaml",
+                     "orgs/default/projects/payments/pipelines/deploy.yaml",
+                     "orgs/default/projects/payments/templates/buildStage/1.0.yaml",
+                     "orgs/default/projects/payments/templates/buildStage/2.0.yaml"]
 
     check = pipelint("check", "acct", "--isolated", "--no-cache")
     lines = check.stdout.splitlines()
@@ -47,8 +53,14 @@ def test_pull_check_fix_push(harness, in_tmp):
                for line in lines)
     assert any(line.startswith("acct/account/ci-execution-config/K8.yaml:") and " IMG002 " in line
                and "harness/drone-git:latest" in line for line in lines)
+    project = "acct/orgs/default/projects/payments/"
+    for where, code in (("templates/buildStage/1.0.yaml:23:24", "REG001 [*]"),
+                        ("pipelines/build/input-sets/nightly.yaml:16:43", "CON002"),
+                        ("pipelines/build/triggers/onPush.yaml:23:19", "YML006 [~]")):  # inside the inputYaml
+        assert any(line.startswith(project + where) and f" {code} " in line for line in lines), where
 
-    assert pipelint("fix", "acct", "--isolated").exit_code == 1  # problems without a fix remain
+    # problems without a fix remain; the trigger's typo is fixed inside its inputYaml
+    assert pipelint("fix", "acct", "--isolated", "--unsafe-fixes").exit_code == 1
     before = harness.snapshot()
     dry = pipelint("account", "push", "acct", env=env)
     assert harness.snapshot() == before and harness.writes == []  # the dry run writes nothing
@@ -56,6 +68,7 @@ def test_pull_check_fix_push(harness, in_tmp):
     assert "account/connectors/harnessImage.yaml: would write: connector account/harnessImage" in dry.stdout
 
     harness.change("default", "payments", "build")  # someone edits a pipeline in Harness meanwhile
+    harness.templates[("default", "payments", "buildStage", "2.0")]["version"] += 1  # saved again, same text
     harness.deny.add("deploy")
     (in_tmp / "acct/orgs/default/projects/payments/pipelines/build.yaml").write_text("pipeline: {}\n")
     (in_tmp / "acct/orgs/default/projects/payments/pipelines/deploy.yaml").write_text(
@@ -69,12 +82,21 @@ def test_pull_check_fix_push(harness, in_tmp):
     assert "ci-edited-in-harness" in harness.pipelines[("default", "payments", "build")]["yaml"]  # left alone
     assert "golang:1.22" in harness.pipelines[("default", "payments", "deploy")]["yaml"]  # denied: not saved
     assert harness.pipelines[("default", "payments", "synced")]["version"] == 1  # never written
+    assert "harnessImageConnectorRef: account.harnessImage" in \
+        harness.triggers[("default", "payments", "build", "onPush")]["yaml"]
+    assert "public.ecr.aws/harness/drone-git" in \
+        harness.templates[("default", "payments", "buildStage", "1.0")]["yaml"]
+    assert "app.harness.io/registry" in harness.templates[("default", "payments", "buildStage", "2.0")]["yaml"]
+    assert sorted(harness.writes) == [("connector", "harnessImage"), ("template", "buildStage@1.0"),
+                                      ("trigger", "onPush")]
     errors = pushed.stderr.splitlines()
     assert ("pipelint: error: orgs/default/projects/payments/pipelines/build.yaml: changed in Harness: pipeline "
             "default/payments/build changed in Harness since the pull; pull again") in errors
     assert ("pipelint: error: orgs/default/projects/payments/pipelines/deploy.yaml: denied: pipeline "
             "default/payments/deploy not written: policy 'no retired registry' denies this pipeline") in errors
     assert any("synced.yaml: refused: Git-synced (REMOTE)" in e for e in errors)
+    assert ("pipelint: error: orgs/default/projects/payments/templates/buildStage/2.0.yaml: changed in Harness: "
+            "template default/payments/buildStage@2.0 changed in Harness since the pull; pull again") in errors
     assert "account/connectors/harnessImage.yaml: written: connector account/harnessImage" in pushed.stdout
     # the key is in no file and no output
     for path in (in_tmp / "acct").rglob("*"):
@@ -128,3 +150,20 @@ def test_a_manifest_cannot_point_push_outside_its_folder(harness, in_tmp):
     pushed = pipelint("account", "push", "acct", "--apply", env=_env(harness))
     assert pushed.exit_code == 1 and harness.writes == []
     assert "pipelint: error: ../secret.yaml: refused: outside acct: not read, not pushed" in pushed.stderr
+
+
+def test_the_report_has_an_account_section(harness, in_tmp):
+    assert pipelint("account", "pull", "acct", env=_env(harness)).exit_code == 0
+    report = pipelint("report", ".", "--isolated").stdout
+    section = report.split("## Harness account: entities", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| entity")]
+    assert "| connector account/harnessImage | acct/account/connectors/harnessImage.yaml | 1 | 1 |" in rows
+    assert ("| trigger default/payments/build/onPush | "
+            "acct/orgs/default/projects/payments/pipelines/build/triggers/onPush.yaml | 1 | 0 |") in rows
+    assert "| inputSet default/payments/build/fromGit | Git-synced: payments-ci:.harness/input.yaml | - | - |" in rows
+    assert len(rows) == 14  # 11 files pulled, 3 Git-synced entities
+    images = report.split("## Harness account: CI images", 1)[1].split("\n## ", 1)[0]
+    assert "| K8 | gitCloneTag | harness/drone-git:latest | no | - |" in images
+    # the pulled account connector (`orgIdentifier: null`) is the one account.harnessImage names
+    pullers = report.split("## Who pulls the Harness images", 1)[1].split("\n## ", 1)[0]
+    assert "| account.harnessImage | https://app.harness.io/registry **(retired registry)** |" in pullers

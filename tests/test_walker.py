@@ -269,6 +269,8 @@ def test_a_trigger_s_input_yaml_is_a_string_and_not_walked():
     ("", "account", "account.hub"),
     ("  orgIdentifier: eng\n", "org", "org.hub"),
     ("  orgIdentifier: eng\n  projectIdentifier: ci\n", "project", "hub"),
+    ("  orgIdentifier: null\n  projectIdentifier: ~\n", "account", "account.hub"),  # as Harness's API answers
+    ("  orgIdentifier: eng\n  projectIdentifier: null\n", "org", "org.hub"),
 ])
 def test_connector_scope_comes_from_org_and_project_identifiers(ids, scope, ref):
     found = sites("connector:\n  identifier: hub\n  type: DockerRegistry\n" + ids

@@ -446,8 +446,8 @@ def rule_cmd(rule, all_rules):
 
 @main.group(short_help="Pull the Harness account into files; push the fixes back.")
 def account():
-    """Bring the Harness account's Docker connectors (harnessImage first), inline pipelines and CI execution
-    configuration into files every command reads, and put the fixes back. The API key comes from
+    """Bring the Harness account's Docker connectors (harnessImage first), inline pipelines, templates, input sets
+    and triggers, and CI execution configuration into files every command reads, and put the fixes back. The API key comes from
     HARNESS_API_KEY, the account from HARNESS_ACCOUNT_ID or the key, the endpoint from --endpoint or
     HARNESS_ENDPOINT (default https://app.harness.io/gateway)."""
 
@@ -483,8 +483,8 @@ def account_pull(folder, endpoint, org, project):
     echo(f"Pulled {len(result.files)} file{'s' if len(result.files) != 1 else ''} into {folder} "
          f"({client.calls} API calls).")
     for remote in result.remote:
-        echo(printable(f"  not pulled: pipeline {remote['org']}/{remote['project']}/{remote['identifier']} is "
-                       f"Git-synced ({remote.get('repo')}:{remote.get('path')}): check it in its repository"))
+        echo(printable(f"  not pulled: {accountlib.name_of(remote)} is Git-synced ({remote.get('repo')}:"
+                       f"{remote.get('path')}): check it in its repository"))
 
 
 @account.command("push")
@@ -498,10 +498,9 @@ def account_push(folder, endpoint, apply):
     from pipelint.commands import account as accountlib
 
     try:
-        with open(os.path.join(folder, accountlib.MANIFEST), encoding="utf-8") as fh:
-            pulled = json.load(fh)
-    except (OSError, ValueError) as exc:
-        fail(f"{folder}: no manifest of a pull ({accountlib.MANIFEST}): {getattr(exc, 'strerror', None) or exc}")
+        pulled = accountlib.read_manifest(folder)
+    except ValueError as exc:
+        fail(str(exc))
         return
     client = _client(endpoint or pulled.get("endpoint"))
     try:

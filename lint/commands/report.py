@@ -24,6 +24,8 @@ class ReportData:
     inv: inventory.Inventory
     would_fix: dict[str, Counter] = field(default_factory=dict)  # path -> rule code -> fixes
     lines_changed: dict[str, int] = field(default_factory=dict)
+    # what `pipelint account pull` brought among the paths: (folder, its manifest) each
+    accounts: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def findings(self):
@@ -77,7 +79,28 @@ def build(engine: Engine, paths: list[str]) -> ReportData:
                           if line[:1] in "+-" and not line.startswith(("+++", "---")))
     inv = inventory.collect(engine, paths)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return ReportData(paths, stamp, result, inv, dict(would), lines)
+    return ReportData(paths, stamp, result, inv, dict(would), lines, pulled_accounts(paths, result.errors))
+
+
+def pulled_accounts(paths: list[str], errors: list[str]) -> list[tuple[str, dict]]:
+    """The folders among `paths` (or just below one) that `pipelint account pull` wrote, with their manifests; a
+    manifest that does not read is one error line."""
+    import os
+
+    from pipelint.commands.account import MANIFEST, read_manifest
+
+    found = []
+    for path in paths:
+        if not os.path.isdir(path):
+            continue
+        below = sorted(e.path for e in os.scandir(path) if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
+        for folder in [path, *below]:
+            if os.path.isfile(os.path.join(folder, MANIFEST)):
+                try:
+                    found.append((os.path.normpath(folder), read_manifest(folder)))
+                except ValueError as exc:
+                    errors.append(str(exc))
+    return found
 
 
 # --- the content, format-neutral: (title, intro, headers, rows) -------------------------------------------
@@ -127,11 +150,58 @@ def sections(data: ReportData) -> list[tuple[str, str, list[str], list[list[str]
                 "through (the stage's override, else account.harnessImage) and, where that connector's file was "
                 "checked, the registry it points at.",
                 ["file", "pipeline", "stage / group", "infrastructure", "override", "connector", "registry"], rows))
+    out.extend(_account_sections(data))
     out.append(("What pipelint fix would change", "Fixes per file (safe fixes only) and lines changed.",
                 ["file", "fixes", "lines changed", "by rule"],
                 [[path, str(sum(c.values())), str(data.lines_changed.get(path, 0)),
                   ", ".join(f"{code} x{n}" for code, n in sorted(c.items()))]
                  for path, c in sorted(data.would_fix.items())]))
+    return out
+
+
+def _account_sections(data: ReportData) -> list[tuple[str, str, list[str], list[list[str]]]]:
+    """What lives in the Harness account, where a pulled account is among the paths: every entity pulled with its
+    problems, the Git-synced ones (checked in their repositories), and the CI images the account's builds pull."""
+    import os
+
+    import yaml
+
+    from pipelint.commands.account import name_of
+
+    if not data.accounts:
+        return []
+    problems = Counter(f.path for f in data.findings)
+    fixable = Counter(f.path for f in data.findings if f.fixable)
+    entities, images = [], []
+    for folder, manifest in data.accounts:
+        for e in manifest.get("entities", []):
+            if not isinstance(e, dict) or not isinstance(e.get("identifier"), str):
+                continue
+            path = os.path.normpath(os.path.join(folder, str(e.get("file", ""))))
+            entities.append([name_of(e), path, str(problems[path]), str(fixable[path])])
+            if e.get("kind") != "ciExecutionConfig":
+                continue
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    config = (yaml.safe_load(fh) or {}).get("ciExecutionConfig") or {}
+            except (OSError, yaml.YAMLError, AttributeError):
+                continue
+            for name, entry in sorted((config.get("images") or {}).items()):
+                if isinstance(entry, dict):
+                    images.append([str(config.get("infra", e["identifier"])), str(name), str(entry.get("image")),
+                                   "yes" if entry.get("overridden") else "no", str(entry.get("default") or "-")])
+        for e in manifest.get("remote", []):
+            if isinstance(e, dict) and isinstance(e.get("identifier"), str):
+                entities.append([name_of(e), f"Git-synced: {e.get('repo')}:{e.get('path')}", "-", "-"])
+    out = [("Harness account: entities",
+            "What `pipelint account pull` brought from the account, with each file's problems; a Git-synced entity "
+            "is checked in its repository, and `pipelint account push` never writes it.",
+            ["entity", "file", "problems", "fixable"], entities)]
+    if images:
+        out.append(("Harness account: CI images",
+                    "The images every build pulls (the CI execution configuration): what a private mirror must hold. "
+                    "An image not overridden follows Harness's default, which a Harness release can change.",
+                    ["infrastructure", "field", "image", "overridden", "default it replaces"], images))
     return out
 
 

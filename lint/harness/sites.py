@@ -639,7 +639,9 @@ class _Walker:
     def connector(self, body: MappingNode, path: YamlPath = ("connector",), raw: RawPath = ()) -> None:
         spec_pair = get_pair(body, "spec")
         spec = spec_pair[1] if spec_pair else None
-        org, project = scalar(get(body, "orgIdentifier")), scalar(get(body, "projectIdentifier"))
+        # `orgIdentifier: null` (as Harness's API answers an account connector) is no identifier
+        org, project = (None if is_null(n) else scalar(n) for n in (get(body, "orgIdentifier"),
+                                                                       get(body, "projectIdentifier")))
         scope = "project" if project else "org" if org else "account"
         url = get(spec, "dockerRegistryUrl")
         provider = get(spec, "providerType")
