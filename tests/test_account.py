@@ -167,3 +167,13 @@ def test_the_report_has_an_account_section(harness, in_tmp):
     # the pulled account connector (`orgIdentifier: null`) is the one account.harnessImage names
     pullers = report.split("## Who pulls the Harness images", 1)[1].split("\n## ", 1)[0]
     assert "| account.harnessImage | https://app.harness.io/registry **(retired registry)** |" in pullers
+
+
+def test_pull_one_project(harness, in_tmp):
+    pulled = pipelint("account", "pull", "acct", "--org", "default", "--project", "payments", env=_env(harness))
+    assert pulled.exit_code == 0, pulled.stderr
+    files = sorted(str(p.relative_to(in_tmp / "acct")) for p in (in_tmp / "acct").rglob("*.yaml"))
+    assert files and all(f.startswith("orgs/default/projects/payments/") for f in files)  # nor account, nor the org
+    assert not any(path.endswith(("/organizations", "/projects")) for _, path, _, _ in harness.requests)
+    assert pipelint("account", "pull", "x", "--project", "payments", env=_env(harness)).stderr == \
+        "pipelint: error: --project needs --org\n"
