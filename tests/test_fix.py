@@ -110,6 +110,8 @@ def test_read_only_file_is_an_error_for_that_file_only(in_tmp):
 
 
 def test_a_fix_that_fails_verification_is_not_offered(in_tmp, monkeypatch):
+    """`fix` (and `--diff`, the editor) run the full trial: a broken edit is caught, the finding says why. (`check`
+    runs it only where it can refuse a fix, which tests/test_properties.py holds to the same answers.)"""
     import pipelint.yamldoc.yamltext as yamltext
 
     real = yamltext.replace_scalar
@@ -120,13 +122,13 @@ def test_a_fix_that_fails_verification_is_not_offered(in_tmp, monkeypatch):
 
     monkeypatch.setattr(yamltext, "replace_scalar", broken)
     (in_tmp / "c.yaml").write_bytes(CONNECTOR)
-    check = pipelint("check", "c.yaml", "--isolated")
-    assert "[*]" not in check.stdout
-    assert "(no automatic fix: the fixed text would not parse:" in check.stdout
+    diff = pipelint("fix", "c.yaml", "--isolated", "--diff")
+    assert "No fixes to apply" in diff.stderr and diff.stdout == ""
     result = pipelint("fix", "c.yaml", "--isolated")
     assert result.exit_code == 1 and result.stderr == ""  # a finding left, no internal error
     assert (in_tmp / "c.yaml").read_bytes() == CONNECTOR
-    assert "c.yaml:6:24: error REG001" in result.stdout
+    assert "c.yaml:6:24: error REG001 connector" in result.stdout  # no [*]
+    assert "(no automatic fix: the fixed text would not parse:" in result.stdout
 
 
 def test_a_fix_that_fails_at_write_time_leaves_the_file_alone(in_tmp, monkeypatch):
@@ -135,7 +137,7 @@ def test_a_fix_that_fails_at_write_time_leaves_the_file_alone(in_tmp, monkeypatc
     import pipelint.yamldoc.yamltext as yamltext
 
     real = yamltext.replace_scalar
-    monkeypatch.setattr(fixplan, "settle", lambda src, docs, findings: None)
+    monkeypatch.setattr(fixplan, "settle", lambda src, docs, findings, full=True: None)
     monkeypatch.setattr(yamltext, "replace_scalar",
                         lambda text, node, value, verbatim=False: real(text, node, value, verbatim)[:2] + ("oops: x",))
     (in_tmp / "c.yaml").write_bytes(CONNECTOR)

@@ -3,10 +3,12 @@ file either fully old or fully new; after a clean interrupt (SIGINT, SIGTERM) no
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -80,3 +82,63 @@ def test_a_signal_while_the_interpreter_shuts_down(sig, command, tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, timeout=60)
     assert proc.returncode == -sig
     assert proc.stderr == b""
+
+
+def test_a_worker_ends_with_its_run():
+    """A pool worker busy on one long file when its run is killed outright (SIGKILL, the OOM killer) ends at once,
+    not when the file is done: it would hold the run's output pipe open all that while (a CI step that does not
+    end). Here the run is a process that forks a worker, which takes the pool's set-up and then sleeps as if on
+    a long file, and the run ends at once."""
+    code = ("import os, sys, time\n"
+            "from pipelint.engine import run\n"
+            "run._WORKER = (None, None, None, os.getpid())\n"
+            "if os.fork() == 0:\n"
+            "    run._worker_init()\n"
+            "    time.sleep(60)\n"
+            "    os._exit(0)\n"
+            "os._exit(0)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    done: list[bytes] = []
+    reader = threading.Thread(target=lambda: done.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    reader.join(timeout=20)  # EOF: every process holding the pipe has ended
+    assert done, "the worker outlived its run"
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="fix works in a pool only on two cores or more")
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_a_killed_run_takes_its_workers_with_it(command, tmp_path):
+    """SIGKILL of a run that works in a pool: its workers end too (they would otherwise wait on the task queue
+    forever, holding the run's output pipe open: a CI step that never finishes)."""
+    big = b"---\n".join([OLD] * 40)  # a run of some seconds: it is killed while its workers work
+    for i in range(FILES * 4):
+        (tmp_path / f"p{i:03}.yaml").write_bytes(big)
+    extra = ["--no-cache", "--jobs", "2"] if command == "check" else []  # fix: a pool of one per core
+    proc = subprocess.Popen([sys.executable, "-m", "pipelint", command, ".", "--isolated", *extra], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not _children(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.3)
+    workers = _children(proc.pid)
+    assert workers and proc.poll() is None, "the run did not start a pool"
+    proc.kill()
+    proc.wait(timeout=10)
+    done: list[bytes] = []
+    reader = threading.Thread(target=lambda: done.append(proc.stdout.read()), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    for pid in workers:  # were it to fail, leave nothing behind
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    assert done, "a worker outlived the run and holds its output open"

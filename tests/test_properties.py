@@ -109,3 +109,25 @@ def test_fix_properties(case):
         for f in again.findings:
             if f.code in FIXED_CODES and f.code != "CON001":
                 assert "no automatic fix" in f.message or "only --unsafe-fixes" in f.message, f.message
+
+
+def _offered(src, full: bool):
+    """(code, span, message, edits, safe) of every finding, with the check's trial full or only where it can refuse."""
+    report = ENGINE.check_file(src, keep=full)  # keep: the full trial (`fix`, the editor); else what `check` pays
+    return [(f.code, f.span.start, f.span.end, f.message,
+             None if f.fix is None else (tuple((e.start, e.end, e.text) for e in f.fix.edits), f.fix.safe))
+            for f in report.findings]
+
+
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(harness_file())
+def test_the_check_s_trial_shortcut_offers_the_same_fixes(case):
+    """`check` runs the trial only where it can refuse a fix (pipelint.findings.fixplan.trial_can_refuse); on
+    files in every style the generator writes (anchors, merge keys, flow and block, quoting, CRLF, BOM, JSON), it
+    offers exactly the fixes, messages and edits the full trial does."""
+    from pipelint.text.source import decode
+
+    data, _, _ = case
+    src = decode("p.yaml", data)
+    assert _offered(src, full=False) == _offered(src, full=True)

@@ -450,13 +450,10 @@ def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(),
         sys.exit(EXIT_FINDINGS if result.changed else EXIT_OK)
     if paths == ["-"]:
         # the fixed text goes to standard output; the report to standard error
-        src = next(iter(result.reports.values()), None) if result.reports else None
-        if src is not None:
-            new = result.changed.get(src.source.path, (src.source, src.source.text))[1]
-            if new is None:
-                sys.stdout.buffer.write(src.source.raw)
-            else:
-                sys.stdout.buffer.write(src.source.encode(new))
+        original = next(iter(result.sources.values()), None)
+        if original is not None:
+            new = result.changed.get(original.path, (original, None))[1]
+            sys.stdout.buffer.write(original.raw if new is None else original.encode(new))
             sys.stdout.flush()
         report.emit(result, fix_mode=True, stream=sys.stderr, source_of=source_reader(engine, result))
         sys.exit(exit_status(result, exit_zero, fail_on))

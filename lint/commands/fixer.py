@@ -37,39 +37,40 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     internal: list[str] = []
     frozen: set[str] = set()  # files whose fix failed verification: left as they were
     settled: set[str] = set()  # files whose fixes stopped changing them: no more passes
-    reports = {s.path: engine.check_file(s, keep=True) for s in sources}
+    # every file checked with its full fix trial, in a pool when there are many; a report is compact, and keeps
+    # the text its trial passed (fixplan.settle), which is what this pass writes when it chooses the same edits
+    reports = engine.check_sources(sources)
     result = engine.finish(reports, errors)
     for _ in range(MAX_PASSES):
         by_path: dict[str, list[Finding]] = {}
         for f in result.findings:
             if f.fix is not None and f.path not in frozen and f.path not in settled and (f.fix.safe or unsafe):
                 by_path.setdefault(f.path, []).append(f)
-        progressed = False
+        changed_now: list[sourcelib.Source] = []
         for path, findings in by_path.items():
-            chosen, _ = fixplan.choose([f.fix for f in findings])
-            ids = {id(x) for x in chosen}
-            chosen_findings = [f for f in findings if id(f.fix) in ids]
-            report = result.reports[path]
             try:
-                new_src = applied(report, chosen)
+                new_src, chosen_findings = _apply(engine, reports, current[path], findings, unsafe)
             except fixplan.NotApplicable as exc:
                 # settle() tried these very fixes: reaching here is a bug, reported as one
                 internal.append(f"{path}: a fix was not applied, the file is left unchanged: {exc}")
                 frozen.add(path)
-                _set(engine, current, reports, originals[path])
+                if current[path] is not originals[path]:
+                    current[path] = originals[path]
+                    changed_now.append(originals[path])
                 continue
             if new_src.text == current[path].text:  # edits that change nothing fix nothing: not counted
                 settled.add(path)
                 continue
             for f in chosen_findings:  # a problem fixed again in a later pass is counted once
                 fixed.setdefault((path, f.code, f.yaml_path), (path, f))
-            _set(engine, current, reports, new_src)
-            progressed = True
-        if not progressed:
+            current[path] = new_src
+            changed_now.append(new_src)
+        if not changed_now:
             break
-        if not gc.isenabled() and any(has_alias(s.text or "") for s in current.values()):
+        reports.update(engine.check_sources(changed_now))  # only the files changed are checked again
+        if not gc.isenabled() and any(has_alias(s.text or "") for s in changed_now):
             gc.collect()  # the graphs this pass replaced may hold a recursive anchor's cycle (the collector is off)
-        result = engine.finish(reports, errors)  # only the files changed were checked again
+        result = engine.finish(reports, errors)
     changed = {path: (originals[path], s.text) for path, s in current.items()
                if path not in frozen and s.text is not None and s.text != originals[path].text}
     unwritten: set[str] = set()
@@ -88,16 +89,37 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             except OSError as exc:
                 errors.append(f"{path}: cannot write: {exc.strerror or exc}")
                 unwritten.add(path)
-    if frozen or unwritten:  # report those files as they are on disk
-        for path in unwritten:
-            _set(engine, current, reports, originals[path])
+    if unwritten:  # report those files as they are on disk
+        reports.update(engine.check_sources([originals[path] for path in unwritten]))
         result = engine.finish(reports, errors)
     result.errors = list(dict.fromkeys(result.errors + errors))
     result.warnings = list(engine.skipped)
     result.fixed = [(p, f) for p, f in fixed.values() if p not in frozen and p not in unwritten]
     result.internal_errors = result.internal_errors + internal
     result.changed = {p: c for p, c in changed.items() if p not in unwritten}
+    result.sources = originals
     return result
+
+
+def _apply(engine: Engine, reports: dict, src: sourcelib.Source, findings: list[Finding],
+           unsafe: bool) -> tuple[sourcelib.Source, list[Finding]]:
+    """`src` (the file's text as fixed so far) with the fixes of one pass applied and verified, and the findings
+    they fix. The fixes chosen are exactly those the check's trial passed (the common case): its text, already
+    verified. Otherwise (unsafe fixes, cross-file fixes, suppressions, a container) the file is checked again here
+    with its node graphs, and the chosen fixes are applied and verified. Raises fixplan.NotApplicable."""
+    report = reports[src.path]
+    chosen, _ = fixplan.choose([f.fix for f in findings])
+    ids = {id(x) for x in chosen}
+    trial = report.trial
+    if trial is not None and trial[0] == frozenset(e for x in chosen for e in x.edits):
+        return (sourcelib.Source(src.path, trial[1], src.bom, src.newline, raw=src.raw),
+                [f for f in findings if id(f.fix) in ids])
+    full = engine.check_file(src, keep=True)
+    again = engine.finish({**reports, src.path: full}, focus=src.path)
+    todo = [f for f in again.findings if f.fix is not None and (f.fix.safe or unsafe)]
+    chosen, _ = fixplan.choose([f.fix for f in todo])
+    ids = {id(x) for x in chosen}
+    return applied(full, chosen), [f for f in todo if id(f.fix) in ids]
 
 
 def applied(report, chosen: list) -> sourcelib.Source:
@@ -128,13 +150,6 @@ def fix_text(engine: Engine, src: sourcelib.Source, context: dict, unsafe: bool 
             break
         count += len(chosen)
     return src.text or "", count
-
-
-def _set(engine: Engine, current: dict, reports: dict, src: sourcelib.Source) -> None:
-    """`src` is now the text of its file: check that file again (the others keep their reports)."""
-    if current[src.path] is not src:
-        current[src.path] = src
-        reports[src.path] = engine.check_file(src, keep=True)
 
 
 _C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r",

@@ -47,3 +47,4 @@ class RunResult:
         self.checked = checked if checked is not None else []  # every file read, in order (JUnit lists them all)
         self.warnings: list[str] = []  # said on stderr, not an error (symlinks a walk did not follow)
         self.harness_files = 0  # of the files checked, those holding Harness configuration
+        self.sources: dict[str, sourcelib.Source] = {}  # `fix`: each file as it was read (bytes kept)

@@ -89,19 +89,32 @@ class Runner(State):
             if progress is not None:
                 progress(done, total, found)
 
+    def check_sources(self, sources: list[sourcelib.Source], jobs: int | None = None) -> dict[str, FileReport]:
+        """Compact reports of texts already read, each with its full fix trial kept (`fix`'s passes: a file's text
+        as fixed so far is not on disk yet), in a pool when there are many."""
+        units = sum(1 + len(s.text or "") // LARGE_FILE for s in sources)
+        # a decoded text travels without its bytes (the worker does not need them twice)
+        light = [s if s.text is None else sourcelib.Source(s.path, s.text, s.bom, s.newline, region=s.region)
+                 for s in sources]
+        return dict(self._pooled(light, _check_source, units, None, jobs))
+
     def _map(self, todo, cache, jobs):
         """(path, FileReport or error text) for each file to check: in this process, or in a pool."""
+        return self._pooled(todo, _check_one, _work_units(todo), cache, jobs)
+
+    def _pooled(self, todo, work, units: int, cache, jobs):
+        """work(engine, cache, item) for each item: in this process, or in a pool of forked workers."""
         if jobs is None:
             jobs = os.cpu_count() or 1
-        jobs = min(jobs, _work_units(todo) // PARALLEL_MIN_FILES_PER_JOB or 1, len(todo))
+        jobs = min(jobs, units // PARALLEL_MIN_FILES_PER_JOB or 1, len(todo))
         if jobs <= 1:
             for item in todo:
-                yield _check_one(self, cache, item)
+                yield work(self, cache, item)
             return
         import multiprocessing
 
         global _WORKER  # noqa: PLW0603 -- the pool initializer hands the engine to forked workers
-        _WORKER = (self, cache)
+        _WORKER = (self, cache, work, os.getpid())
         # Not `with Pool()`: its exit is terminate(), which SIGTERMs workers that may sit in the task queue's
         # lock; a run that has every result closes the pool and lets the workers end on their own.
         pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
@@ -131,7 +144,7 @@ def _work_units(todo) -> int:
         except OSError:
             units += 1
     return units
-_WORKER: tuple | None = None  # (engine, cache), inherited by forked workers
+_WORKER: tuple | None = None  # (engine, cache, work, the run's pid), inherited by forked workers
 
 
 def _check_one(engine, cache, item):  # engine.core.Engine
@@ -146,16 +159,50 @@ def _check_one(engine, cache, item):  # engine.core.Engine
     return path, report
 
 
+def _check_source(engine, cache, src: sourcelib.Source):  # engine.core.Engine
+    return src.path, engine.check_file(src, trial=True)
+
+
 def _worker_init():
     """^C is the parent's to handle (it ends the pool): a worker printing its own traceback helps nobody. SIGTERM
     (Pool.terminate) ends a worker at once: the parent's handler, inherited through fork, would raise SystemExit
-    in it, and a worker waiting on the pool's task lock then never ended (the parent hung in join)."""
+    in it, and a worker waiting on the pool's task lock then never ended (the parent hung in join). A parent
+    killed outright (SIGKILL, the OOM killer) takes its workers with it: left alone they would wait on the task
+    queue forever, holding the parent's output pipes open."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    assert _WORKER is not None, "set before the pool forks"
+    _die_with(_WORKER[3])
+
+
+def _die_with(parent: int) -> None:
+    """End this process when process `parent` (the run, which forked it) ends, or now if it has ended."""
+    if os.getppid() != parent:
+        os._exit(1)
+    try:  # Linux: the kernel sends SIGTERM when the parent ends
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(1, int(signal.SIGTERM), 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+            if os.getppid() != parent:  # it ended before the call took effect
+                os._exit(1)
+            return
+    except (OSError, AttributeError):
+        pass
+    import threading
+    import time
+
+    def watch() -> None:  # elsewhere: look every half second
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _worker(item):
-    engine, cache = _WORKER
-    return _check_one(engine, cache, item)
+    engine, cache, work, _ = _WORKER
+    return work(engine, cache, item)

@@ -28,16 +28,17 @@ __all__ = ["UnitChecker", "documents", "expand", "internal_error", "references"]
 class UnitChecker(State):
     """The engine's check of one file (a part of engine.core.Engine)."""
 
-    def check_file(self, src: sourcelib.Source, keep: bool = False) -> FileReport:
-        """Check one file. Unless `keep` (fixing needs the node graphs and texts), the report is made
-        compact: only what cross-file rules read is kept of its documents, fixes keep their edits but not
-        the nodes they were computed from, and the text is dropped unless a kept document needs it. A
-        run's memory then does not grow with the tree, and reports travel cheaply between processes and
-        into the cache."""
+    def check_file(self, src: sourcelib.Source, keep: bool = False, trial: bool = False) -> FileReport:
+        """Check one file. Unless `keep` (the editor, and a fix that is not the trial's, need the node graphs
+        and texts), the report is made compact: only what cross-file rules read is kept of its documents, fixes
+        keep their edits but not the nodes they were computed from, and the text is dropped unless a kept
+        document needs it. A run's memory then does not grow with the tree, and reports travel cheaply between
+        processes and into the cache. `trial` (fix's passes): the full fix trial, and a compact report keeps
+        what it passed, (its edits, the new text), which `fix` writes when it chooses exactly those edits."""
         collecting = gc.isenabled()
         gc.disable()  # a file's node graph is acyclic but for recursive anchors: see below
         try:
-            report = self._check_file(src)
+            report = self._check_file(src, full_trial=keep or trial)
         finally:
             if collecting:
                 gc.enable()
@@ -49,7 +50,7 @@ class UnitChecker(State):
         slim = sourcelib.Source(src.path, src.text if keep_text else None, src.bom, src.newline, src.error,
                                 src.error_line, src.error_column)
         report.source = slim
-        report.trial = None
+        report.trial = (report.trial[0], report.trial[1].text) if trial and report.trial is not None else None
         # connector files keep their nodes: cross-file rules fix them (they are small)
         report.parsed = report.parsed if keep_text else []
         report.docs = [_light(d, slim) for d in docs]
@@ -64,15 +65,16 @@ class UnitChecker(State):
             gc.collect(0)
         return report
 
-    def _check_file(self, src: sourcelib.Source) -> FileReport:
+    def _check_file(self, src: sourcelib.Source, full_trial: bool = True) -> FileReport:
         units, reread = expand(src, self.named.get(os.path.abspath(src.path)) if self.named else None)
         if reread is None:
-            return self._check_unit(src)
+            return self._check_unit(src, full_trial)
         return self._check_units(src, units, reread)
 
-    def _check_unit(self, src: sourcelib.Source) -> FileReport:
+    def _check_unit(self, src: sourcelib.Source, full_trial: bool = True) -> FileReport:
         """One unit: its documents walked into sites, the rules, the fix trial, and (for a region) the one
-        translation of positions and edits to the outer file."""
+        translation of positions and edits to the outer file. Not `full_trial` (a check that only shows fixes,
+        not `fix`, `--diff` or the editor): the trial runs only where it can refuse a fix."""
         report = FileReport(src)
         layer = self.layer(src.path if src.path != STDIN else os.path.join(".", STDIN))
         if src.region is None and not harness.may_hold_harness(src):  # a region: the Harness attribute that holds it
@@ -108,7 +110,7 @@ class UnitChecker(State):
             if layer.superseded:
                 report.findings = _without_superseded(report.findings, layer.superseded)
             try:
-                report.trial = fixplan.settle(src, report.parsed, report.findings)  # only fixes that apply
+                report.trial = fixplan.settle(src, report.parsed, report.findings, full_trial)  # only fixes that apply
             except RecursionError:
                 raise
             except Exception as exc:

@@ -16,12 +16,18 @@ never shown for a fix that cannot apply):
    found (a few parses, not one per fix).
 
 `rewrite()` is the same check at write time (`fix`, `pin`): it raises NotApplicable, never writes.
+
+A check that only shows the fixes (`pipelint check`, not `fix`, `--diff` or the editor) pays for the trial only
+where a fix can fail it (`trial_can_refuse`): a file with an alias or a merge key, fixes whose edits meet, a unit in
+a container. Elsewhere every fix the intents gave passes the trial; tests/test_properties.py holds the two paths to
+offering the same fixes on generated files in every style real files use.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import re
 
 from pipelint.findings.finding import Edit
 from pipelint.text import source as sourcelib
@@ -261,13 +267,15 @@ def _verified(src: sourcelib.Source, old_docs: list, new_text: str, changes: dic
     return new_src
 
 
-def settle(src: sourcelib.Source, docs: list, findings: list):
+def settle(src: sourcelib.Source, docs: list, findings: list, full: bool = True):
     """Decide the fixes of one file's findings (see the module docstring): rewrite shared-node fixes,
     then keep only those that pass the trial. A finding whose fix does not apply keeps no fix, and its
     message says why. Returns (edits, new Source) of the first set of safe fixes when it passed whole: what
-    `fix` writes in its first pass, already verified."""
+    `fix` writes in its first pass, already verified. Not `full`: the trial runs only where it can refuse."""
     with_fix = [f for f in findings if f.fix is not None]
     if not with_fix or src.text is None:
+        return None
+    if not full and not trial_can_refuse(src, with_fix):
         return None
     if resolved.has_alias(src.text):  # no `*alias` in the text: nothing is shared
         _share(src, {d.number: d for d in docs}, with_fix)
@@ -287,6 +295,27 @@ def settle(src: sourcelib.Source, docs: list, findings: list):
         for f in pending:
             _refuse(f, "not verified (too many fixes overlap here; run fix again)")
     return first
+
+
+def trial_can_refuse(src: sourcelib.Source, findings: list) -> bool:
+    """Whether the trial could refuse one of these fixes: the text has an alias or a merge key (a node read at
+    several places, or keys a merge brings), the unit lies in a container (its edits must read back through it),
+    or the edits of different fixes meet (one may undo or shift another). Otherwise each edit rewrites one node
+    of a plain document as its intent says (yamldoc.yamltext renders and quotes the value), which is exactly
+    what the trial would find."""
+    text = src.text
+    if text is None or src.region is not None or resolved.has_alias(text) or _MERGE_KEY.search(text):
+        return True
+    reach, owner = -1, -1  # the furthest end of the edits so far, and whose
+    for start, end, i in sorted((e.start, e.end, i) for i, f in enumerate(findings) for e in f.fix.edits):
+        if start <= reach and i != owner:
+            return True
+        if end > reach:
+            reach, owner = end, i
+    return False
+
+
+_MERGE_KEY = re.compile(r"<<['\"]?\s*:")
 
 
 def _choose_findings(findings: list) -> tuple[list, list]:

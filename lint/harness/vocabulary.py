@@ -115,7 +115,7 @@ def unknown_keys(root: Node | None, kind: str | None, body_path: tuple) -> Itera
         return
     node, ids, path = start
     seen: set[int] = set()
-    stack: list[tuple] = [(node, ids, path, path, None, None)]  # `shown`: the path with typos read as meant
+    stack: list[tuple] = [(node, frozenset(ids), path, path, None, None)]  # `shown`: the path with typos read as meant
     while stack:
         node, ids, path, shown, owner_key, owner_type = stack.pop()
         if id(node) in seen or not ids:  # a node shared through aliases is read once (an alias bomb stays linear)
@@ -127,24 +127,11 @@ def unknown_keys(root: Node | None, kind: str | None, body_path: tuple) -> Itera
             continue
         if node.__class__ is not MappingNode:
             continue
-        kinds = [types[i] for i in ids]
-        if any(t[2] for t in kinds):
-            continue  # free-form: any key goes
         tag = _type_value(node)
-        if tag is not None:  # a union of step (stage, infrastructure) kinds: the one this node says it is
-            same = [t for t in kinds if t[3] == tag]
-            kinds = same or kinds
-        declared: dict[str, set[int]] = {}
-        conditional: set[str] = set()
-        for keys, cond, _, _ in kinds:
-            for k, child in keys.items():
-                declared.setdefault(k, set()).update(child)
-            for when, props in cond.items():
-                if tag is not None and when == f"type={tag}":
-                    for k, child in props.items():
-                        declared.setdefault(k, set()).update(child)
-                else:
-                    conditional.update(props)
+        table = _table(types, ids, tag)
+        if table is None:
+            continue  # free-form: any key goes
+        declared, conditional, misses = table
         for k, v in node.value:
             if k.__class__ is not ScalarNode:
                 continue
@@ -154,12 +141,51 @@ def unknown_keys(root: Node | None, kind: str | None, body_path: tuple) -> Itera
                 continue
             if name in conditional or name in ALLOWED or name == "<<" or "<+" in name:
                 continue
-            candidates = near(name, [*declared, *conditional])
+            candidates = misses.get(name)
+            if candidates is None:
+                candidates = near(name, [*declared, *conditional])
+                if len(misses) < 4096:  # key names are the document's to choose: the memo stays bounded
+                    misses[name] = candidates
             if candidates:
-                yield Unknown(k, node, candidates, _place(shown, owner_key, owner_type), path)
+                yield Unknown(k, node, list(candidates), _place(shown, owner_key, owner_type), path)
                 if len(candidates) == 1 and candidates[0] in declared:  # read on as the key it was meant to be
                     meant = candidates[0]
                     stack.append((v, declared[meant], (*path, name), (*shown, meant), meant, tag))
+
+
+# (the objects a mapping may be, its `type` value) -> (declared keys -> the objects their values may be, keys only
+# another `type` brings, near misses found so far), or None for a free-form mapping. The schema is fixed for the
+# run, so each combination is worked out once (a corpus has a few hundred), not per mapping.
+_TABLES: dict[tuple, tuple[dict[str, frozenset[int]], frozenset[str], dict[str, list[str]]] | None] = {}
+
+
+def _table(types: list, ids: frozenset[int], tag: str | None):
+    key = (ids, tag)
+    if key in _TABLES:
+        return _TABLES[key]
+    kinds = [types[i] for i in ids]
+    if any(t[2] for t in kinds):
+        _TABLES[key] = None
+        return None
+    if tag is not None:  # a union of step (stage, infrastructure) kinds: the one this node says it is
+        same = [t for t in kinds if t[3] == tag]
+        kinds = same or kinds
+    declared: dict[str, set[int]] = {}
+    conditional: set[str] = set()
+    for keys, cond, _, _ in kinds:
+        for k, child in keys.items():
+            declared.setdefault(k, set()).update(child)
+        for when, props in cond.items():
+            if tag is not None and when == f"type={tag}":
+                for k, child in props.items():
+                    declared.setdefault(k, set()).update(child)
+            else:
+                conditional.update(props)
+    table: tuple[dict[str, frozenset[int]], frozenset[str], dict[str, list[str]]] = (
+        {k: frozenset(v) for k, v in declared.items()}, frozenset(conditional), {})
+    if len(_TABLES) < 65536:  # a `type` value is the document's to choose: the memo stays bounded
+        _TABLES[key] = table
+    return table
 
 
 def _has_stranger(root: Node) -> bool:

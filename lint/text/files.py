@@ -94,30 +94,45 @@ def write_atomic(path: str, data: bytes) -> None:
 
 TMP_SUFFIX = ".pipelint-tmp"
 STALE_SECONDS = 60  # a temporary file this old is not being written any more
-_cleaned: set[tuple[str, str]] = set()
+_stale: dict[str, dict[str, list[str]]] = {}  # folder -> file name -> the stale temporaries left beside it
 
 
 def _remove_stale_temporaries(folder: str, name: str) -> None:
-    """Remove `.NAME.XXXX.pipelint-tmp` files that a killed run left beside NAME (once per folder and name)."""
+    """Remove `.NAME.XXXXXXXX.pipelint-tmp` files that a killed run left beside NAME. A folder is listed once per
+    run (a `fix` of N files in one folder lists it once, not N times); what it held is removed name by name."""
+    found = _stale.get(folder)
+    if found is None:
+        found = _stale[folder] = _stale_in(folder)
+    for path in found.pop(name, ()):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _stale_in(folder: str) -> dict[str, list[str]]:
     import time
 
-    if (folder, name) in _cleaned:
-        return
-    _cleaned.add((folder, name))
+    out: dict[str, list[str]] = {}
     try:
         entries = os.scandir(folder)
     except OSError:
-        return
-    prefix = f".{name}."
+        return out
     now = time.time()
     with entries:
         for entry in entries:
-            if entry.name.startswith(prefix) and entry.name.endswith(TMP_SUFFIX) and len(entry.name) > len(prefix) + len(TMP_SUFFIX):
-                try:
-                    if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
-                        os.unlink(entry.path)
-                except OSError:
-                    pass
+            n = entry.name
+            if not (n.startswith(".") and n.endswith(TMP_SUFFIX)):
+                continue
+            name, dot, rand = n[1:-len(TMP_SUFFIX)].rpartition(".")
+            if not dot or not name or not rand:
+                continue
+            try:
+                if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > STALE_SECONDS:
+                    out.setdefault(name, []).append(entry.path)
+            except OSError:
+                pass
+    return out
 
 
 def inside(path: str, folder: str) -> bool:
