@@ -1,6 +1,7 @@
+from pipelint.harness import vocabulary
 from pipelint.harness.sites import At
 from pipelint.ruleapi.rule import Rule
-from pipelint.yamldoc.document import ScalarNode, mappings
+from pipelint.yamldoc.document import ScalarNode
 
 
 class DuplicateKey(Rule):
@@ -29,10 +30,7 @@ class DuplicateKey(Rule):
     severity = "error"
 
     def check(self, doc):
-        for node in mappings(doc.doc.root):
-            pairs = node.value
-            if len({k.value for k, _ in pairs if k.__class__ is ScalarNode}) == len(pairs):
-                continue  # the common case: no duplicates (and no complex keys)
+        for node in vocabulary.scan(doc.doc).repeats:  # the mappings one walk over every key found suspect
             first: dict[str, ScalarNode] = {}
             for key, _ in node.value:
                 if not isinstance(key, ScalarNode) or key.value == "<<":

@@ -45,7 +45,7 @@ class UnknownKey(Rule):
         kind = doc.doc.kind
         if kind not in ("pipeline", "template", "inputSet", "trigger"):
             return
-        for found in vocabulary.unknown_keys(doc.doc.root, kind, doc.doc.path_prefix):
+        for found in vocabulary.unknown_keys(doc.doc):
             key, wanted = found.key, found.candidates
             shown = " or ".join(f'"{c}"' for c in wanted)
             message = f'unknown key "{key.value}" in the {found.place}: did you mean {shown}?'

@@ -21,6 +21,7 @@ from pathlib import Path
 COMMIT = "1bb19b672ae159df9a52b63aae3e93dff6eb1825"
 OUT = Path(__file__).resolve().parent.parent / "lint" / "harness" / "vocabulary.json"
 NAMES = OUT.with_name("vocabulary-keys.txt")  # every key declared anywhere: a fast first test
+FREE = OUT.with_name("vocabulary-free.txt")  # keys whose value is free-form wherever declared (`envVariables`)
 SCHEMAS = {"pipeline": "v0/pipeline.json", "trigger": "v0/trigger.json"}
 
 
@@ -151,10 +152,21 @@ def _minimal(types: list[list], roots: dict) -> tuple[list[list], dict]:
         types, roots = merged, {name: remap[i] for name, i in roots.items()}
 
 
-def text_of(vocabulary: dict) -> tuple[str, str]:
-    """(vocabulary.json, vocabulary-keys.txt)."""
+def text_of(vocabulary: dict) -> tuple[str, str, str]:
+    """(vocabulary.json, vocabulary-keys.txt, vocabulary-free.txt)."""
     names = vocabulary.pop("names")
-    return json.dumps(vocabulary, separators=(",", ":"), sort_keys=True) + "\n", "\n".join(names) + "\n"
+    return (json.dumps(vocabulary, separators=(",", ":"), sort_keys=True) + "\n", "\n".join(names) + "\n",
+            "\n".join(free_keys(vocabulary["types"])) + "\n")
+
+
+def free_keys(types: list) -> list[str]:
+    """The keys whose every declared value is a free-form object: a key inside one is never a typo."""
+    by_key: dict[str, set[int]] = {}
+    for keys, cond, _, _ in types:
+        for props in (keys, *cond.values()):
+            for k, ids in props.items():
+                by_key.setdefault(k, set()).update(ids)
+    return sorted(k for k, ids in by_key.items() if ids and all(types[i][2] for i in ids))
 
 
 def main(argv: list[str]) -> int:
@@ -168,16 +180,17 @@ def main(argv: list[str]) -> int:
     if head.returncode == 0 and head.stdout.strip() != COMMIT:
         print(f"{checkout} is at {head.stdout.strip()}, not {COMMIT}", file=sys.stderr)
         return 2
-    text, names = text_of(compile_vocabulary(checkout))
+    text, names, free = text_of(compile_vocabulary(checkout))
     if "--check" in argv:
-        if OUT.read_text() != text or NAMES.read_text() != names:
+        if OUT.read_text() != text or NAMES.read_text() != names or FREE.read_text() != free:
             print(f"{OUT} is not what {checkout} gives: run python3 scripts/harness_vocabulary.py {checkout}",
                   file=sys.stderr)
             return 1
         return 0
     OUT.write_text(text)
     NAMES.write_text(names)
-    print(f"wrote {OUT}: {len(text):,} bytes, and {NAMES.name}")
+    FREE.write_text(free)
+    print(f"wrote {OUT}: {len(text):,} bytes, {NAMES.name} and {FREE.name}")
     return 0
 
 

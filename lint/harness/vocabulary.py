@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Iterator
 
-from pipelint.yamldoc.document import MappingNode, Node, ScalarNode, SequenceNode
+from pipelint.yamldoc.document import Document, MappingNode, Node, ScalarNode, SequenceNode
 from pipelint.yamldoc.document import get as _get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -104,9 +104,10 @@ class Unknown:
         self.path = path  # the mapping's place in the data (keys and list indexes)
 
 
-def unknown_keys(root: Node | None, kind: str | None, body_path: tuple) -> Iterator[Unknown]:
-    """The near-miss keys of a document (`kind` its entity; `body_path` where its entity body is)."""
-    if root is None or not _has_stranger(root):
+def unknown_keys(doc: Document) -> Iterator[Unknown]:
+    """The near-miss keys of a document."""
+    root, kind = doc.root, doc.kind
+    if root is None or not scan(doc).stranger:
         return
     data = vocabulary()
     types = data["types"]
@@ -188,24 +189,69 @@ def _table(types: list, ids: frozenset[int], tag: str | None):
     return table
 
 
-def _has_stranger(root: Node) -> bool:
-    """Whether any key of the document is declared nowhere in the schema (else there is no typo to find)."""
-    known = names()
-    stack = [root]
+class KeyScan:
+    """What one walk over every key of a document finds: the mappings that may hold a key twice (YML002 reads
+    them), and whether a key is declared nowhere in the schema outside a free-form value (else YML006 has no
+    typo to look for)."""
+
+    __slots__ = ("repeats", "stranger")
+
+    def __init__(self, repeats: list[MappingNode], stranger: bool):
+        self.repeats = repeats
+        self.stranger = stranger
+
+
+def scan(doc: Document) -> KeyScan:
+    """The document's KeyScan, walked once however many rules ask (aliases visited once; a node first reached
+    inside a free-form value counts as free-form)."""
+    if isinstance(doc.facts, KeyScan):
+        return doc.facts
+    known, free = names(), free_names()
+    repeats: list[MappingNode] = []
+    stranger = False
     seen: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(doc.root, False)] if doc.root is not None else []
+    push, pop = stack.append, stack.pop
     while stack:
-        node = stack.pop()
+        node, in_free = pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
         if node.__class__ is MappingNode:
-            for k, v in node.value:
-                if k.__class__ is ScalarNode and k.value not in known and k.value not in ALLOWED:
-                    return True
-                stack.append(v)
+            pairs = node.value
+            if len(pairs) > 1 and len({k.value for k, _ in pairs if k.__class__ is ScalarNode}) != len(pairs):
+                repeats.append(node)  # a repeated key, or a complex one: YML002 looks closer
+            for k, v in pairs:
+                free_here = in_free
+                if k.__class__ is ScalarNode:
+                    if not in_free:
+                        name = k.value
+                        if name in free:
+                            free_here = True
+                        elif not stranger and name not in known and name not in ALLOWED:
+                            stranger = True
+                else:
+                    push((k, in_free))
+                if v.__class__ is not ScalarNode:
+                    push((v, free_here))
         elif node.__class__ is SequenceNode:
-            stack.extend(node.value)
-    return False
+            for item in node.value:
+                if item.__class__ is not ScalarNode:
+                    push((item, in_free))
+    found = doc.facts = KeyScan(repeats, stranger)
+    return found
+
+
+_free: frozenset[str] | None = None
+
+
+def free_names() -> frozenset[str]:
+    """The keys whose value is free-form wherever the schema declares them (`envVariables`, `nodeSelector`)."""
+    global _free  # noqa: PLW0603 -- read once, on first need
+    if _free is None:
+        with open(os.path.join(HERE, "vocabulary-free.txt"), encoding="utf-8") as fh:
+            _free = frozenset(fh.read().split())
+    return _free
 
 
 def _start(root: Node, kind: str | None, data: dict) -> tuple | None:

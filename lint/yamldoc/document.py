@@ -79,7 +79,6 @@ __all__ = [
     "is_map",
     "is_null",
     "items",
-    "mappings",
     "parse",
     "scalar",
     "scalar_value_start",
@@ -100,10 +99,12 @@ class Document:
     """One YAML document of a file: its root node and, once `harness.documents` has classified it, its kind
     and entity body (parsing alone leaves them None)."""
 
-    __slots__ = ("body", "kind", "number", "path_prefix", "root", "source")
+    __slots__ = ("body", "facts", "kind", "number", "path_prefix", "root", "source")
 
     def __init__(self, source: Source, number: int, root: Node | None, kind: str | None = None,
                  body: Node | None = None, path_prefix: tuple = ()):
+        # what one walk over every key found (pipelint.harness.vocabulary.scan), once asked
+        self.facts: object | None = None
         self.source = source
         self.number = number  # 0-based index of the document in its file
         self.root = root
@@ -218,30 +219,6 @@ def get(node: Node | None, key: str) -> Node | None:
 def items(node: Node | None) -> Iterator[Node]:
     if isinstance(node, SequenceNode):
         yield from node.value
-
-
-def mappings(root: Node) -> Iterator[MappingNode]:
-    """Every mapping node once (aliases visited once). The hot loop of duplicate-key checks."""
-    seen: set[int] = set()
-    stack = [root]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
-        cls = node.__class__
-        if cls is ScalarNode or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if cls is MappingNode:
-            yield node
-            for k, v in node.value:
-                if v.__class__ is not ScalarNode:
-                    push(v)
-                if k.__class__ is not ScalarNode:
-                    push(k)
-        else:
-            for item in node.value:
-                if item.__class__ is not ScalarNode:
-                    push(item)
 
 
 def walk(root: Node) -> Iterator[Node]:
