@@ -1,6 +1,6 @@
 """Every output unchanged: `check` (full text, JSON, SARIF) and `fix --unsafe-fixes` (the written trees and the
-output) of this tree against a base revision, on the generated corpus, fixtures/ and tests/corpus (issue 31: a
-speed change must not change an answer).
+output) of this tree against a base revision, on the generated corpus, the same kind of pipelines as Terraform
+heredocs, fixtures/ and tests/corpus (issue 31: a speed change must not change an answer).
 
     python3 bench/same_outputs.py [--base HEAD~1] [--files 2000]
 
@@ -64,7 +64,12 @@ def main() -> int:
                        check=True, capture_output=True)
         corpus = os.path.join(work, "corpus")
         _generate(corpus, args.files)
-        trees = {"corpus": corpus, "fixtures": os.path.join(ROOT, "fixtures"),
+        sys.path.insert(0, HERE)
+        sys.path.insert(0, os.path.join(ROOT, "tests"))
+        import bench_terraform
+
+        _, heredocs = bench_terraform.write_trees(os.path.join(work, "terraform"), max(10, args.files // 10))
+        trees = {"corpus": corpus, "terraform heredocs": heredocs, "fixtures": os.path.join(ROOT, "fixtures"),
                  "tests/corpus": os.path.join(ROOT, "tests", "corpus")}
         for name, tree in trees.items():
             for fmt in ("full", "json", "sarif"):

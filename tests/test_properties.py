@@ -131,3 +131,9 @@ def test_the_check_s_trial_shortcut_offers_the_same_fixes(case):
     data, _, _ = case
     src = decode("p.yaml", data)
     assert _offered(src, full=False) == _offered(src, full=True)
+    text = src.text
+    if text is not None and "\r" not in text and not text.lstrip().startswith("{"):  # a heredoc holds lines
+        body = "".join("    " + line if line.strip() else line for line in text.splitlines(True))
+        tf = decode("main.tf", ('resource "harness_platform_pipeline" "p" {\n  yaml = <<-EOT\n' + body
+                                + ("" if body.endswith("\n") else "\n") + "  EOT\n}\n").encode())
+        assert _offered(tf, full=False) == _offered(tf, full=True)

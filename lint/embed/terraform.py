@@ -11,6 +11,8 @@ rule reports or rewrites it, and every position is kept), and no edit may touch 
 
 from __future__ import annotations
 
+import re
+
 from pipelint.text.source import Region, Source
 
 SUFFIX = ".tf"
@@ -28,6 +30,10 @@ _last: tuple[bytes, object] | None = None  # the last text parsed and its tree: 
 
 
 def _parse(data: bytes):
+    """tree-sitter's tree of a `.tf` text. The bodies of its heredocs are blanked first (spaces, line breaks kept,
+    so every byte offset holds): their YAML is libyaml's to read, and tree-sitter reading it too cost more than
+    half of a heredoc tree's check. Should a blanked stretch not turn out to be a heredoc's body in the tree (a
+    `<<EOT` inside a comment or a string), the text is parsed as it is."""
     global _parser, _last  # noqa: PLW0603 -- one parser, built on first use
     if _last is not None and _last[0] == data:
         return _last[1]
@@ -36,9 +42,53 @@ def _parse(data: bytes):
         import tree_sitter_hcl
 
         _parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
-    tree = _parser.parse(data)
+    blanked, bodies = _blank_heredocs(data)
+    tree = _parser.parse(blanked) if bodies else None
+    if tree is None or tree.root_node.has_error or not _all_heredocs(tree, bodies):
+        tree = _parser.parse(data)
     _last = (data, tree)
     return tree
+
+
+_HEREDOC_OPEN: re.Pattern[bytes] | None = None
+_BLANK = bytes(c if c in (10, 13) else 32 for c in range(256))  # every byte a space, but line breaks
+
+
+def _blank_heredocs(data: bytes) -> tuple[bytes, list[tuple[int, int]]]:
+    """`data` with the body of every heredoc blanked, and the (start, end) byte ranges blanked."""
+    global _HEREDOC_OPEN  # noqa: PLW0603 -- compiled on first need
+    if b"<<" not in data:
+        return data, []
+    if _HEREDOC_OPEN is None:
+        _HEREDOC_OPEN = re.compile(rb"<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
+    out = bytearray(data)
+    bodies = []
+    at = 0
+    while True:
+        m = _HEREDOC_OPEN.search(data, at)
+        if m is None:
+            break
+        start = m.end()
+        close = re.compile(rb"^[ \t]*" + re.escape(m.group(1)) + rb"[ \t]*\r?$", re.MULTILINE).search(data, start)
+        if close is None:
+            break  # not closed: tree-sitter says where (an error, as without blanking)
+        end = close.start()
+        out[start:end] = data[start:end].translate(_BLANK)
+        bodies.append((start, end))
+        at = close.end()
+    return bytes(out), bodies
+
+
+def _all_heredocs(tree, bodies: list[tuple[int, int]]) -> bool:
+    """Whether every blanked range is the body of a heredoc in `tree`."""
+    spans = sorted((n.start_byte, n.end_byte) for n in _descendants(tree.root_node) if n.type == "heredoc_template")
+    i = 0
+    for start, end in bodies:
+        while i < len(spans) and spans[i][1] < end:
+            i += 1
+        if i == len(spans) or not spans[i][0] < start:
+            return False
+    return True
 
 
 def is_terraform(path: str) -> bool:
@@ -362,8 +412,13 @@ def _masked(value: str) -> str:
 
 def _common_indent(body: str) -> int:
     """What `<<-` removes: the fewest leading white-space characters of a line with content (a tab counts one)."""
-    widths = [len(line) - len(line.lstrip(" \t\f\v")) for line in body.split("\n") if line.strip()]
-    return min(widths) if widths else 0
+    global _INDENTS  # noqa: PLW0603 -- compiled on first need
+    if _INDENTS is None:
+        _INDENTS = re.compile(r"^([ \t\f\v]*)(?=[^\n]*\S)", re.MULTILINE)
+    return min(map(len, _INDENTS.findall(body)), default=0)
+
+
+_INDENTS: re.Pattern | None = None
 
 
 def _literal(node) -> str | None:

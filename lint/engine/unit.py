@@ -69,7 +69,7 @@ class UnitChecker(State):
         units, reread = expand(src, self.named.get(os.path.abspath(src.path)) if self.named else None)
         if reread is None:
             return self._check_unit(src, full_trial)
-        return self._check_units(src, units, reread)
+        return self._check_units(src, units, reread, full_trial)
 
     def _check_unit(self, src: sourcelib.Source, full_trial: bool = True) -> FileReport:
         """One unit: its documents walked into sites, the rules, the fix trial, and (for a region) the one
@@ -131,7 +131,8 @@ class UnitChecker(State):
             report.suppressions = report.suppressions.moved(src.region.outer_line)
         return report
 
-    def _check_units(self, src: sourcelib.Source, regions: list[sourcelib.Source], reread) -> FileReport:
+    def _check_units(self, src: sourcelib.Source, regions: list[sourcelib.Source], reread,
+                     full_trial: bool = True) -> FileReport:
         """A file holding Harness YAML in units (Terraform heredocs, a template's renderings, a trigger and its
         inputYaml): each checked as a source of its own (its findings already at the outer file's positions),
         gathered into the file's report; report.regions holds one report per unit, in the units' order."""
@@ -145,7 +146,7 @@ class UnitChecker(State):
                     region.error or "unreadable", region.error_line, region.error_column, "HCL"))
                 report.regions.append(FileReport(region))
                 continue
-            part = self._check_unit(region)
+            part = self._check_unit(region, full_trial)
             report.regions.append(part)
             report.findings.extend(part.findings)
             report.docs.extend(part.docs)

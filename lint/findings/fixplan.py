@@ -18,9 +18,9 @@ never shown for a fix that cannot apply):
 `rewrite()` is the same check at write time (`fix`, `pin`): it raises NotApplicable, never writes.
 
 A check that only shows the fixes (`pipelint check`, not `fix`, `--diff` or the editor) pays for the trial only
-where a fix can fail it (`trial_can_refuse`): a file with an alias or a merge key, fixes whose edits meet, a unit in
-a container. Elsewhere every fix the intents gave passes the trial; tests/test_properties.py holds the two paths to
-offering the same fixes on generated files in every style real files use.
+where a fix can fail it (`trial_can_refuse`): a text with an alias or a merge key, fixes whose edits meet.
+Elsewhere every fix the intents gave passes the trial; tests/test_properties.py holds the two paths to offering the
+same fixes on generated files in every style real files use, as plain files and in Terraform heredocs.
 """
 
 from __future__ import annotations
@@ -299,12 +299,13 @@ def settle(src: sourcelib.Source, docs: list, findings: list, full: bool = True)
 
 def trial_can_refuse(src: sourcelib.Source, findings: list) -> bool:
     """Whether the trial could refuse one of these fixes: the text has an alias or a merge key (a node read at
-    several places, or keys a merge brings), the unit lies in a container (its edits must read back through it),
-    or the edits of different fixes meet (one may undo or shift another). Otherwise each edit rewrites one node
-    of a plain document as its intent says (yamldoc.yamltext renders and quotes the value), which is exactly
-    what the trial would find."""
+    several places, or keys a merge brings), or the edits of different fixes meet (one may undo or shift another).
+    Otherwise each edit rewrites one node of a plain document as its intent says (yamldoc.yamltext renders and
+    quotes the value), which is exactly what the trial would find. A unit in a container is no different here:
+    this trial reads the unit's own text (an edit into template syntax is refused when it is moved to the file,
+    and the file is read back through its container when `fix` writes it)."""
     text = src.text
-    if text is None or src.region is not None or resolved.has_alias(text) or _MERGE_KEY.search(text):
+    if text is None or resolved.has_alias(text) or _MERGE_KEY.search(text):
         return True
     reach, owner = -1, -1  # the furthest end of the edits so far, and whose
     for start, end, i in sorted((e.start, e.end, i) for i, f in enumerate(findings) for e in f.fix.edits):
