@@ -42,7 +42,8 @@ if __name__ == "__main__":
 """
 
 
-def _generate(root: str, n: int) -> None:
+def generate(root: str, n: int) -> None:
+    """The generated corpus of bench/bench.py (also bench/same_outputs.py's)."""
     spec = importlib.util.spec_from_file_location("bench", os.path.join(HERE, "bench.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -79,7 +80,7 @@ def main() -> None:
                        check=True, capture_output=True)
         os.environ["PYTHONPATH"] = installed
         tree = os.path.join(root, "tree")
-        _generate(tree, args.files)
+        generate(tree, args.files)
         one = next(os.path.join(d, f) for d, _, fs in os.walk(tree) for f in sorted(fs) if f.endswith(".yaml"))
         check = [py, "-m", "pipelint", "check", ".", "--isolated", "--exit-zero", "-q"]
         subprocess.run([*check], cwd=tree, stdout=subprocess.DEVNULL, check=False)  # fill the cache

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import filecmp
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -20,14 +19,6 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-
-def _generate(root: str, n: int) -> None:
-    spec = importlib.util.spec_from_file_location("bench", os.path.join(HERE, "bench.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.generate(root, n)
 
 
 def _run(pythonpath: str | None, cwd: str, *args: str) -> bytes:
@@ -63,11 +54,12 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", base_pkg, base_src],
                        check=True, capture_output=True)
         corpus = os.path.join(work, "corpus")
-        _generate(corpus, args.files)
         sys.path.insert(0, HERE)
         sys.path.insert(0, os.path.join(ROOT, "tests"))
+        import bench_floor
         import bench_terraform
 
+        bench_floor.generate(corpus, args.files)
         _, heredocs = bench_terraform.write_trees(os.path.join(work, "terraform"), max(10, args.files // 10))
         trees = {"corpus": corpus, "terraform heredocs": heredocs, "fixtures": os.path.join(ROOT, "fixtures"),
                  "tests/corpus": os.path.join(ROOT, "tests", "corpus")}

@@ -155,6 +155,20 @@ def _write_connector(client: Client, entity: dict, text: str, now: Got) -> dict:
     return client.call("PUT", "/ng/api/connectors", _scoped(entity), {"connector": connector})[0]
 
 
+def _read_yaml(client: Client, path: str, params: dict, field: str) -> Got:
+    """An entity Harness keeps as YAML (`field` of the answer's data), with its ETag, version and Git home."""
+    answer, headers = client.call("GET", path, params)
+    data = _data(answer)
+    text = data.get(field)
+    return Got(text if isinstance(text, str) else None, headers.get("etag"), _version(data), _git(data))
+
+
+def _write_yaml(client: Client, path: str, params: dict, text: str, now: Got) -> dict:
+    """PUT the YAML, `If-Match` the version read just before (Harness compares it with the entity's)."""
+    match = now.etag or now.version
+    return client.call("PUT", path, params, text=text, headers={"If-Match": match} if match else None)[0]
+
+
 def _list_pipelines(client: Client, org, project, memo: dict) -> Iterator[dict]:
     if ("pipelines", org, project) not in memo:
         memo["pipelines", org, project] = [
@@ -167,15 +181,13 @@ def _list_pipelines(client: Client, org, project, memo: dict) -> Iterator[dict]:
 
 
 def _read_pipeline(client: Client, entity: dict) -> Got:
-    answer, headers = client.call("GET", f"/pipeline/api/pipelines/{_safe(entity['identifier'])}", _scoped(entity))
-    data = _data(answer)
-    text = data.get("yamlPipeline")
-    return Got(text if isinstance(text, str) else None, headers.get("etag"), _version(data), _git(data))
+    return _read_yaml(client, f"/pipeline/api/pipelines/{_safe(entity['identifier'])}", _scoped(entity),
+                      "yamlPipeline")
 
 
 def _write_pipeline(client: Client, entity: dict, text: str, now: Got) -> dict:
-    return client.call("PUT", f"/pipeline/api/pipelines/v2/{_safe(entity['identifier'])}", _scoped(entity),
-                       text=text, headers={"If-Match": now.etag} if now.etag else None)[0]
+    return _write_yaml(client, f"/pipeline/api/pipelines/v2/{_safe(entity['identifier'])}", _scoped(entity), text,
+                       Got(now.text, now.etag))  # a pipeline's If-Match is its ETag
 
 
 def _list_input_sets(client: Client, org, project, memo: dict) -> Iterator[dict]:
@@ -191,18 +203,13 @@ def _list_input_sets(client: Client, org, project, memo: dict) -> Iterator[dict]
 
 
 def _read_input_set(client: Client, entity: dict) -> Got:
-    answer, headers = client.call("GET", f"/pipeline/api/inputSets/{_safe(entity['identifier'])}",
-                                  _scoped(entity, pipelineIdentifier=entity["pipeline"]))
-    data = _data(answer)
-    text = data.get("inputSetYaml")
-    return Got(text if isinstance(text, str) else None, headers.get("etag"), _version(data), _git(data))
+    return _read_yaml(client, f"/pipeline/api/inputSets/{_safe(entity['identifier'])}",
+                      _scoped(entity, pipelineIdentifier=entity["pipeline"]), "inputSetYaml")
 
 
 def _write_input_set(client: Client, entity: dict, text: str, now: Got) -> dict:
-    match = now.etag or now.version
-    return client.call("PUT", f"/pipeline/api/inputSets/{_safe(entity['identifier'])}",
-                       _scoped(entity, pipelineIdentifier=entity["pipeline"]), text=text,
-                       headers={"If-Match": match} if match else None)[0]
+    return _write_yaml(client, f"/pipeline/api/inputSets/{_safe(entity['identifier'])}",
+                       _scoped(entity, pipelineIdentifier=entity["pipeline"]), text, now)
 
 
 def _list_triggers(client: Client, org, project, memo: dict) -> Iterator[dict]:
@@ -215,18 +222,13 @@ def _list_triggers(client: Client, org, project, memo: dict) -> Iterator[dict]:
 
 
 def _read_trigger(client: Client, entity: dict) -> Got:
-    answer, headers = client.call("GET", f"/pipeline/api/triggers/{_safe(entity['identifier'])}",
-                                  _scoped(entity, targetIdentifier=entity["pipeline"]))
-    data = _data(answer)
-    text = data.get("yaml")
-    return Got(text if isinstance(text, str) else None, headers.get("etag"), _version(data))
+    return _read_yaml(client, f"/pipeline/api/triggers/{_safe(entity['identifier'])}",
+                      _scoped(entity, targetIdentifier=entity["pipeline"]), "yaml")
 
 
 def _write_trigger(client: Client, entity: dict, text: str, now: Got) -> dict:
-    match = now.etag or now.version
-    return client.call("PUT", f"/pipeline/api/triggers/{_safe(entity['identifier'])}",
-                       _scoped(entity, targetIdentifier=entity["pipeline"]), text=text,
-                       headers={"If-Match": match} if match else None)[0]
+    return _write_yaml(client, f"/pipeline/api/triggers/{_safe(entity['identifier'])}",
+                       _scoped(entity, targetIdentifier=entity["pipeline"]), text, now)
 
 
 def _list_templates(client: Client, org, project, memo: dict) -> Iterator[dict]:
@@ -240,18 +242,13 @@ def _list_templates(client: Client, org, project, memo: dict) -> Iterator[dict]:
 
 
 def _read_template(client: Client, entity: dict) -> Got:
-    answer, headers = client.call("GET", f"/template/api/templates/{_safe(entity['identifier'])}",
-                                  _scoped(entity, versionLabel=_safe(entity["version_label"], label=True)))
-    data = _data(answer)
-    text = data.get("yaml")
-    return Got(text if isinstance(text, str) else None, headers.get("etag"), _version(data), _git(data))
+    return _read_yaml(client, f"/template/api/templates/{_safe(entity['identifier'])}",
+                      _scoped(entity, versionLabel=_safe(entity["version_label"], label=True)), "yaml")
 
 
 def _write_template(client: Client, entity: dict, text: str, now: Got) -> dict:
-    match = now.etag or now.version
-    path = (f"/template/api/templates/update/{_safe(entity['identifier'])}/"
-            f"{_safe(entity['version_label'], label=True)}")
-    return client.call("PUT", path, _scoped(entity), text=text, headers={"If-Match": match} if match else None)[0]
+    return _write_yaml(client, f"/template/api/templates/update/{_safe(entity['identifier'])}/"
+                               f"{_safe(entity['version_label'], label=True)}", _scoped(entity), text, now)
 
 
 def _list_execution_config(client: Client, org, project, memo: dict) -> Iterator[dict]:

@@ -31,17 +31,22 @@ ALLOWED: dict[str, str] = {
     "icon": "pipeline and template icons the Harness UI stores",
 }
 
-_names: frozenset[str] | None = None
 _vocabulary: dict | None = None
+_word_lists: dict[str, frozenset[str]] = {}
+
+
+def _words(name: str) -> frozenset[str]:
+    """The words of a list beside this module, read once."""
+    found = _word_lists.get(name)
+    if found is None:
+        with open(os.path.join(HERE, name), encoding="utf-8") as fh:
+            found = _word_lists[name] = frozenset(fh.read().split())
+    return found
 
 
 def names() -> frozenset[str]:
     """Every key the schema declares anywhere."""
-    global _names  # noqa: PLW0603 -- read once, on first need
-    if _names is None:
-        with open(os.path.join(HERE, "vocabulary-keys.txt"), encoding="utf-8") as fh:
-            _names = frozenset(fh.read().split())
-    return _names
+    return _words("vocabulary-keys.txt")
 
 
 def vocabulary() -> dict:
@@ -242,16 +247,9 @@ def scan(doc: Document) -> KeyScan:
     return found
 
 
-_free: frozenset[str] | None = None
-
-
 def free_names() -> frozenset[str]:
     """The keys whose value is free-form wherever the schema declares them (`envVariables`, `nodeSelector`)."""
-    global _free  # noqa: PLW0603 -- read once, on first need
-    if _free is None:
-        with open(os.path.join(HERE, "vocabulary-free.txt"), encoding="utf-8") as fh:
-            _free = frozenset(fh.read().split())
-    return _free
+    return _words("vocabulary-free.txt")
 
 
 def _start(root: Node, kind: str | None, data: dict) -> tuple | None:

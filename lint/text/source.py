@@ -88,9 +88,9 @@ class Region:
 
     The inner text is the outer text's lines `start`..`end`, each with up to `strip` leading spaces removed
     (a `<<-` heredoc's indentation): within a line, offsets map one to one. `holes` are inner ranges that
-    belong to the outer language (`${...}` interpolations): never a site, never edited. `reread` gives the
-    inner text of a changed outer text (the outer format's own reader), so that a fix is verified on both
-    layers: the outer file still parses, and reads back as exactly the edited inner text.
+    belong to the outer language (`${...}` interpolations): never a site, never edited. A fix is verified on both
+    layers by the expander's own reader of the outer format (pipelint.embed.expand: the outer file still parses,
+    and reads back as exactly the edited inner text).
     """
 
     __slots__ = (
@@ -111,13 +111,11 @@ class Region:
         "outer_path",
         "outer_text",
         "parent",
-        "reread",
         "unparsed",
     )
 
     def __init__(self, outer_path: str, outer_text: str, inner_starts: list[int], outer_starts: list[int],
-                 length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = (),
-                 reread=None):
+                 length: int, ends_at_line_start: bool, indent: str = "", holes: tuple[tuple[int, int], ...] = ()):
         self.length = length  # of the inner text
         self.ends_at_line_start = ends_at_line_start  # the inner text ends with a newline
         self.outer_path = outer_path
@@ -127,7 +125,6 @@ class Region:
         self.indent = indent  # what an inserted line starts with in the outer file
         self.holes = holes
         self.blanked: tuple[tuple[int, int], ...] = ()  # inner ranges of a template's other arms (spaces here)
-        self.reread = reread  # outer text -> inner text, or None when the outer text no longer holds it
         self.kind: str | None = None  # what the outer format says the text is ("inputSet": a trigger's inputYaml)
         self.name: str | None = None  # how YAML paths name it: a Terraform resource address (stable fingerprints)
         self._outer_lines: list[int] | None = None  # where each line of the outer text starts, built on first use
@@ -149,7 +146,7 @@ class Region:
     @classmethod
     def whole(cls, path: str, text: str) -> Region:
         """The trivial region: a file's own text (offsets, lines and edits map to themselves)."""
-        return cls(path, text, [0], [0], len(text), text.endswith("\n"), reread=_itself)
+        return cls(path, text, [0], [0], len(text), text.endswith("\n"))
 
     @classmethod
     def point(cls, outer_path: str, outer_text: str, at: int, inner: str) -> Region:
@@ -162,7 +159,7 @@ class Region:
 
     @classmethod
     def of_lines(cls, outer_path: str, outer_text: str, start: int, end: int, strip: int = 0,
-                 holes: tuple[tuple[int, int], ...] = (), reread=None) -> tuple[Region, str]:
+                 holes: tuple[tuple[int, int], ...] = ()) -> tuple[Region, str]:
         """The region of outer_text[start:end] (whole lines) with up to `strip` leading white-space characters
         (spaces, tabs: each counts one, as HCL's `<<-` counts them) removed from each line, and its inner text.
         New lines get the most common of the removed prefixes. (Lines are cut by one regular expression, not a
@@ -188,7 +185,7 @@ class Region:
         if not inner_starts:
             inner_starts, outer_starts = [0], [start]
         region = cls(outer_path, outer_text, inner_starts, outer_starts, len(text), text[-1:] in ("", "\n"),
-                     indent, holes, reread)
+                     indent, holes)
         return region, text
 
     def within(self, outer: Region) -> Region:
@@ -228,17 +225,6 @@ class Region:
             if e > s:
                 out.append((s, e))
         return tuple(out)
-
-    def verify(self, new_outer: str, new_inner: str) -> str | None:
-        """Why `new_outer` (the outer text with translated edits) does not hold exactly `new_inner`, or None."""
-        if self.reread is None:
-            return "the outer file cannot be read back"
-        got = self.reread(new_outer)
-        if got is None:
-            return f"{self.outer_path} would no longer hold the embedded text"
-        if got != new_inner:
-            return f"{self.outer_path} would hold other embedded text than the fix made"
-        return None
 
     def offset(self, inner: int) -> int:
         """The outer offset of an inner offset."""
@@ -338,11 +324,6 @@ def blank(text: str) -> str:
     """Spaces for every character but line breaks: the same offsets, nothing a parser reads (a template's arm
     left out of a rendering, pipelint.embed.templated)."""
     return "".join(c if c in "\r\n" else " " for c in text)
-
-
-def _itself(outer: str) -> str:
-    """The reread of a whole-file region: the text is its own inner text."""
-    return outer
 
 
 def _line_starts(text: str) -> list[int]:
