@@ -73,7 +73,7 @@ class ImageRef:
 def parse_image(text: str) -> ImageRef | None:
     """Parse a reference like Docker; None when `text` is not a valid image reference."""
     ref = text.strip()
-    if not ref or ref != text.strip() or any(c.isspace() for c in ref):
+    if not ref or len(ref.split(None, 1)) > 1:  # empty, or white space inside (str.split: C, isspace's set)
         return None
     digest = None
     if "@" in ref:
