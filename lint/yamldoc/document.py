@@ -204,11 +204,11 @@ def get_pair(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
     """The last (key node, value node) pair for `key` (YAML keeps the last of duplicates)."""
     if not isinstance(node, MappingNode):
         return None
-    found = None
-    for k, v in node.value:
-        if isinstance(k, ScalarNode) and k.value == key:
-            found = (k, v)
-    return found
+    for pair in reversed(node.value):  # from the end: the first match is the last pair (the walker's hot loop)
+        k = pair[0]
+        if k.value == key and isinstance(k, ScalarNode):  # a complex key's value is a list: never equal
+            return pair
+    return None
 
 
 def get(node: Node | None, key: str) -> Node | None:
