@@ -660,7 +660,7 @@ class _Walker:
 
 
 # What each entity's body is walked as (harness-yaml.md § 1). overlayInputSet: references to input sets only.
-# trigger: `inputYaml` is a string of embedded YAML whose positions are not positions in this file.
+# trigger: not walked here; its `inputYaml` (a string of YAML) is a unit of its own (pipelint.embed.inputyaml).
 _Walker.ENTITIES = {
     "pipeline": _Walker.pipeline,
     "template": _Walker.template,
