@@ -75,11 +75,12 @@ def pipeline(rng: random.Random, n: int) -> str:
         lines.append(f"{sp}cloneCodebase: true")
         lines += _infra(rng, ind, sp)
         lines += [f"{sp}execution:", f"{sp}{ind}steps:"]
+        depth = len(sp + ind + ind) // len(ind)  # the items of `steps:`, in whole indents
         for _ in range(rng.randint(3, 12)):
             step_no += 1
-            lines += _step(rng, step_no, ind, len(sp + ind + ind) // len(ind))
+            lines += _step(rng, step_no, ind, depth)
         if rng.random() < 0.3:
-            g = sp + ind + ind
+            g = ind * depth  # a step group is one more item of the same list
             lines += [f"{g}- stepGroup:", f"{g}{ind}  name: group", f"{g}{ind}  identifier: group_{s}",
                       f"{g}{ind}  stepGroupInfra:", f"{g}{ind}  {ind}type: KubernetesDirect",
                       f"{g}{ind}  {ind}spec:", f"{g}{ind}  {ind}{ind}connectorRef: account.k8s",
