@@ -38,7 +38,8 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
     frozen: set[str] = set()  # files whose fix failed verification: left as they were
     settled: set[str] = set()  # files whose fixes stopped changing them: no more passes
     # every file checked with its full fix trial, in a pool when there are many; a report is compact, and keeps
-    # the text its trial passed (fixplan.settle), which is what this pass writes when it chooses the same edits
+    # the text its trial passed (fixplan.settle), which is what this pass writes when it chooses the same edits,
+    # and that text's own report (checked ahead by the worker, from the trial's parse), which the next pass reads
     reports = engine.check_sources(sources)
     result = engine.finish(reports, errors)
     for _ in range(MAX_PASSES):
@@ -46,7 +47,8 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
         for f in result.findings:
             if f.fix is not None and f.path not in frozen and f.path not in settled and (f.fix.safe or unsafe):
                 by_path.setdefault(f.path, []).append(f)
-        changed_now: list[sourcelib.Source] = []
+        changed_now: list[sourcelib.Source] = []  # files whose new text is to be checked
+        moved = False  # whether any file changed in this pass
         for path, findings in by_path.items():
             try:
                 new_src, chosen_findings = _apply(engine, reports, current[path], findings, unsafe)
@@ -64,10 +66,16 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             for f in chosen_findings:  # a problem fixed again in a later pass is counted once
                 fixed.setdefault((path, f.code, f.yaml_path), (path, f))
             current[path] = new_src
-            changed_now.append(new_src)
-        if not changed_now:
+            moved = True
+            report = reports[path]
+            if report.after is not None and report.trial is not None and report.trial[1] == new_src.text:
+                reports[path] = report.after  # the worker checked this very text ahead (its trial's)
+            else:
+                changed_now.append(new_src)
+        if not moved:
             break
-        reports.update(engine.check_sources(changed_now))  # only the files changed are checked again
+        if changed_now:
+            reports.update(engine.check_sources(changed_now))  # only the files changed are checked again
         if not gc.isenabled() and any(has_alias(s.text or "") for s in changed_now):
             gc.collect()  # the graphs this pass replaced may hold a recursive anchor's cycle (the collector is off)
         result = engine.finish(reports, errors)

@@ -11,8 +11,8 @@ from pipelint.yamldoc import suppression
 class FileReport:
     """What checking one file produced."""
 
-    __slots__ = ("docs", "errors", "findings", "harness", "internal", "parsed", "regions", "reread", "source", "suppressions",
-                 "trial")
+    __slots__ = ("after", "docs", "errors", "findings", "harness", "internal", "parsed", "regions", "reread", "source",
+                 "suppressions", "trial")
 
     def __init__(self, source: sourcelib.Source, docs: list | None = None, parsed: list | None = None,
                  findings: list[Finding] | None = None, suppressions: suppression.Suppressions | None = None,
@@ -23,7 +23,8 @@ class FileReport:
         self.findings = findings if findings is not None else []
         self.suppressions = suppressions if suppressions is not None else suppression.Suppressions()
         self.harness = harness  # did the file hold anything pipelint checks
-        self.trial = None  # (edits, new Source): the file's safe fixes applied and verified (fixplan.settle)
+        self.trial = None  # (edits, new Source, its documents): the file's safe fixes applied and verified (fixplan.settle)
+        self.after: FileReport | None = None  # `fix`'s passes: the compact report of the trial's text, checked ahead
         self.internal: list[str] = []  # pipelint's own failures on this file (a bug: exit 2, never cached)
         self.errors: list[str] = []  # what the configuration asked and could not be done here (exit 2, never cached)
         self.regions: list[FileReport] = []  # a file holding embedded Harness YAML: each region's own report

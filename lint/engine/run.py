@@ -91,7 +91,8 @@ class Runner(State):
 
     def check_sources(self, sources: list[sourcelib.Source], jobs: int | None = None) -> dict[str, FileReport]:
         """Compact reports of texts already read, each with its full fix trial kept (`fix`'s passes: a file's text
-        as fixed so far is not on disk yet), in a pool when there are many."""
+        as fixed so far is not on disk yet) and the trial's text checked ahead (FileReport.after), in a pool when
+        there are many."""
         units = sum(1 + len(s.text or "") // LARGE_FILE for s in sources)
         # a decoded text travels without its bytes (the worker does not need them twice)
         light = [s if s.text is None else sourcelib.Source(s.path, s.text, s.bom, s.newline, region=s.region)
@@ -160,7 +161,10 @@ def _check_one(engine, cache, item):  # engine.core.Engine
 
 
 def _check_source(engine, cache, src: sourcelib.Source):  # engine.core.Engine
-    return src.path, engine.check_file(src, trial=True)
+    return src.path, engine.check_file(src, trial=True, ahead=AHEAD)
+
+
+AHEAD = 3  # fix's passes a worker checks ahead on its trial's texts (most files settle in one; overlapping fixes take more)
 
 
 def _worker_init():

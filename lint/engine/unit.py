@@ -28,22 +28,27 @@ __all__ = ["UnitChecker", "documents", "expand", "internal_error", "references"]
 class UnitChecker(State):
     """The engine's check of one file (a part of engine.core.Engine)."""
 
-    def check_file(self, src: sourcelib.Source, keep: bool = False, trial: bool = False) -> FileReport:
+    def check_file(self, src: sourcelib.Source, keep: bool = False, trial: bool = False, ahead: int = 0,
+                   parsed: list | None = None) -> FileReport:
         """Check one file. Unless `keep` (the editor, and a fix that is not the trial's, need the node graphs
         and texts), the report is made compact: only what cross-file rules read is kept of its documents, fixes
         keep their edits but not the nodes they were computed from, and the text is dropped unless a kept
         document needs it. A run's memory then does not grow with the tree, and reports travel cheaply between
         processes and into the cache. `trial` (fix's passes): the full fix trial, and a compact report keeps
-        what it passed, (its edits, the new text), which `fix` writes when it chooses exactly those edits."""
+        what it passed, (its edits, the new text), which `fix` writes when it chooses exactly those edits; with
+        `ahead` (fix's passes, in the worker that has the trial's parse at hand), `report.after` is the same check of
+        that text, for up to `ahead` more passes: `fix` needs no second round trip, nor a second parse of a text its
+        trial already parsed. `parsed`: `src`'s documents, already parsed whole (the trial's)."""
         collecting = gc.isenabled()
         gc.disable()  # a file's node graph is acyclic but for recursive anchors: see below
         try:
-            report = self._check_file(src, full_trial=keep or trial)
+            report = self._check_file(src, full_trial=keep or trial, parsed=parsed)
         finally:
             if collecting:
                 gc.enable()
         if keep:
             return report
+        next_text = report.trial if trial and ahead > 0 and not report.regions else None
         docs = [d for d in report.docs if d.sites.connectors or d.sites.refs or d.sites.cloud_stages]
         # connectors' texts stay (cross-file fixes edit them; connector files are small); others go
         keep_text = any(d.sites.connectors for d in docs)
@@ -63,15 +68,17 @@ class UnitChecker(State):
             # `&a [*a]`: the one cycle a node graph can hold. With the collector off for the run (the CLI's check
             # and fix), this file's graph, no longer referenced, is reclaimed now, while it is young and cheap to scan
             gc.collect(0)
+        if next_text is not None:
+            report.after = self.check_file(next_text[1], trial=True, ahead=ahead - 1, parsed=next_text[2])
         return report
 
-    def _check_file(self, src: sourcelib.Source, full_trial: bool = True) -> FileReport:
+    def _check_file(self, src: sourcelib.Source, full_trial: bool = True, parsed: list | None = None) -> FileReport:
         units, reread = expand(src, self.named.get(os.path.abspath(src.path)) if self.named else None)
-        if reread is None:
-            return self._check_unit(src, full_trial)
+        if reread is None:  # the file is its only unit
+            return self._check_unit(src, full_trial, parsed)
         return self._check_units(src, units, reread, full_trial)
 
-    def _check_unit(self, src: sourcelib.Source, full_trial: bool = True) -> FileReport:
+    def _check_unit(self, src: sourcelib.Source, full_trial: bool = True, parsed: list | None = None) -> FileReport:
         """One unit: its documents walked into sites, the rules, the fix trial, and (for a region) the one
         translation of positions and edits to the outer file. Not `full_trial` (a check that only shows fixes,
         not `fix`, `--diff` or the editor): the trial runs only where it can refuse a fix."""
@@ -85,7 +92,7 @@ class UnitChecker(State):
                                                               src.error_column))
             return report
         try:
-            report.parsed, error = harness.documents(src)
+            report.parsed, error = harness.documents(src, parsed)
             report.docs = []
             for d in report.parsed:
                 if d.kind is None:

@@ -123,17 +123,19 @@ class _Trial:
         self.src = src
         self.docs = docs
         self.trials = 0
-        self.passed: tuple | None = None  # (edits, new Source) of the last set that passed
+        self.passed: tuple | None = None  # (edits, new Source, its parsed documents) of the last set that passed
 
     def run(self, fixes: list) -> str | None:
         """None when these fixes together read exactly as intended, else why not."""
         self.trials += 1
         edits = frozenset(e for f in fixes for e in f.edits)
+        assert self.src.text is not None, "only decoded sources are rewritten"
         try:
-            new_src = rewrite(self.src, self.docs, edits, changes_by_doc(fixes))
+            new_src, new_docs = _verified_docs(self.src, self.docs, apply_edits(self.src.text, edits),
+                                               changes_by_doc(fixes))
         except NotApplicable as exc:
             return str(exc)
-        self.passed = (edits, new_src)
+        self.passed = (edits, new_src, new_docs)
         return None
 
     def failing(self, fixes: list) -> dict[int, str]:
@@ -248,6 +250,12 @@ def rewrite(src: sourcelib.Source, old_docs: list, edits, changes: dict[int, lis
 def _verified(src: sourcelib.Source, old_docs: list, new_text: str, changes: dict[int, list]) -> sourcelib.Source:
     """`src` as `new_text`, verified to read as its old documents with exactly `changes` (document number ->
     [Change]) under both readings; raises NotApplicable."""
+    return _verified_docs(src, old_docs, new_text, changes)[0]
+
+
+def _verified_docs(src: sourcelib.Source, old_docs: list, new_text: str,
+                   changes: dict[int, list]) -> tuple[sourcelib.Source, list]:
+    """_verified, and the new text's documents as parsed to verify it (`fix` checks the fixed text from them)."""
     new_src = sourcelib.Source(src.path, new_text, src.bom, src.newline, raw=src.raw)
     new_docs, error = document.parse(new_src)
     if error is not None:
@@ -264,14 +272,14 @@ def _verified(src: sourcelib.Source, old_docs: list, new_text: str, changes: dic
         raise NotApplicable(str(exc)) from None
     except resolved.TooLarge as exc:
         raise NotApplicable(str(exc)) from None
-    return new_src
+    return new_src, new_docs
 
 
 def settle(src: sourcelib.Source, docs: list, findings: list, full: bool = True):
     """Decide the fixes of one file's findings (see the module docstring): rewrite shared-node fixes,
     then keep only those that pass the trial. A finding whose fix does not apply keeps no fix, and its
-    message says why. Returns (edits, new Source) of the first set of safe fixes when it passed whole: what
-    `fix` writes in its first pass, already verified. Not `full`: the trial runs only where it can refuse."""
+    message says why. Returns (edits, new Source, its documents) of the first set of safe fixes when it passed
+    whole: what `fix` writes in its first pass, already verified. Not `full`: the trial runs only where it can refuse."""
     with_fix = [f for f in findings if f.fix is not None]
     if not with_fix or src.text is None:
         return None

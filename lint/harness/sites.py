@@ -136,11 +136,12 @@ def classify(root: Node, path: str, headless: bool = False) -> tuple[str | None,
     return None, None
 
 
-def documents(src: Source) -> tuple[list[Document], ParseError | None]:
+def documents(src: Source, parsed: list[Document] | None = None) -> tuple[list[Document], ParseError | None]:
     """Every document of `src` that parses, classified (`kind`, `body`) and, in a file of several, named by
     entity and identifier (`--- connector[harnessImage]`: a baseline survives reordering) or by position
-    (`--- 2`); and the error that stopped parsing, if any."""
-    docs, error = document.parse(src)
+    (`--- 2`); and the error that stopped parsing, if any. `parsed`: `src`'s documents as already parsed (whole:
+    a text with a parse error is never passed so)."""
+    docs, error = (parsed, None) if parsed is not None else document.parse(src)
     as_input_set = src.region is not None and src.region.kind == "inputSet"
     headless = src.region is not None and src.region.kind == "named"  # a Harness resource reads this file
     for d in docs:
