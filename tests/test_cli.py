@@ -290,6 +290,8 @@ FAST_ARGS = [
     ["fix", "--diff", "--isolated", "p.yaml", "missing.yaml"],
     ["fix", "--show-fixes", "--unsafe-fixes", "--exit-zero", "."],
     ["fix", "--statistics", "ok.yaml"],
+    ["check", "-q", "p.yaml", "reg.yaml"],
+    ["fix", "--quiet", "--show-fixes", "reg.yaml"],
 ]
 
 

@@ -20,7 +20,7 @@ from pipelint.engine.config import ConfigError
 
 # What `run` takes without click: per command, its flags that are off by default (tested against click's).
 _COMMON_FLAGS = {"--force-exclude": "force_exclude", "--isolated": "isolated", "--exit-zero": "exit_zero",
-                 "--statistics": "statistics"}
+                 "--statistics": "statistics", "-q": "quiet", "--quiet": "quiet"}
 FAST_COMMANDS = {
     "check": (check, {**_COMMON_FLAGS, "--no-cache": "no_cache"}),
     "fix": (fix, {**_COMMON_FLAGS, "--unsafe-fixes": "unsafe_fixes", "--diff": "show_diff",
