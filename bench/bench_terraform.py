@@ -5,7 +5,9 @@
 The same generated pipelines are written twice: as `.harness/` YAML files, and as `harness_platform_pipeline`
 resources (`yaml = <<-EOT`, ten to a `.tf` file, indented as `terraform fmt` leaves them). Both trees are checked
 cold (`--no-cache`); the figure is the ratio of the Terraform tree's time to the YAML tree's, and the two must
-report the same problems (by rule). Times on these shared machines are noisy: read the ratio, not the seconds.
+report the same problems (by rule). Runs alternate between the trees (a noisy minute hits both alike), from a
+regular install of this tree (as bench_floor.py). Times on these shared machines are noisy: read the ratio, not the
+seconds.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,15 +58,21 @@ def run(root: str) -> tuple[float, Counter]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pipelines", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pipelint-bench-tf-") as root:
+        installed = os.path.join(root, "installed")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", installed,
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")], check=True, capture_output=True)
+        os.environ["PYTHONPATH"] = installed
         yaml_root, tf_root = write_trees(root, args.pipelines)
-        yaml_runs = [run(yaml_root) for _ in range(args.repeat)]
-        tf_runs = [run(tf_root) for _ in range(args.repeat)]
-    t_yaml, t_tf = min(t for t, _ in yaml_runs), min(t for t, _ in tf_runs)
+        yaml_runs, tf_runs = [], []
+        for _ in range(args.repeat):
+            yaml_runs.append(run(yaml_root))
+            tf_runs.append(run(tf_root))
+    t_yaml, t_tf = statistics.median(t for t, _ in yaml_runs), statistics.median(t for t, _ in tf_runs)
     same = yaml_runs[0][1] == tf_runs[0][1]
-    print(f"{args.pipelines} pipelines, best of {args.repeat}, cold")
+    print(f"{args.pipelines} pipelines, medians of {args.repeat} alternating runs, cold")
     print(f"  as .harness/ YAML files:        {t_yaml:6.2f} s")
     print(f"  as Terraform heredocs (10/.tf): {t_tf:6.2f} s")
     print(f"  ratio heredoc / plain YAML:     {t_tf / t_yaml:6.2f}")

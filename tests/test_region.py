@@ -14,6 +14,7 @@ from pipelint.engine import config
 from pipelint.engine.core import Engine
 from pipelint.findings.finding import Edit, Span, translate
 from pipelint.findings.fixplan import apply_edits
+from pipelint.text import source
 from pipelint.text.source import Region, Source
 
 TF = '''resource "harness_platform_pipeline" "build" {
@@ -196,3 +197,41 @@ def test_lines_are_cut_as_their_definition_says():
         region, text = Region.of_lines("p", outer, 11, 11 + len(body), strip)
         assert (text, region._inner_starts, region._outer_starts, region.indent) == \
             _of_lines_by_hand(outer, 11, 11 + len(body), strip), (body, strip)
+
+
+def _indented_body(rng, strip: int) -> str:
+    """Lines as heredocs have them: mostly `strip` spaces and more, some empty, now and then one indented less, with
+    a tab or a carriage return, or without its last line break."""
+    lines = []
+    for _ in range(rng.randrange(0, 8)):
+        kind = rng.random()
+        if kind < 0.6:
+            lines.append(" " * strip + " " * rng.randrange(0, 3) + rng.choice(["a", "b: c", "- d", "\t e"]))
+        elif kind < 0.8:
+            lines.append("")
+        else:
+            lines.append(rng.choice([" " * max(strip - 1, 0) + "x", "\tx", " " * strip + "x\r", "   ", "\r"]))
+    body = "\n".join(lines)
+    return body + "\n" if lines and rng.random() < 0.8 else body
+
+
+def test_indented_lines_are_cut_as_their_definition_says():
+    """The same on bodies where most lines carry the indentation (one `replace` cuts them: `source.uniformly_indented`),
+    and on those where a line breaks the pattern, and `<<-`'s common indentation against its definition."""
+    import random
+
+    from pipelint.embed.terraform import _common_indent
+
+    rng = random.Random(3100)
+    uniform = 0
+    for _ in range(5000):
+        strip = rng.randrange(1, 6)
+        body = _indented_body(rng, strip)
+        outer = "x = <<-EOT\n" + body + "EOT\n"
+        region, text = Region.of_lines("p", outer, 11, 11 + len(body), strip)
+        assert (text, region._inner_starts, region._outer_starts, region.indent) == \
+            _of_lines_by_hand(outer, 11, 11 + len(body), strip), (body, strip)
+        uniform += source.uniformly_indented(body.split("\n"), strip)
+        content = [line for line in body.split("\n") if line.strip()]
+        assert _common_indent(body) == min((len(line) - len(line.lstrip(" \t\f\v")) for line in content), default=0)
+    assert 1000 < uniform < 4000  # both ways were taken, often

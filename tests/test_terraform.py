@@ -345,3 +345,25 @@ def test_ignore_comments_in_hcl_above_an_attribute_or_resource(in_tmp):
     codes = sorted(f["code"] for f in pipelint("check", "s.tf", "--isolated", "--no-cache", "--format", "json")
                    .json()["findings"])
     assert codes == ["CON001", "IMG001", "REG001"]
+
+
+def test_a_heredoc_ends_where_its_delimiter_line_says():
+    """_closing_line finds a heredoc's end by searching for the identifier; on random texts it gives what the line
+    pattern `^[ \\t]*IDENT[ \\t]*\\r?$` (searched from a line start) gives."""
+    import random
+    import re
+
+    from pipelint.embed.terraform import _closing_line
+
+    rng = random.Random(310)
+    alphabet = [b"E", b"O", b"T", b"EOT", b" ", b"\t", b"\r", b"\n", b"\n", b"x"]
+    found = 0
+    for _ in range(20000):
+        data = b"".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 30)))
+        ident = rng.choice([b"EOT", b"E", b"EE"])
+        starts = [0] + [i + 1 for i, c in enumerate(data) if c == 10]
+        start = rng.choice(starts)
+        m = re.compile(rb"^[ \t]*" + re.escape(ident) + rb"[ \t]*\r?$", re.MULTILINE).search(data, start)
+        assert _closing_line(data, ident, start) == ((m.start(), m.end()) if m else None), (data, ident, start)
+        found += m is not None
+    assert 500 < found < 19500  # found and not found, both often

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from pipelint.text.source import Region, Source
+from pipelint.text.source import Region, Source, line_of, uniformly_indented
 
 SUFFIX = ".tf"
 MARKER = "harness_platform_"  # a .tf file that does not name a Harness resource is not parsed
@@ -69,14 +69,33 @@ def _blank_heredocs(data: bytes) -> tuple[bytes, list[tuple[int, int]]]:
         if m is None:
             break
         start = m.end()
-        close = re.compile(rb"^[ \t]*" + re.escape(m.group(1)) + rb"[ \t]*\r?$", re.MULTILINE).search(data, start)
+        close = _closing_line(data, m.group(1), start)
         if close is None:
             break  # not closed: tree-sitter says where (an error, as without blanking)
-        end = close.start()
+        end, at = close
         out[start:end] = data[start:end].translate(_BLANK)
         bodies.append((start, end))
-        at = close.end()
     return bytes(out), bodies
+
+
+def _closing_line(data: bytes, ident: bytes, start: int) -> tuple[int, int] | None:
+    """(start, end) of the first line from `start` (a line start) on that holds `ident` alone between spaces and
+    tabs (a CR may end it): where a heredoc ends. Found by searching for the identifier (bytes.find, in C), not by
+    trying a pattern at every line: the same answer as `^[ \\t]*IDENT[ \\t]*\\r?$` (tests/test_terraform.py)."""
+    at = data.find(ident, start)
+    while at != -1:
+        line_start = data.rfind(b"\n", start, at) + 1 or start
+        after = at + len(ident)
+        line_end = data.find(b"\n", after)
+        if line_end == -1:
+            line_end = len(data)
+        rest = data[after:line_end]
+        if rest.endswith(b"\r"):
+            rest = rest[:-1]
+        if not data[line_start:at].strip(b" \t") and not rest.strip(b" \t"):
+            return line_start, line_end
+        at = data.find(ident, at + 1)
+    return None
 
 
 def _all_heredocs(tree, bodies: list[tuple[int, int]]) -> bool:
@@ -246,8 +265,7 @@ def _comments_above(src: Source, text: str, start: int, end: int, block_start: i
     """The comment lines right above an attribute (or its resource), for the engine to read as ignore comments
     that cover every line of it: (text, start, end, line, column, first line, last line) each."""
     assert src.region is not None
-    first = text.count("\n", 0, start) + 1
-    last = text.count("\n", 0, end) + 1
+    first, last = line_of(text, start), line_of(text, end)
     for anchor in (start, block_start) if block_start is not None else (start,):
         line_start = text.rfind("\n", 0, anchor) + 1
         while line_start > 0:
@@ -259,7 +277,7 @@ def _comments_above(src: Source, text: str, start: int, end: int, block_start: i
             if "pipelint:" in stripped:
                 col = len(line) - len(line.lstrip()) + 1
                 src.region.directives.append((stripped, prev_start + col - 1, line_start - 1,
-                                              text.count("\n", 0, prev_start) + 1, col, first, last))
+                                              line_of(text, prev_start), col, first, last))
             line_start = prev_start
 
 
@@ -280,7 +298,7 @@ def _heredoc(path: str, text: str, chars, node) -> list[Source]:
     if len(idents) != 2:
         return []
     start = chars(idents[0].end_byte)
-    start = text.index("\n", start) + 1 if "\n" in text[start:] else len(text)
+    start = text.find("\n", start) + 1 or len(text)
     end = text.rfind("\n", 0, chars(idents[1].start_byte)) + 1  # the closing line is not content
     if end < start:
         end = start
@@ -289,7 +307,7 @@ def _heredoc(path: str, text: str, chars, node) -> list[Source]:
     # the template model's own holes, on the text Terraform renders (tree-sitter's directive nodes span a whole
     # `%{ if }...%{ endif }`, arms included)
     inner_holes = [(a, b) for a, b in templated.holes(inner) if b - a >= 3]
-    newline = "\r\n" if "\r\n" in text else "\n"
+    newline = "\r\n" if "\r" in text and "\r\n" in text else "\n"  # one character first: memchr
     out = []
     for n, (masked, blanked) in enumerate(templated.renderings(inner, inner_holes)):
         if n:  # each rendering its own region: fixes know which one they were made in
@@ -413,6 +431,11 @@ def _masked(value: str) -> str:
 def _common_indent(body: str) -> int:
     """What `<<-` removes: the fewest leading white-space characters of a line with content (a tab counts one)."""
     global _INDENTS  # noqa: PLW0603 -- compiled on first need
+    head = body[:256]
+    first = len(head) - len(head.lstrip(" "))  # the first line's leading spaces
+    if body[first:first + 1] not in ("", " ", "\t", "\f", "\v", "\r", "\n") and (
+            not first or uniformly_indented(body.split("\n"), first)):
+        return first  # the first line has content there, and no line has less (terraform fmt's heredocs)
     if _INDENTS is None:
         _INDENTS = re.compile(r"^([ \t\f\v]*)(?=[^\n]*\S)", re.MULTILINE)
     return min(map(len, _INDENTS.findall(body)), default=0)

@@ -121,7 +121,9 @@ class Runner(State):
         pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
         finished = False
         try:
-            yield from pool.imap_unordered(_worker, todo, chunksize=8)
+            # chunks of up to 8 items, fewer when there are few (large .tf files): the last chunk a worker takes
+            # is what the other waits for
+            yield from pool.imap_unordered(_worker, todo, chunksize=max(1, min(8, len(todo) // (jobs * 16))))
             finished = True
         finally:
             if finished:

@@ -12,7 +12,7 @@ import re
 import stat as _stat
 from collections import Counter
 from itertools import accumulate
-from operator import add, sub
+from operator import add, itemgetter, sub
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _OTHER_BOMS = (
@@ -171,17 +171,27 @@ class Region:
             inner_starts = _starts(body)
             outer_starts = list(map((start).__add__, inner_starts))
             text, indent = body, ""
-        else:  # the cut text in one pass of the regular expression; each line's place from the line breaks
-            text = _cuts(strip).sub("", body)
-            body_starts, inner_starts = _starts(body), _starts(text)
+        else:  # the lines cut in C (slices, or one regular expression); each line's place from the line breaks
+            pieces = body.split("\n")
+            uniform = uniformly_indented(pieces, strip)
+            if uniform:  # every line starts with `strip` spaces, or is empty (terraform fmt's heredocs)
+                cut = list(map(itemgetter(slice(strip, None)), pieces))
+                text, inner_starts = "\n".join(cut), _starts_of(cut)
+            else:
+                text = _cuts(strip).sub("", body)
+                inner_starts = _starts(text)
+            body_starts = _starts_of(pieces)
             if len(inner_starts) < len(body_starts):  # a last line of white space only, cut to nothing
                 inner_starts.append(len(text))
             ends_b = [*body_starts[1:], len(body)][:len(body_starts)]
             ends_i = [*inner_starts[1:], len(text)][:len(inner_starts)]
             # a line's content starts where it ends in the file, less its length once cut
             outer_starts = list(map((start).__add__, map(add, map(sub, ends_b, ends_i), inner_starts)))
-            prefixes = Counter(_full_cuts(strip).findall(body))
-            indent = max(prefixes, key=lambda p: prefixes[p]) if prefixes else " " * strip
+            if uniform:  # every cut removed the same prefix
+                indent = " " * strip
+            else:
+                prefixes = Counter(_full_cuts(strip).findall(body))
+                indent = max(prefixes, key=lambda p: prefixes[p]) if prefixes else " " * strip
         if not inner_starts:
             inner_starts, outer_starts = [0], [start]
         region = cls(outer_path, outer_text, inner_starts, outer_starts, len(text), text[-1:] in ("", "\n"),
@@ -293,13 +303,23 @@ class Region:
 _LINE_STARTS: dict[int, tuple[str, list[int]]] = {}  # id(text) -> (text, line starts): one index per outer text
 
 
+def uniformly_indented(lines: list[str], strip: int) -> bool:
+    """Whether each of `lines` (a text split at line breaks) starts with `strip` spaces or is empty (a heredoc as
+    `terraform fmt` leaves it). In C: each line's first `strip` characters, as a set."""
+    return set(map(itemgetter(slice(0, strip)), lines)) <= {" " * strip, ""}
+
+
 _CUTS: dict[int, re.Pattern] = {}
 _FULL_CUTS: dict[int, re.Pattern] = {}
 
 
 def _starts(text: str) -> list[int]:
     """Where each line of `text` starts (a last line break starts no line), in C loops (split, accumulate)."""
-    pieces = text.split("\n")
+    return _starts_of(text.split("\n"))
+
+
+def _starts_of(pieces: list[str]) -> list[int]:
+    """_starts of the text that is "\\n".join(pieces)."""
     starts = [0, *accumulate(map((1).__add__, map(len, pieces[:-1])))]
     return starts[:-1] if pieces[-1] == "" else starts
 
@@ -326,17 +346,21 @@ def blank(text: str) -> str:
     return "".join(c if c in "\r\n" else " " for c in text)
 
 
+def line_of(text: str, offset: int) -> int:
+    """The 1-based line of `offset` in `text` (its line starts found once for the text being read)."""
+    import bisect
+
+    return bisect.bisect_right(_line_starts(text), offset)
+
+
 def _line_starts(text: str) -> list[int]:
+    """Where each line of `text` starts (a last line break starts an empty line), for the last few texts asked."""
     known = _LINE_STARTS.get(id(text))
     if known is not None and known[0] is text:
         return known[1]
-    starts = [0]
-    find = text.find
-    i = find("\n")
-    while i >= 0:
-        starts.append(i + 1)
-        i = find("\n", i + 1)
-    _LINE_STARTS.clear()  # keep one: the file being checked
+    starts = [0, *accumulate(map((1).__add__, map(len, text.split("\n")[:-1])))]
+    if len(_LINE_STARTS) >= 4:  # the file being checked, and the regions read while its findings are placed
+        del _LINE_STARTS[next(iter(_LINE_STARTS))]
     _LINE_STARTS[id(text)] = (text, starts)
     return starts
 
