@@ -16,9 +16,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from operator import attrgetter, itemgetter
 
 from pipelint.yamldoc.document import Document, MappingNode, Node, ScalarNode, SequenceNode
 from pipelint.yamldoc.document import get as _get
+from pipelint.yamldoc.resolved import has_alias
+
+_FIRST, _VALUE = itemgetter(0), attrgetter("value")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -214,18 +218,24 @@ def scan(doc: Document) -> KeyScan:
     known, free = names(), free_names()
     repeats: list[MappingNode] = []
     stranger = False
-    seen: set[int] = set()
+    seen: set[int] | None = set() if has_alias(doc.text) else None  # only an alias reaches a node twice
     stack: list[tuple[Node, bool]] = [(doc.root, False)] if doc.root is not None else []
     push, pop = stack.append, stack.pop
     while stack:
         node, in_free = pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+        if seen is not None:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
         if node.__class__ is MappingNode:
             pairs = node.value
-            if len(pairs) > 1 and len({k.value for k, _ in pairs if k.__class__ is ScalarNode}) != len(pairs):
-                repeats.append(node)  # a repeated key, or a complex one: YML002 looks closer
+            if len(pairs) > 1:
+                try:  # the keys' strings, in C
+                    distinct = len(set(map(_VALUE, map(_FIRST, pairs))))
+                except TypeError:  # a complex key (its value is a list)
+                    distinct = 0
+                if distinct != len(pairs):
+                    repeats.append(node)  # a repeated key, or a complex one: YML002 looks closer
             for k, v in pairs:
                 free_here = in_free
                 if k.__class__ is ScalarNode:
