@@ -6,7 +6,9 @@
   C composer in a pool of as many processes;
 - warm check (the cache answers) vs `python -c "import yaml"`;
 - one file (the pre-commit path) vs `python -c "import yaml"`;
-- fix at N and 2N findings (the growth: at most 2.2x is linear enough) and fix vs check on the same tree.
+- fix at N and 2N findings (the growth: at most 2.2x is linear enough) and fix vs check on the same tree;
+- Terraform heredocs vs the same pipelines as `.harness/` YAML files (bench_terraform.py's trees: 1,000 pipelines,
+  ten heredocs to a `.tf` file), each checked cold.
 
 Whole-process wall times, medians of alternating runs; read the ratios, not the seconds (shared machines are noisy).
 pipelint runs from a regular install of this tree into a temporary folder (byte-compiled, as `pip install` and
@@ -55,6 +57,15 @@ def generate(root: str, n: int) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.generate(root, n)
+
+
+def _terraform_trees(root: str) -> tuple[str, str]:
+    """bench_terraform.py's two trees: the same pipelines as YAML files and in heredocs."""
+    spec = importlib.util.spec_from_file_location("bench_terraform", os.path.join(HERE, "bench_terraform.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.write_trees(root, 1000)
 
 
 def _time(cmd: list[str], cwd: str) -> float:
@@ -123,9 +134,14 @@ def main() -> None:
 
         fix = [py, "-m", "pipelint", "fix", ".", "--isolated", "--exit-zero", "-q"]
         fixes = _medians({"fix N": (fix, work["fix N"]), "fix 2N": (fix, work["fix 2N"]),
-                          "check 2N": ([*check, "--no-cache"], tree)}, max(2, args.repeat // 2), before=fresh)
+                          "check 2N": ([*check, "--no-cache"], tree)}, args.repeat, before=fresh)
         print(f"  fix 2N / fix N:              {fixes['fix 2N'] / fixes['fix N']:.2f}x")
         print(f"  fix 2N / check 2N:           {fixes['fix 2N'] / fixes['check 2N']:.2f}x")
+
+        yaml_tree, tf_tree = _terraform_trees(os.path.join(root, "terraform"))
+        cold = [*check, "--no-cache"]
+        trees = _medians({"plain YAML": (cold, yaml_tree), "heredocs": (cold, tf_tree)}, args.repeat)
+        print(f"  heredocs / plain YAML:       {trees['heredocs'] / trees['plain YAML']:.2f}x")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

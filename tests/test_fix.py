@@ -236,3 +236,36 @@ def test_fix_creates_no_warning_of_its_own(in_tmp):
     pipelint("fix", "ex", "--isolated")
     after = {(f["code"]) for f in pipelint("check", "ex", "--isolated", "--format", "json").json()["findings"]}
     assert after <= before, after - before
+
+
+def test_fix_reads_the_worker_s_check_ahead_as_it_would_check_again(tmp_path, monkeypatch):
+    """A worker checks its trial's text ahead (FileReport.after) so that fix neither parses a fixed file again nor
+    sends it through the pool a second time: with and without that, fix writes the same files and says the same,
+    on the fixtures (aliases, merge keys, Terraform, templates, overlapping fixes) and generated pipelines."""
+    import shutil
+
+    from synthetic import generate
+
+    from pipelint.engine import run as runlib
+
+    trees = {}
+    original = runlib.Runner.check_sources
+    for ahead in (0, runlib.AHEAD):
+        root = tmp_path / f"ahead{ahead}"
+        shutil.copytree(FIXTURES, root, ignore=shutil.ignore_patterns("*.fixed.yaml", "*.fixed.tf"))
+        generate(str(root / "generated"), 40, seed=31)
+        calls: list[int] = []
+        monkeypatch.setattr(runlib, "AHEAD", ahead)
+        monkeypatch.setattr(runlib.Runner, "check_sources", lambda self, sources, jobs=None, calls=calls:
+                            calls.append(len(sources)) or original(self, sources, jobs))
+        monkeypatch.chdir(root)
+        result = pipelint("fix", ".", "--isolated", "--select", "ALL", "--unsafe-fixes", "--show-fixes")
+        files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+                 and ".pipelint_cache" not in p.parts}
+        trees[ahead] = (result.exit_code, result.stdout, result.stderr, files, calls)
+    without, with_ahead = trees[0], trees[runlib.AHEAD]
+    assert without[:4] == with_ahead[:4]
+    assert "Fixed" in with_ahead[1] or "Fixed" in with_ahead[2]
+    # without checking ahead, every fixed file goes through check_sources again; with it, only those whose fixes
+    # were not the trial's (unsafe ones, a cross-file fix)
+    assert sum(without[4][1:]) > 2 * sum(with_ahead[4][1:]), (without[4], with_ahead[4])
