@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from conftest import CORPUS, FIXTURES, pipelint
 
 TF = FIXTURES / "terraform"
@@ -367,3 +368,41 @@ def test_a_heredoc_ends_where_its_delimiter_line_says():
         assert _closing_line(data, ident, start) == ((m.start(), m.end()) if m else None), (data, ident, start)
         found += m is not None
     assert 500 < found < 19500  # found and not found, both often
+
+
+def _nodes_outside(tree, bodies):
+    out = []
+    stack = [tree.root_node]
+    while stack:
+        n = stack.pop()
+        if n.type != "template_literal" and not any(s <= n.start_byte and n.end_byte <= e for s, e in bodies):
+            out.append((n.type, n.start_byte, n.end_byte))
+        stack.extend(n.children)
+    return sorted(out)
+
+
+@pytest.mark.parametrize("text,skipping", [
+    (None, 8),  # the repository's .tf files: at least 8 of them read with their heredocs skipped
+    (b'# x = <<EOT\nlocals {\n  a = 1\n}\nEOT\n', 0),  # a heredoc opener in a comment: read whole
+    (b'a = <<-EOT\n    k: v\n    EOT\nb = <<EOT\nEOT\nc = <<X\n${var.y}\nX\n', 1),
+])
+def test_tree_sitter_skips_heredoc_bodies_and_sees_the_rest_as_a_whole_parse(text, skipping):
+    """tree-sitter reads a `.tf` file with its heredocs' bodies left out (its included ranges): every node outside
+    them is the node a parse of the whole text gives, at the same bytes, and nothing inside them is parsed."""
+    import tree_sitter
+    import tree_sitter_hcl
+
+    from pipelint.embed import terraform
+
+    whole = tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+    texts = [text] if text is not None else [p.read_bytes() for base in (FIXTURES, CORPUS)
+                                             for p in sorted(base.rglob("*.tf"))]
+    skipped = 0
+    for data in texts:
+        bodies = terraform._heredoc_bodies(data)
+        terraform._last = None
+        tree = terraform._parse(data)
+        assert _nodes_outside(tree, bodies) == _nodes_outside(whole.parse(data), bodies)
+        inside = [n for n in _nodes_outside(tree, []) if any(s <= n[1] and n[2] <= e for s, e in bodies)]
+        skipped += bool(bodies) and not inside
+    assert skipped >= skipping if text is None else skipped == skipping

@@ -30,10 +30,11 @@ _last: tuple[bytes, object] | None = None  # the last text parsed and its tree: 
 
 
 def _parse(data: bytes):
-    """tree-sitter's tree of a `.tf` text. The bodies of its heredocs are blanked first (spaces, line breaks kept,
-    so every byte offset holds): their YAML is libyaml's to read, and tree-sitter reading it too cost more than
-    half of a heredoc tree's check. Should a blanked stretch not turn out to be a heredoc's body in the tree (a
-    `<<EOT` inside a comment or a string), the text is parsed as it is."""
+    """tree-sitter's tree of a `.tf` text. tree-sitter skips the bodies of its heredocs (its included ranges are
+    the text around them, so every byte offset holds): their YAML is libyaml's to read, and tree-sitter reading it
+    too cost more than half of a heredoc tree's check (reading them blanked to spaces, still a tenth of it).
+    Should a skipped stretch not turn out to be a heredoc's body in the tree (a `<<EOT` inside a comment or a
+    string), the text is parsed whole."""
     global _parser, _last  # noqa: PLW0603 -- one parser, built on first use
     if _last is not None and _last[0] == data:
         return _last[1]
@@ -42,26 +43,55 @@ def _parse(data: bytes):
         import tree_sitter_hcl
 
         _parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
-    blanked, bodies = _blank_heredocs(data)
-    tree = _parser.parse(blanked) if bodies else None
+    bodies = _heredoc_bodies(data)
+    tree = None
+    if bodies:
+        _parser.included_ranges = _around(data, bodies)
+        try:
+            tree = _parser.parse(data)
+        finally:
+            _parser.included_ranges = None  # the whole text again
     if tree is None or tree.root_node.has_error or not _all_heredocs(tree, bodies):
         tree = _parser.parse(data)
     _last = (data, tree)
     return tree
 
 
+def _around(data: bytes, bodies: list[tuple[int, int]]) -> list:
+    """tree-sitter ranges covering `data` but `bodies` (in order, not overlapping), with their rows and columns."""
+    import tree_sitter
+
+    out = []
+    row, line_start, seen = 0, 0, 0  # the rows counted up to `seen`, and where the line at `seen` starts
+
+    def point(at: int) -> tuple[int, int]:
+        nonlocal row, line_start, seen
+        row += data.count(b"\n", seen, at)
+        newline = data.rfind(b"\n", seen, at)
+        if newline != -1:
+            line_start = newline + 1
+        seen = at
+        return row, at - line_start
+
+    start = 0
+    for body_start, body_end in bodies:
+        out.append(tree_sitter.Range(point(start), point(body_start), start, body_start))
+        start = body_end
+    out.append(tree_sitter.Range(point(start), point(len(data)), start, len(data)))
+    return out
+
+
 _HEREDOC_OPEN: re.Pattern[bytes] | None = None
-_BLANK = bytes(c if c in (10, 13) else 32 for c in range(256))  # every byte a space, but line breaks
 
 
-def _blank_heredocs(data: bytes) -> tuple[bytes, list[tuple[int, int]]]:
-    """`data` with the body of every heredoc blanked, and the (start, end) byte ranges blanked."""
+def _heredoc_bodies(data: bytes) -> list[tuple[int, int]]:
+    """The (start, end) byte ranges of what look like heredocs' bodies (a line `<<EOT` or `<<-EOT` ends, up to the
+    line that holds EOT alone), none empty."""
     global _HEREDOC_OPEN  # noqa: PLW0603 -- compiled on first need
     if b"<<" not in data:
-        return data, []
+        return []
     if _HEREDOC_OPEN is None:
         _HEREDOC_OPEN = re.compile(rb"<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
-    out = bytearray(data)
     bodies = []
     at = 0
     while True:
@@ -71,11 +101,11 @@ def _blank_heredocs(data: bytes) -> tuple[bytes, list[tuple[int, int]]]:
         start = m.end()
         close = _closing_line(data, m.group(1), start)
         if close is None:
-            break  # not closed: tree-sitter says where (an error, as without blanking)
+            break  # not closed: tree-sitter says where (an error, as when nothing is skipped)
         end, at = close
-        out[start:end] = data[start:end].translate(_BLANK)
-        bodies.append((start, end))
-    return bytes(out), bodies
+        if end > start:
+            bodies.append((start, end))
+    return bodies
 
 
 def _closing_line(data: bytes, ident: bytes, start: int) -> tuple[int, int] | None:
@@ -99,7 +129,7 @@ def _closing_line(data: bytes, ident: bytes, start: int) -> tuple[int, int] | No
 
 
 def _all_heredocs(tree, bodies: list[tuple[int, int]]) -> bool:
-    """Whether every blanked range is the body of a heredoc in `tree`."""
+    """Whether every skipped range is the body of a heredoc in `tree`."""
     spans = sorted((n.start_byte, n.end_byte) for n in _descendants(tree.root_node) if n.type == "heredoc_template")
     i = 0
     for start, end in bodies:
