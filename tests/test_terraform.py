@@ -406,3 +406,20 @@ def test_tree_sitter_skips_heredoc_bodies_and_sees_the_rest_as_a_whole_parse(tex
         inside = [n for n in _nodes_outside(tree, []) if any(s <= n[1] and n[2] <= e for s, e in bodies)]
         skipped += bool(bodies) and not inside
     assert skipped >= skipping if text is None else skipped == skipping
+
+
+def test_byte_offsets_become_character_offsets_as_decoding_says():
+    """_CharOffsets maps tree-sitter's byte offsets to the text's by a binary search over the multi-byte characters
+    (decoding the prefix each time made a large file quadratic); at every character boundary of random texts it
+    gives what decoding the bytes before the offset gives."""
+    import random
+
+    from pipelint.embed.terraform import _CharOffsets
+
+    rng = random.Random(4)
+    for _ in range(300):
+        text = "".join(rng.choice(["a", " ", "\n", "é", "中", "😀", "=", '"']) for _ in range(rng.randrange(0, 60)))
+        data = text.encode("utf-8")
+        chars = _CharOffsets(data, text)
+        boundaries = [len(text[:i].encode("utf-8")) for i in range(len(text) + 1)]
+        assert [chars(b) for b in boundaries] == [len(data[:b].decode("utf-8")) for b in boundaries]

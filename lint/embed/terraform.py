@@ -447,8 +447,10 @@ def _attribute_insertion(text: str, chars, block, body) -> tuple[str, int, str] 
         indent = text[text.rfind("\n", 0, first) + 1:first]
         if indent.strip():
             return None
-    before = text[:line_start].rstrip("\r\n")
-    blank = text[len(before):line_start].count("\n") >= 2 or before.endswith("{")
+    before = line_start  # where the text before the brace's line ends, line breaks left out (no copy of the prefix)
+    while before > 0 and text[before - 1] in "\r\n":
+        before -= 1
+    blank = text[before:line_start].count("\n") >= 2 or text[before - 1:before] == "{"
     template = ("" if blank else newline) + f"{indent}{_DELEGATE[0]} = {{0}}{newline}"
     return _INSERTED, line_start, template
 
@@ -518,11 +520,25 @@ def _descendants(node):
 
 
 class _CharOffsets:
-    """Byte offsets (tree-sitter's) to character offsets (the Source's), cheap for ASCII text."""
+    """Byte offsets (tree-sitter's, at character boundaries) to character offsets (the Source's): the same for
+    ASCII text; else less the bytes that the multi-byte characters before it take beyond one, by a binary search
+    over them (decoding the text up to each offset made a file of many resources quadratic)."""
 
     def __init__(self, data: bytes, text: str):
         self.ascii = len(data) == len(text)
-        self.data = data
+        self.ends: list[int] = []  # where each multi-byte character ends
+        self.extra: list[int] = []  # the bytes beyond one that it and those before it take
+        if not self.ascii:
+            total = 0
+            for m in re.finditer(rb"[\xc0-\xff][\x80-\xbf]+", data):  # `data` is text.encode("utf-8")
+                total += m.end() - m.start() - 1
+                self.ends.append(m.end())
+                self.extra.append(total)
 
     def __call__(self, byte: int) -> int:
-        return byte if self.ascii else len(self.data[:byte].decode("utf-8", errors="replace"))
+        if self.ascii:
+            return byte
+        import bisect
+
+        i = bisect.bisect_right(self.ends, byte)
+        return byte - self.extra[i - 1] if i else byte

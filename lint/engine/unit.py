@@ -201,15 +201,22 @@ def _once_across_renderings(findings: list[Finding], regions: list) -> list[Find
         if f.fix.region is not None:
             first.fix.others.append((f.fix.region, f.fix.inner))
         seen_in[id(first)].append(region)
-    for f in out:  # a fix must be right in every rendering that shows its text
+    # a fix must be right in every rendering that shows its text: the regions of one place and length (renderings
+    # of one text, Region.renders_same_text), found by a lookup, not by a pass over every region per finding (a
+    # .tf file of 3,000 connectors took 6 s)
+    renderings: dict[tuple, list] = {}
+    for region in regions:
+        if region is not None and region.at is None:
+            renderings.setdefault((region.outer_path, region.offset(0), region.length), []).append(region)
+    for f in out:
         if f.fix is None or f.fix.region is None:
             continue
+        home = f.fix.region
         reported = seen_in[id(f)]
-        for region in regions:
-            if region is None or any(region is r for r in reported) or region.outer_path != f.fix.region.outer_path:
+        for region in renderings.get((home.outer_path, home.offset(0), home.length), ()):
+            if any(region is r for r in reported):
                 continue
-            if region.at is None and region.renders_same_text(f.fix.region) \
-                    and not all(region.blanks(e.start, e.end) for e in f.fix.edits):
+            if not all(region.blanks(e.start, e.end) for e in f.fix.edits):
                 f.fix = None
                 f.message += " (no automatic fix: the template's renderings disagree)"
                 break
