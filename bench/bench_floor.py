@@ -8,7 +8,9 @@
 - one file (the pre-commit path) vs `python -c "import yaml"`;
 - fix at N and 2N findings (the growth: at most 2.2x is linear enough) and fix vs check on the same tree;
 - Terraform heredocs vs the same pipelines as `.harness/` YAML files (bench_terraform.py's trees: 1,000 pipelines,
-  ten heredocs to a `.tf` file), each checked cold.
+  ten heredocs to a `.tf` file), each checked cold;
+- one YAML file of 3,000 connector documents vs one of 1,500, checked and fixed (`--diff`): linear is about 2 (a
+  search of the whole file per document made it quadratic).
 
 Whole-process wall times, medians of alternating runs; read the ratios, not the seconds (shared machines are noisy).
 pipelint runs from a regular install of this tree into a temporary folder (byte-compiled, as `pip install` and
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -29,6 +32,9 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+import synthetic  # noqa: E402 -- the tests' generator, beside them
+
 FLOOR = """
 import os, sys, yaml
 from multiprocessing import Pool
@@ -142,6 +148,18 @@ def main() -> None:
         cold = [*check, "--no-cache"]
         trees = _medians({"plain YAML": (cold, yaml_tree), "heredocs": (cold, tf_tree)}, args.repeat)
         print(f"  heredocs / plain YAML:       {trees['heredocs'] / trees['plain YAML']:.2f}x")
+
+        many = os.path.join(root, "many")
+        os.makedirs(many)
+        rng = random.Random(1)
+        for n in (1500, 3000):
+            with open(os.path.join(many, f"c{n}.yaml"), "w", encoding="utf-8") as fh:
+                fh.write("---\n".join(synthetic.connector(rng, i) for i in range(n)))
+        docs = _medians({f"{cmd} {n}": ([py, "-m", "pipelint", cmd, f"c{n}.yaml", "--isolated", "--exit-zero", "-q",
+                                         *(["--diff"] if cmd == "fix" else [])], many)
+                         for cmd in ("check", "fix") for n in (1500, 3000)}, args.repeat)
+        print(f"  one file of 2N documents / N: check {docs['check 3000'] / docs['check 1500']:.2f}x, "
+              f"fix {docs['fix 3000'] / docs['fix 1500']:.2f}x")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -42,7 +42,7 @@ class MergeKey(Rule):
     severity = "warning"
 
     def check(self, doc):
-        if "<<" not in doc.text:
+        if doc.text.find("<<", *doc.doc.span) == -1:
             return  # the common case, without walking the document
         for mapping, path in labeled_mappings(doc.doc):
             for key, value in mapping.value:

@@ -7,7 +7,7 @@ Modules off that path (pin, report, inventory, registry, lockfile) use dataclass
 
 from __future__ import annotations
 
-from pipelint.text.source import Region, printable
+from pipelint.text.source import Region, line_of, printable
 from pipelint.yamldoc.document import Node, ScalarNode, scalar_value_start
 
 Severity = str  # "error", "warning" or "info" (SEVERITIES); typing.Literal would cost 4 ms of start-up
@@ -66,7 +66,7 @@ class Span:
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
+    line = line_of(text, index)  # the text's line starts found once, not counted per finding
     return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 

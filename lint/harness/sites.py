@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pipelint.findings.finding import Span
 from pipelint.oci import registries
 from pipelint.oci.images import ImageRef, parse_image
-from pipelint.text.source import Source
+from pipelint.text.source import Source, line_of
 from pipelint.yamldoc import document
 from pipelint.yamldoc.document import (
     Document,
@@ -705,7 +705,7 @@ def alias_span(text: str | None, key: ScalarNode, value: Node):
     if span is None:
         return value
     start, end = span
-    line = text.count("\n", 0, start) + 1
+    line = line_of(text, start)
     col = start - (text.rfind("\n", 0, start) + 1) + 1
     return Span(start, end, line, col, line, col + end - start)
 

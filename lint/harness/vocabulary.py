@@ -218,7 +218,7 @@ def scan(doc: Document) -> KeyScan:
     known, free = names(), free_names()
     repeats: list[MappingNode] = []
     stranger = False
-    seen: set[int] | None = set() if has_alias(doc.text) else None  # only an alias reaches a node twice
+    seen: set[int] | None = set() if has_alias(doc.text, *doc.span) else None  # only an alias reaches a node twice
     stack: list[tuple[Node, bool]] = [(doc.root, False)] if doc.root is not None else []
     push, pop = stack.append, stack.pop
     while stack:

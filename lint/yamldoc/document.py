@@ -118,6 +118,13 @@ class Document:
         assert text is not None, "documents come from decoded sources only"
         return text
 
+    @property
+    def span(self) -> tuple[int, int]:
+        """(start, end) of the document's root in `text`: where a search for something in this document looks (a
+        file of thousands of documents must not be searched whole for each)."""
+        root = self.root
+        return (root.start_mark.index, root.end_mark.index) if root is not None else (0, 0)
+
 
 def parse(source: Source) -> tuple[list[Document], ParseError | None]:
     """Every document of `source` that parses (not yet classified: see `harness.documents`), and the error
