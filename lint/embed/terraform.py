@@ -50,7 +50,7 @@ def _parse(data: bytes):
         try:
             tree = _parser.parse(data)
         finally:
-            _parser.included_ranges = None  # the whole text again
+            _parser.included_ranges = []  # the whole text again (tree-sitter reads [] as everything)
     if tree is None or tree.root_node.has_error or not _all_heredocs(tree, bodies):
         tree = _parser.parse(data)
     _last = (data, tree)
