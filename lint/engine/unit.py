@@ -48,7 +48,7 @@ class UnitChecker(State):
                 gc.enable()
         if keep:
             return report
-        next_text = report.trial if trial and ahead > 0 and not report.regions else None
+        verified = report.trial if trial and ahead > 0 and not report.regions else None  # (edits, Source, documents)
         docs = [d for d in report.docs if d.sites.connectors or d.sites.refs or d.sites.cloud_stages]
         # connectors' texts stay (cross-file fixes edit them; connector files are small); others go
         keep_text = any(d.sites.connectors for d in docs)
@@ -68,8 +68,8 @@ class UnitChecker(State):
             # `&a [*a]`: the one cycle a node graph can hold. With the collector off for the run (the CLI's check
             # and fix), this file's graph, no longer referenced, is reclaimed now, while it is young and cheap to scan
             gc.collect(0)
-        if next_text is not None:
-            report.after = self.check_file(next_text[1], trial=True, ahead=ahead - 1, parsed=next_text[2])
+        if verified is not None:
+            report.after = self.check_file(verified[1], trial=True, ahead=ahead - 1, parsed=verified[2])
         return report
 
     def _check_file(self, src: sourcelib.Source, full_trial: bool = True, parsed: list | None = None) -> FileReport:

@@ -300,7 +300,7 @@ class Region:
         return self.offset(start), self.offset(end), text.replace("\n", "\n" + self.indent)
 
 
-_LINE_STARTS: dict[int, tuple[str, list[int]]] = {}  # id(text) -> (text, line starts): one index per outer text
+_LINE_STARTS: dict[int, tuple[str, list[int]]] = {}  # id(text) -> (text, line starts): the last few texts read
 
 
 def uniformly_indented(lines: list[str], strip: int) -> bool:
@@ -320,8 +320,13 @@ def _starts(text: str) -> list[int]:
 
 def _starts_of(pieces: list[str]) -> list[int]:
     """_starts of the text that is "\\n".join(pieces)."""
-    starts = [0, *accumulate(map((1).__add__, map(len, pieces[:-1])))]
+    starts = _offsets(pieces)
     return starts[:-1] if pieces[-1] == "" else starts
+
+
+def _offsets(pieces: list[str]) -> list[int]:
+    """Where each of `pieces` starts in "\\n".join(pieces), in C loops (accumulate over the lengths)."""
+    return [0, *accumulate(map((1).__add__, map(len, pieces[:-1])))]
 
 
 def _full_cuts(strip: int) -> re.Pattern:
@@ -358,7 +363,7 @@ def _line_starts(text: str) -> list[int]:
     known = _LINE_STARTS.get(id(text))
     if known is not None and known[0] is text:
         return known[1]
-    starts = [0, *accumulate(map((1).__add__, map(len, text.split("\n")[:-1])))]
+    starts = _offsets(text.split("\n"))
     if len(_LINE_STARTS) >= 4:  # the file being checked, and the regions read while its findings are placed
         del _LINE_STARTS[next(iter(_LINE_STARTS))]
     _LINE_STARTS[id(text)] = (text, starts)
