@@ -284,7 +284,7 @@ def references(src: Source) -> list[tuple[str, str, int, int, str]]:
                     name = (name or "") + "."
             if name:
                 at = chars(first.start_byte)
-                line = text.count("\n", 0, at) + 1
+                line = line_of(text, at)
                 column = at - (text.rfind("\n", 0, at) + 1) + 1
                 written = _unescape(text[at:chars(first.end_byte)].strip('"'))
                 out.append((os.path.normpath(os.path.join(folder, name)), address, line, column, written))

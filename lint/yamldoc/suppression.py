@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from pipelint.text.source import line_of
 from pipelint.yamldoc.document import Document, ScalarNode, walk
 
 _DIRECTIVE = re.compile(r"#[ \t]*pipelint:[ \t]*(ignore-file|ignore)\b(?:\[([^\]]*)\])?")
@@ -96,7 +97,7 @@ def find(text: str, docs: list[Document]) -> Suppressions:
         codes = {c.strip() for c in (m.group(2) or "").split(",") if c.strip()} or {ALL}
         codes = {c.upper() if c[:3].isalpha() and c[3:].isdigit() else c for c in codes}
         line_start = text.rfind("\n", 0, start) + 1
-        line = text.count("\n", 0, start) + 1
+        line = line_of(text, start)  # the line starts found once per text, not counted per comment
         if m.group(1) == "ignore-file":
             target = 0
         else:
