@@ -118,7 +118,7 @@ class Runner(State):
         _WORKER = (self, cache, work, os.getpid())
         # Not `with Pool()`: its exit is terminate(), which SIGTERMs workers that may sit in the task queue's
         # lock; a run that has every result closes the pool and lets the workers end on their own.
-        pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_init)
+        pool = _pool_class()(jobs, initializer=_worker_init, context=multiprocessing.get_context("fork"))
         finished = False
         try:
             # about 32 chunks per worker, of at most 64 items: each chunk costs the parent ~0.6 ms of its own CPU
@@ -134,6 +134,21 @@ class Runner(State):
                 pool.terminate()
             pool.join()
             _WORKER = None
+
+
+def _pool_class():
+    """multiprocessing's Pool, but for what wakes its thread that keeps the workers: a worker ending, or the pool
+    changing (closed, terminated, its last task done). The stock Pool also wakes it whenever results wait to be
+    read, and it then spins until they are (0.14 s of the parent's CPU in a cold check of 2,000 files, on two
+    cores taken from the workers: 2,000 tasks in a toy, 0.12-0.17 s -> 0.04 s). Relies on Pool._get_sentinels
+    (CPython 3.8 and later); where it is absent the override is never called and the stock behaviour stays."""
+    from multiprocessing.pool import Pool
+
+    class _Pool(Pool):
+        def _get_sentinels(self):
+            return [self._change_notifier._reader]
+
+    return _Pool
 
 
 PARALLEL_MIN_FILES_PER_JOB = 32  # below this many files per process, a pool costs more than it saves
