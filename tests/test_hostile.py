@@ -14,6 +14,7 @@ import re
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from conftest import pipelint, pipelint_process
@@ -404,6 +405,91 @@ def test_the_next_fix_removes_what_a_killed_one_left(in_tmp):
     os.utime(stale, (an_hour_ago, an_hour_ago))
     pipelint("fix", "c.yaml", "--isolated")
     assert not stale.exists() and fresh.exists() and other.exists()
+
+
+def _many(root, n: int) -> list:
+    """n files holding b"old\n", and write_all's items turning each into b"new N\n"."""
+    items = []
+    for i in range(n):
+        path = root / f"p{i:03}.yaml"
+        path.write_bytes(b"old\n")
+        items.append((str(path), b"old\n", b"new %d\n" % i))
+    return items
+
+
+def test_many_files_are_written_in_threads_each_outcome_with_its_file(tmp_path, monkeypatch):
+    from pipelint.text import files
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    items = _many(root, 3 * files.THREADED_WRITES_FROM)
+    os.chmod(items[7][0], 0o444)  # read-only: OSError
+    outside = tmp_path / "outside.yaml"
+    outside.write_bytes(b"old\n")
+    os.unlink(items[11][0])
+    os.symlink(outside, items[11][0])  # leads out of the tree: refused
+    edited = items[23][0]  # saved by a person meanwhile: ChangedMeanwhile
+
+    def before_replace(path):
+        if path == edited:
+            with open(path, "ab") as fh:
+                fh.write(b"mine\n")
+
+    monkeypatch.setattr(files, "_before_replace", before_replace)
+    boundary = files.Boundary()
+    boundary.add(str(root))
+    outcome = files.write_all(items, boundary)
+    assert isinstance(outcome[7], PermissionError)
+    assert isinstance(outcome[11], files.Refused) and "outside the checked tree" in str(outcome[11])
+    assert isinstance(outcome[23], files.ChangedMeanwhile)
+    assert [i for i, o in enumerate(outcome) if o is not None] == [7, 11, 23]
+    assert outside.read_bytes() == b"old\n" and Path(edited).read_bytes() == b"old\nmine\n"
+    for i, (path, _, new) in enumerate(items):
+        if i not in (7, 11, 23):
+            assert Path(path).read_bytes() == new, path
+    assert not [p for p in os.listdir(root) if p.endswith(files.TMP_SUFFIX)]
+
+
+def test_an_interrupt_while_threads_write_finishes_the_files_begun_and_begins_no_other(tmp_path, monkeypatch):
+    import signal
+
+    from pipelint.text import files
+
+    items = _many(tmp_path, 200)
+    main = threading.main_thread().ident
+    calls = []
+
+    def before_replace(path):
+        calls.append(path)
+        if len(calls) == 5:  # ^C while four threads are at work
+            signal.pthread_kill(main, signal.SIGINT)
+            time.sleep(0.2)  # the main thread has it meanwhile
+
+    monkeypatch.setattr(files, "_before_replace", before_replace)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_all(items, None)
+    contents = [Path(path).read_bytes() for path, _, _ in items]
+    assert all(c in (b"old\n", new) for c, (_, _, new) in zip(contents, items, strict=True))  # whole files only
+    written = sum(c != b"old\n" for c in contents)
+    assert 5 <= written == len(calls) <= 5 + files.WRITE_THREADS  # those begun were finished; no other begun
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(files.TMP_SUFFIX)]
+
+
+def test_a_bug_in_a_writing_thread_is_raised_after_they_stop(tmp_path, monkeypatch):
+    from pipelint.text import files
+
+    items = _many(tmp_path, 100)
+    real = files.write_if_unchanged
+
+    def buggy(path, original, data):
+        if path.endswith("p042.yaml"):
+            raise ZeroDivisionError("a bug")
+        real(path, original, data)
+
+    monkeypatch.setattr(files, "write_if_unchanged", buggy)
+    with pytest.raises(ZeroDivisionError):
+        files.write_all(items, None)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(files.TMP_SUFFIX)]
 
 
 def test_check_stdin_and_a_folder_with_the_cache(in_tmp):

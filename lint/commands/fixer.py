@@ -20,7 +20,7 @@ from pipelint.engine.core import Engine, RunResult
 from pipelint.findings import fixplan
 from pipelint.findings.finding import Finding
 from pipelint.text import source as sourcelib
-from pipelint.text.files import ChangedMeanwhile, may_write, write_if_unchanged
+from pipelint.text.files import ChangedMeanwhile, write_all
 from pipelint.yamldoc.resolved import has_alias
 
 MAX_PASSES = 10
@@ -83,20 +83,17 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
                if path not in frozen and s.text is not None and s.text != originals[path].text}
     unwritten: set[str] = set()
     if write:
-        for path, (original, text) in changed.items():
-            refused = may_write(path, engine.boundary)
-            if refused:
-                errors.append(f"{path}: {refused}")
-                unwritten.add(path)
+        items = [(path, original.raw, original.encode(text)) for path, (original, text) in changed.items()]
+        for (path, _, _), problem in zip(items, write_all(items, engine.boundary), strict=True):
+            if problem is None:
                 continue
-            try:
-                write_if_unchanged(path, original.raw, original.encode(text))
-            except ChangedMeanwhile:
+            unwritten.add(path)
+            if isinstance(problem, ChangedMeanwhile):
                 errors.append(f"{path} changed while fixing; run again")
-                unwritten.add(path)
-            except OSError as exc:
-                errors.append(f"{path}: cannot write: {exc.strerror or exc}")
-                unwritten.add(path)
+            elif isinstance(problem, OSError):
+                errors.append(f"{path}: cannot write: {problem.strerror or problem}")
+            else:
+                errors.append(f"{path}: {problem}")
     if unwritten:  # report those files as they are on disk
         reports.update(engine.check_sources([originals[path] for path in unwritten]))
         result = engine.finish(reports, errors)

@@ -225,16 +225,16 @@ def _edit_containers(in_regions: dict, outer: dict, result: PinResult) -> None:
 
 def _write(engine: Engine, lock: Lockfile, result: PinResult) -> None:
     """Write each changed file (inside the checked tree, only if unchanged since it was read), then the lockfile."""
-    for path, (src, text) in list(result.changed.items()):
-        problem = filelib.may_write(path, engine.boundary)
-        if problem is None:
-            try:
-                filelib.write_if_unchanged(path, src.raw, src.encode(text))
-                continue
-            except filelib.ChangedMeanwhile:
-                problem = "changed while pinning; run again"
-            except OSError as exc:
-                problem = f"cannot write: {exc.strerror or exc}"
+    items = [(path, src.raw, src.encode(text)) for path, (src, text) in result.changed.items()]
+    for (path, _, _), outcome in zip(items, filelib.write_all(items, engine.boundary), strict=True):
+        if outcome is None:
+            continue
+        if isinstance(outcome, filelib.ChangedMeanwhile):
+            problem = "changed while pinning; run again"
+        elif isinstance(outcome, OSError):
+            problem = f"cannot write: {outcome.strerror or outcome}"
+        else:
+            problem = str(outcome)
         result.errors.append(f"{path}: {problem}")
         del result.changed[path]
         result.pinned = [s for s in result.pinned if s.path != path]
