@@ -7,6 +7,8 @@
 - warm check (the cache answers) vs `python -c "import yaml"`;
 - one file (the pre-commit path) vs `python -c "import yaml"`;
 - fix at N and 2N findings (the growth: at most 2.2x is linear enough) and fix vs check on the same tree;
+- fix vs the fix floor: compose each file and its fixed text (the check, and the verification every fix needs),
+  write the changed files as pipelint does (compare, temporary file, fsync, rename, in four threads);
 - Terraform heredocs vs the same pipelines as `.harness/` YAML files (bench_terraform.py's trees: 1,000 pipelines,
   ten heredocs to a `.tf` file), each checked cold;
 - one YAML file of 3,000 connector documents vs one of 1,500, checked and fixed (`--diff`): linear is about 2 (a
@@ -53,6 +55,46 @@ if __name__ == "__main__":
     files = [os.path.join(d, f) for d, _, fs in os.walk(".") for f in fs if f.endswith(".yaml")]
     with Pool(os.cpu_count()) as pool:
         sum(pool.map(one, files, chunksize=8))
+"""
+
+FIX_FLOOR = """
+import os, sys, tempfile, threading, yaml
+from multiprocessing import Pool
+FIXED = sys.argv[1]
+def one(rel):
+    with open(rel, "rb") as fh:
+        old = fh.read()
+    with open(os.path.join(FIXED, rel), "rb") as fh:
+        new = fh.read()
+    for text in (old, new):  # the check of the file, and the verification of its fixed text
+        try:
+            for _ in yaml.compose_all(text.decode("utf-8"), Loader=yaml.CSafeLoader):
+                pass
+        except yaml.YAMLError:
+            pass
+    return (rel, old, new) if new != old else None
+def write(items):  # as pipelint writes: compare, a temporary file, fsync, rename
+    for rel, old, new in items:
+        with open(rel, "rb") as fh:
+            assert fh.read() == old
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(rel) or ".", prefix="." + os.path.basename(rel) + ".")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(new)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, rel)
+if __name__ == "__main__":
+    import gc
+    gc.disable()
+    files = [os.path.relpath(os.path.join(d, f)) for d, _, fs in os.walk(".") for f in fs if f.endswith(".yaml")]
+    with Pool(os.cpu_count()) as pool:
+        changed = [c for c in pool.imap_unordered(one, files, chunksize=16) if c is not None]
+    threads = [threading.Thread(target=write, args=(changed[k::4],)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 """
 
 
@@ -139,10 +181,20 @@ def main() -> None:
                 shutil.copytree(origin[name], work[name])
 
         fix = [py, "-m", "pipelint", "fix", ".", "--isolated", "--exit-zero", "-q"]
+        # the fix floor: what any fixer that verifies its output pays, with no rule at all: compose each file and
+        # its fixed text (as pipelint fixed it, computed once here), write the changed ones as pipelint does
+        fixed = os.path.join(root, "fixed")
+        shutil.copytree(tree, fixed)
+        subprocess.run(fix, cwd=fixed, stdout=subprocess.DEVNULL, check=False)
+        work["fix floor"], origin["fix floor"] = os.path.join(root, "w3"), tree
         fixes = _medians({"fix N": (fix, work["fix N"]), "fix 2N": (fix, work["fix 2N"]),
-                          "check 2N": ([*check, "--no-cache"], tree)}, args.repeat, before=fresh)
+                          "check 2N": ([*check, "--no-cache"], tree),
+                          "compose floor": ([py, "-c", FLOOR, "--no-gc"], tree),
+                          "fix floor": ([py, "-c", FIX_FLOOR, fixed], work["fix floor"])}, args.repeat, before=fresh)
         print(f"  fix 2N / fix N:              {fixes['fix 2N'] / fixes['fix N']:.2f}x")
         print(f"  fix 2N / check 2N:           {fixes['fix 2N'] / fixes['check 2N']:.2f}x")
+        print(f"  fix floor / compose floor:   {fixes['fix floor'] / fixes['compose floor']:.2f}x  (compose twice, write)")
+        print(f"  fix 2N / fix floor:          {fixes['fix 2N'] / fixes['fix floor']:.2f}x")
 
         yaml_tree, tf_tree = _terraform_trees(os.path.join(root, "terraform"))
         cold = [*check, "--no-cache"]
