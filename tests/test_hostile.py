@@ -457,17 +457,30 @@ def test_an_interrupt_while_threads_write_finishes_the_files_begun_and_begins_no
 
     items = _many(tmp_path, 200)
     main = threading.main_thread().ident
-    calls = []
+    calls: list[str] = []
+    count = threading.Lock()
+    handled = threading.Event()  # the main thread has the ^C
+
+    def on_sigint(signum, frame):
+        handled.set()
+        raise KeyboardInterrupt
 
     def before_replace(path):
-        calls.append(path)
-        if len(calls) == 5:  # ^C while four threads are at work
+        with count:
+            calls.append(path)
+            n = len(calls)
+        if n == 5:  # ^C while four threads are at work
             signal.pthread_kill(main, signal.SIGINT)
-            time.sleep(0.2)  # the main thread has it meanwhile
+        if n >= 5:  # a file begun before the main thread has the ^C (however slow it is to get it) is finished
+            assert handled.wait(30)
 
     monkeypatch.setattr(files, "_before_replace", before_replace)
-    with pytest.raises(KeyboardInterrupt):
-        files.write_all(items, None)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            files.write_all(items, None)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     contents = [Path(path).read_bytes() for path, _, _ in items]
     assert all(c in (b"old\n", new) for c, (_, _, new) in zip(contents, items, strict=True))  # whole files only
     written = sum(c != b"old\n" for c in contents)

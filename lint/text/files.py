@@ -13,6 +13,7 @@ Nothing here knows YAML or pipelint's rules: a leaf module every writer may impo
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import tempfile
@@ -76,7 +77,6 @@ def write_all(items: list[tuple[str, bytes, bytes]], boundary: Boundary | None =
     import queue
     import threading
 
-    _umask()  # read before the threads start
     for path, _, _ in items:  # each folder listed for stale temporaries here, not by two threads at once
         folder = os.path.dirname(os.path.realpath(path)) or "."
         if folder not in _stale:
@@ -104,12 +104,15 @@ def write_all(items: list[tuple[str, bytes, bytes]], boundary: Boundary | None =
 
     # Waiting on a token per thread, not Thread.join: a join interrupted by ^C can mark the thread ended while it
     # still runs (CPython 3.11's bpo-45274 handling), and the interpreter then exits without waiting for it, in the
-    # middle of a file (seen: a temporary file left after ^C)
+    # middle of a file (seen: a temporary file left after ^C). The threads are started with ^C and SIGTERM held
+    # back, so that each thread that runs is counted (a Thread.start that ^C interrupts has started the thread);
+    # they inherit that mask, so the signals go to this thread only
     running = 0
     try:
-        for n in range(WRITE_THREADS):
-            threading.Thread(target=work, name=f"pipelint-write-{n}").start()
-            running += 1
+        with _signals_deferred():
+            for n in range(WRITE_THREADS):
+                threading.Thread(target=work, name=f"pipelint-write-{n}").start()
+                running += 1
         while running:
             ended.get()
             running -= 1
@@ -177,17 +180,16 @@ def write_atomic(path: str, data: bytes) -> None:
             raise
 
 
-_UMASK: list[int] = []
+_umask_lock = _thread.allocate_lock()
 
 
 def _umask() -> int:
-    """This process's umask, read once (reading it means setting it: two threads doing so at once could each read
-    the other's temporary 0)."""
-    if not _UMASK:
+    """This process's umask. Reading it means setting it, so threads take turns (two at once could each read the
+    other's temporary 0)."""
+    with _umask_lock:
         umask = os.umask(0)
         os.umask(umask)
-        _UMASK.append(umask)
-    return _UMASK[0]
+    return umask
 
 
 TMP_SUFFIX = ".pipelint-tmp"
