@@ -408,12 +408,12 @@ def test_the_next_fix_removes_what_a_killed_one_left(in_tmp):
 
 
 def _many(root, n: int) -> list:
-    """n files holding b"old\n", and write_all's items turning each into b"new N\n"."""
+    """n files holding b"old\n", and write_all's items turning each into b"new N\n" (made when written)."""
     items = []
     for i in range(n):
         path = root / f"p{i:03}.yaml"
         path.write_bytes(b"old\n")
-        items.append((str(path), b"old\n", b"new %d\n" % i))
+        items.append((str(path), b"old\n", lambda data=b"new %d\n" % i: data))
     return items
 
 
@@ -446,7 +446,7 @@ def test_many_files_are_written_in_threads_each_outcome_with_its_file(tmp_path, 
     assert outside.read_bytes() == b"old\n" and Path(edited).read_bytes() == b"old\nmine\n"
     for i, (path, _, new) in enumerate(items):
         if i not in (7, 11, 23):
-            assert Path(path).read_bytes() == new, path
+            assert Path(path).read_bytes() == new(), path
     assert not [p for p in os.listdir(root) if p.endswith(files.TMP_SUFFIX)]
 
 
@@ -482,7 +482,7 @@ def test_an_interrupt_while_threads_write_finishes_the_files_begun_and_begins_no
     finally:
         signal.signal(signal.SIGINT, previous)
     contents = [Path(path).read_bytes() for path, _, _ in items]
-    assert all(c in (b"old\n", new) for c, (_, _, new) in zip(contents, items, strict=True))  # whole files only
+    assert all(c in (b"old\n", new()) for c, (_, _, new) in zip(contents, items, strict=True))  # whole files only
     written = sum(c != b"old\n" for c in contents)
     assert 5 <= written == len(calls) <= 5 + files.WRITE_THREADS  # those begun were finished; no other begun
     assert not [p for p in os.listdir(tmp_path) if p.endswith(files.TMP_SUFFIX)]

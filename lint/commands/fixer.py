@@ -15,6 +15,7 @@ import difflib
 import gc
 import os
 import re
+from functools import partial
 
 from pipelint.engine.core import Engine, RunResult
 from pipelint.findings import fixplan
@@ -83,7 +84,7 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
                if path not in frozen and s.text is not None and s.text != originals[path].text}
     unwritten: set[str] = set()
     if write:
-        items = [(path, original.raw, original.encode(text)) for path, (original, text) in changed.items()]
+        items = [(path, original.raw, partial(original.encode, text)) for path, (original, text) in changed.items()]
         for (path, _, _), problem in zip(items, write_all(items, engine.boundary), strict=True):
             if problem is None:
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import partial
 
 from pipelint.engine.core import Engine, documents, expand
 from pipelint.engine.results import FileReport
@@ -225,7 +226,7 @@ def _edit_containers(in_regions: dict, outer: dict, result: PinResult) -> None:
 
 def _write(engine: Engine, lock: Lockfile, result: PinResult) -> None:
     """Write each changed file (inside the checked tree, only if unchanged since it was read), then the lockfile."""
-    items = [(path, src.raw, src.encode(text)) for path, (src, text) in result.changed.items()]
+    items = [(path, src.raw, partial(src.encode, text)) for path, (src, text) in result.changed.items()]
     for (path, _, _), outcome in zip(items, filelib.write_all(items, engine.boundary), strict=True):
         if outcome is None:
             continue

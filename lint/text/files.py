@@ -20,6 +20,10 @@ import tempfile
 
 from pipelint.text import source as sourcelib
 
+TYPE_CHECKING = False  # typing is not imported on the pre-commit path
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
 
 class ChangedMeanwhile(Exception):
     """The file no longer holds the bytes the fixes were computed from."""
@@ -50,9 +54,11 @@ WRITE_THREADS = 4  # creating and renaming a file is the kernel's work (and a wa
 THREADED_WRITES_FROM = 32  # fewer files than this are written in this thread (one file, pre-commit's: no threads)
 
 
-def write_all(items: list[tuple[str, bytes, bytes]], boundary: Boundary | None = None) -> list[BaseException | None]:
-    """write_if_unchanged for each (path, bytes read, new bytes) that may_write allows; for each item None when it
-    was written, else why not: Refused, ChangedMeanwhile or OSError. Each file is replaced atomically on its own, so
+def write_all(items: Sequence[tuple[str, bytes, Callable[[], bytes]]],
+              boundary: Boundary | None = None) -> list[BaseException | None]:
+    """write_if_unchanged for each (path, bytes read, what makes the new bytes) that may_write allows (the new bytes
+    are made as each file is written, so a run never holds them all at once); for each item None when it was
+    written, else why not: Refused, ChangedMeanwhile or OSError. Each file is replaced atomically on its own, so
     the order does not matter; with many files, a few threads write them (a fix of 1,700 pipelines spent 1.4 s
     here in one thread, most of it the kernel creating and renaming files and waiting for fsync, while the other
     cores idled). An interrupt (^C, SIGTERM: raised in this thread) lets the files being written finish, starts no
@@ -60,13 +66,13 @@ def write_all(items: list[tuple[str, bytes, bytes]], boundary: Boundary | None =
     outcome: list[BaseException | None] = [None] * len(items)
 
     def one(i: int) -> None:
-        path, original, data = items[i]
+        path, original, make = items[i]
         refused = may_write(path, boundary)
         if refused:
             outcome[i] = Refused(refused)
             return
         try:
-            write_if_unchanged(path, original, data)
+            write_if_unchanged(path, original, make())
         except (ChangedMeanwhile, OSError) as exc:
             outcome[i] = exc
 
