@@ -21,7 +21,7 @@ from pipelint.engine.core import Engine, RunResult
 from pipelint.findings import fixplan
 from pipelint.findings.finding import Finding
 from pipelint.text import source as sourcelib
-from pipelint.text.files import ChangedMeanwhile, write_all
+from pipelint.text.files import ChangedMeanwhile, why_unwritten, write_all
 from pipelint.yamldoc.resolved import has_alias
 
 MAX_PASSES = 10
@@ -91,10 +91,8 @@ def fix(engine: Engine, paths: list[str], stdin_filename: str | None = None, *, 
             unwritten.add(path)
             if isinstance(problem, ChangedMeanwhile):
                 errors.append(f"{path} changed while fixing; run again")
-            elif isinstance(problem, OSError):
-                errors.append(f"{path}: cannot write: {problem.strerror or problem}")
             else:
-                errors.append(f"{path}: {problem}")
+                errors.append(f"{path}: {why_unwritten(problem)}")
     if unwritten:  # report those files as they are on disk
         reports.update(engine.check_sources([originals[path] for path in unwritten]))
         result = engine.finish(reports, errors)

@@ -230,13 +230,7 @@ def _write(engine: Engine, lock: Lockfile, result: PinResult) -> None:
     for (path, _, _), outcome in zip(items, filelib.write_all(items, engine.boundary), strict=True):
         if outcome is None:
             continue
-        if isinstance(outcome, filelib.ChangedMeanwhile):
-            problem = "changed while pinning; run again"
-        elif isinstance(outcome, OSError):
-            problem = f"cannot write: {outcome.strerror or outcome}"
-        else:
-            problem = str(outcome)
-        result.errors.append(f"{path}: {problem}")
+        result.errors.append(f"{path}: {filelib.why_unwritten(outcome, 'changed while pinning; run again')}")
         del result.changed[path]
         result.pinned = [s for s in result.pinned if s.path != path]
     if result.resolved:

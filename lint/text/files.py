@@ -50,6 +50,16 @@ class Refused(Exception):
     """A file `write_all` does not write (may_write's reason)."""
 
 
+def why_unwritten(outcome: BaseException, changed: str = "changed meanwhile; run again") -> str:
+    """What to say after a file's path when write_all did not write it; `changed`: the words for a file a person
+    changed meanwhile (each command says what it was doing)."""
+    if isinstance(outcome, ChangedMeanwhile):
+        return changed
+    if isinstance(outcome, OSError):
+        return f"cannot write: {outcome.strerror or outcome}"
+    return str(outcome)
+
+
 WRITE_THREADS = 4  # creating and renaming a file is the kernel's work (and a wait for the disk): threads overlap it
 THREADED_WRITES_FROM = 32  # fewer files than this are written in this thread (one file, pre-commit's: no threads)
 
