@@ -33,7 +33,9 @@ class UnknownKey(Rule):
 
     ## Fix
     Unsafe (`--unsafe-fixes`), when there is exactly one candidate and the mapping does not hold it already: the
-    key is renamed, its value kept (verified: the data changes by that rename only).
+    key is renamed, its value kept (verified: the data changes by that rename only). A key inside a mapping
+    shared through an anchor is renamed at the anchor, so every place that reads the mapping gets the right key
+    (the message names them); a key that is itself an `*alias` is not renamed.
     """
 
     code = "YML006"
@@ -52,6 +54,7 @@ class UnknownKey(Rule):
             fix = None
             if len(wanted) == 1 and get_pair(found.mapping, wanted[0]) is None:
                 fix = self.fix_from(doc, f"rename {key.value} to {wanted[0]}",
-                                    [RenameKey(key, wanted[0], paths=((*found.path, key.value),))], safe=False)
+                                    [RenameKey(key, wanted[0], paths=((*found.path, key.value),),
+                                               mapping=found.mapping)], safe=False)
             yield self.finding(doc, At(key, tuple(str(p) for p in found.path) + (key.value,), key.value), message,
                                fix=fix)

@@ -32,7 +32,7 @@ import re
 from pipelint.findings.finding import Edit
 from pipelint.text import source as sourcelib
 from pipelint.yamldoc import document, resolved
-from pipelint.yamldoc.yamltext import CopyInsert, InsertPair, SetScalar, alias_token, edit_for, render_scalar
+from pipelint.yamldoc.yamltext import CopyInsert, InsertPair, RenameKey, SetScalar, alias_token, edit_for, render_scalar
 
 MAX_TRIALS = 64  # parses one file's trial may cost (bisection of a failing set)
 
@@ -368,10 +368,13 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
         shared = index.shared_nodes()
         for intent in fix.intents:
             target = intent.target()
-            if id(target) not in shared:
+            renamed = intent.mapping if isinstance(intent, RenameKey) else None  # a key: read where its mapping is
+            if id(target) not in shared and (renamed is None or id(renamed) not in shared):
                 intents.append(intent)
                 continue
-            paths = index.paths(target)
+            paths = index.paths(target) if renamed is None else index.paths(renamed)
+            if paths is not None and renamed is not None:
+                paths = [p + (target.value,) for p in paths]
             if paths is not None and set(paths) <= intended[sig(fix, intent)]:
                 intents.append(intent)
                 continue
@@ -403,7 +406,7 @@ def _share(src: sourcelib.Source, by_number: dict, findings: list) -> None:
 
 def _at_site(text: str, index: resolved.Uses, intent):
     """The intent carried out at its own use of a shared node (its `*alias` rewritten), or None."""
-    if len(intent.paths) != 1:
+    if len(intent.paths) != 1 or isinstance(intent, RenameKey):  # a key read through `*alias:` is renamed at its anchor
         return None
     path = intent.paths[0]
     target = intent.target()

@@ -41,14 +41,17 @@ class SetScalar:
 
 
 class RenameKey:
-    """Intent: this mapping key is written `value` instead (its value stays), read at `paths` (the key's place)."""
+    """Intent: this mapping key is written `value` instead (its value stays), read at `paths` (the key's place).
+    `mapping`, the mapping the key is in, is what may be shared through an alias: the key is read wherever it is."""
 
-    __slots__ = ("node", "paths", "value")
+    __slots__ = ("mapping", "node", "paths", "value")
+    verbatim = False  # a key is written as a string, like every other intent's `verbatim=False`
 
-    def __init__(self, node: ScalarNode, value: str, paths: tuple = ()):
+    def __init__(self, node: ScalarNode, value: str, paths: tuple = (), mapping: MappingNode | None = None):
         self.node = node
         self.value = value
         self.paths = paths
+        self.mapping = mapping
 
     def changes(self) -> list[Change]:
         return [Change(p, self.value, False, "rename") for p in self.paths]
