@@ -152,3 +152,62 @@ def test_unreadable_paths_are_reported_and_the_run_goes_on(in_tmp):
     assert proc.stdout.decode().startswith("good.yaml:5:")
     named = pipelint_process("check", "dir.yaml", "--isolated", cwd=in_tmp)
     assert named.returncode == 0  # a directory named x.yaml is walked, like any directory
+
+
+def _explode():
+    raise TypeError("this object cannot be rebuilt")
+
+
+class _Unreadable:
+    """Pickles, but cannot be unpickled (as a report holding an exception whose arguments pickling drops)."""
+
+    def __reduce__(self):
+        return _explode, ()
+
+
+class _Unpicklable:
+    def __reduce__(self):
+        raise TypeError("this object cannot be pickled")
+
+
+@pytest.mark.parametrize("holder", [_Unreadable, _Unpicklable])
+def test_a_report_that_cannot_leave_its_worker_is_that_file_s_internal_error(holder, in_tmp, monkeypatch):
+    """A worker's report the parent cannot read used to kill the pool's result thread, and the run waited forever
+    (found when a report held a document.ParseError). Now: one internal-error line for that file, exit 2, every
+    other file checked."""
+    import signal
+
+    from pipelint.engine import unit
+
+    real = unit.UnitChecker.check_file
+
+    def check_file(self, src, *args, **kwargs):
+        report = real(self, src, *args, **kwargs)
+        if src.path.endswith("p07.yaml"):
+            report.trial = holder()
+        return report
+
+    monkeypatch.setattr(unit.UnitChecker, "check_file", check_file)
+    (in_tmp / ".harness").mkdir()
+    for i in range(80):
+        (in_tmp / ".harness" / f"p{i:02}.yaml").write_bytes(
+            b"pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n"
+            b"        spec:\n          execution:\n            steps:\n              - step:\n                  type: Run\n"
+            b"                  identifier: r\n                  spec:\n                    image: alpine\n")
+
+    def hung(*_):
+        raise AssertionError("the run hung")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(120)
+    try:
+        result = pipelint("check", ".", "--isolated", "--no-cache", "--jobs", "2", "--format", "json")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "pipelint: internal error in the worker's report on .harness/p07.yaml: TypeError: this object cannot be")
+    paths = {f["path"] for f in result.json()["findings"]}
+    assert len(paths) == 79 and ".harness/p07.yaml" not in paths

@@ -125,7 +125,8 @@ class Runner(State):
             # (the pool's threads), taken from the workers on a machine with as many cores as workers (2,000 files
             # in chunks of 8: a quarter of the parent's CPU); with few items (large .tf files) chunks of one or
             # two, since the last chunk a worker takes is what the other waits for
-            yield from pool.imap_unordered(_worker, todo, chunksize=max(1, min(64, len(todo) // (jobs * 32))))
+            for path, sent in pool.imap_unordered(_worker, todo, chunksize=max(1, min(64, len(todo) // (jobs * 32)))):
+                yield path, _received(path, sent)
             finished = True
         finally:
             if finished:
@@ -227,5 +228,30 @@ def _die_with(parent: int) -> None:
 
 
 def _worker(item):
+    """One item's (path, outcome), the outcome pickled here and read back by the run's own thread (_received):
+    the pool's thread that gathers results ends for good on a result it cannot unpickle, and the run then waited
+    forever (a report holding an exception whose arguments pickling does not keep). A report that cannot travel is
+    that file's internal error; the other files go on."""
+    import pickle  # here, not at the top: the one-file path (pre-commit) never starts a pool
+
     engine, cache, work, _ = _WORKER
-    return work(engine, cache, item)
+    path, outcome = work(engine, cache, item)
+    try:
+        return path, pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # any failure to pickle: that file's internal error
+        return path, f"{type(exc).__name__}: {exc}"
+
+
+def _received(path: str, sent):
+    """The outcome a worker sent for `path` (see _worker), or a report holding the internal error."""
+    import pickle
+
+    problem = sent
+    if isinstance(sent, bytes):
+        try:
+            return pickle.loads(sent)  # pickled by this run's own forked worker, never stored
+        except Exception as exc:  # any failure to unpickle: that file's internal error
+            problem = f"{type(exc).__name__}: {exc}"
+    report = FileReport(sourcelib.Source(path, None, error="not checked: its report could not be read"))
+    report.internal.append(f"in the worker's report on {path}: {problem}; please report it")
+    return report
