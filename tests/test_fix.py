@@ -137,7 +137,7 @@ def test_a_fix_that_fails_at_write_time_leaves_the_file_alone(in_tmp, monkeypatc
     import pipelint.yamldoc.yamltext as yamltext
 
     real = yamltext.replace_scalar
-    monkeypatch.setattr(fixplan, "settle", lambda src, docs, findings, full=True: None)
+    monkeypatch.setattr(fixplan, "settle", lambda src, docs, findings, full=True, unparsed=False: None)
     monkeypatch.setattr(yamltext, "replace_scalar",
                         lambda text, node, value, verbatim=False: real(text, node, value, verbatim)[:2] + ("oops: x",))
     (in_tmp / "c.yaml").write_bytes(CONNECTOR)
@@ -269,3 +269,36 @@ def test_fix_reads_the_worker_s_check_ahead_as_it_would_check_again(tmp_path, mo
     # without checking ahead, every fixed file goes through check_sources again; with it, only those whose fixes
     # were not the trial's (unsafe ones, a cross-file fix)
     assert sum(without[4][1:]) > 2 * sum(with_ahead[4][1:]), (without[4], with_ahead[4])
+
+
+# Found by fuzzing check and fix with mutated fixtures: cases where `check`'s shortcut (the trial only where it
+# can refuse a fix) and `fix`'s full trial disagreed, or the fix planner failed.
+DISAGREED = {
+    "syntax_error_in_a_later_document": (
+        " connector: {name: h, identifier: harnessImage, type: DockerRegistry, spec: {dockerRegistryUrl: "
+        "'app.harness.io/registry/', auth: {type: Anonymous}}}\n"
+        "connector: {name: h}\n"
+    ),
+    "typo_under_a_repeated_key": (
+        "pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: b\n        identifier: b\n"
+        "        type: Custom\n        spec:\n          executoin: {}\n  stages: []\n"
+    ),
+    "typo_in_a_file_with_an_alias": (
+        "pipeline:\n  name: &n p\n  identifier: p\n  description: *n\n  stgaes: []\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DISAGREED))
+def test_check_offers_exactly_the_fixes_fix_applies(case, in_tmp, snapshot):
+    (in_tmp / ".harness").mkdir()
+    path = in_tmp / ".harness" / "f.yaml"
+    path.write_text(DISAGREED[case])
+    args = (".", "--isolated", "--select", "ALL", "--no-cache")
+    check = pipelint("check", *args)
+    offered = [f for f in pipelint("check", *args, "--format", "json").json()["findings"] if f["fix"]]
+    assert check.stderr == "" and check.stdout == snapshot
+    fixed = pipelint("fix", *args[:-1], "--unsafe-fixes", "--format", "json")
+    assert fixed.stderr == ""
+    assert fixed.json()["fixed"] == len(offered)
+    assert (path.read_text() != DISAGREED[case]) == bool(offered)

@@ -47,11 +47,12 @@ class CrossFile(State):
                 if report.reread is not None:  # moved out of regions: each tried on its region's text
                     _settle_in_regions(report, found)
                     continue
-                parsed = report.parsed
-                if not parsed and report.source.text is not None:  # a report from the cache
-                    parsed = harness.documents(report.source)[0]
+                parsed, unparsed = report.parsed, report.unparsed
+                if not parsed and report.source.text is not None:  # a report from the cache or a worker
+                    parsed, error = harness.documents(report.source)
+                    unparsed = error is not None
                 try:
-                    fixplan.settle(report.source, parsed, found)
+                    fixplan.settle(report.source, parsed, found, unparsed=unparsed)
                 except Exception as exc:
                     internal.append(f"in the fix planner on {path}: {type(exc).__name__}: {exc}; please report it")
                     for f in found:
@@ -94,7 +95,7 @@ def _settle_in_regions(report: FileReport, found: list[Finding]) -> None:
             f.fix = None
             continue
         inner = Finding(f.code, f.name, f.severity, f.message, f.path, f.span, fix.inner, f.yaml_path, f.value)
-        fixplan.settle(part.source, part.parsed, [inner])
+        fixplan.settle(part.source, part.parsed, [inner], unparsed=part.unparsed)
         if inner.fix is None:
             f.fix = None
             f.message = inner.message

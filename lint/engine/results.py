@@ -12,7 +12,7 @@ class FileReport:
     """What checking one file produced."""
 
     __slots__ = ("after", "docs", "errors", "findings", "harness", "internal", "parsed", "regions", "reread", "source",
-                 "suppressions", "trial")
+                 "suppressions", "trial", "unparsed")
 
     def __init__(self, source: sourcelib.Source, docs: list | None = None, parsed: list | None = None,
                  findings: list[Finding] | None = None, suppressions: suppression.Suppressions | None = None,
@@ -20,6 +20,7 @@ class FileReport:
         self.source = source
         self.docs = docs if docs is not None else []
         self.parsed = parsed if parsed is not None else []  # every document.Document of the file, Harness or not
+        self.unparsed = False  # a syntax error stopped parsing `parsed` short (a later document is not in it)
         self.findings = findings if findings is not None else []
         self.suppressions = suppressions if suppressions is not None else suppression.Suppressions()
         self.harness = harness  # did the file hold anything pipelint checks

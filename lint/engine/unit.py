@@ -93,6 +93,7 @@ class UnitChecker(State):
             return report
         try:
             report.parsed, error = harness.documents(src, parsed)
+            report.unparsed = error is not None
             report.docs = []
             for d in report.parsed:
                 if d.kind is None:
@@ -117,7 +118,8 @@ class UnitChecker(State):
             if layer.superseded:
                 report.findings = _without_superseded(report.findings, layer.superseded)
             try:
-                report.trial = fixplan.settle(src, report.parsed, report.findings, full_trial)  # only fixes that apply
+                report.trial = fixplan.settle(src, report.parsed, report.findings, full_trial,  # only fixes that apply
+                                              unparsed=error is not None)
             except RecursionError:
                 raise
             except Exception as exc:

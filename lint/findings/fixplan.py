@@ -275,15 +275,21 @@ def _verified_docs(src: sourcelib.Source, old_docs: list, new_text: str,
     return new_src, new_docs
 
 
-def settle(src: sourcelib.Source, docs: list, findings: list, full: bool = True):
+def settle(src: sourcelib.Source, docs: list, findings: list, full: bool = True, unparsed: bool = False):
     """Decide the fixes of one file's findings (see the module docstring): rewrite shared-node fixes,
     then keep only those that pass the trial. A finding whose fix does not apply keeps no fix, and its
     message says why. Returns (edits, new Source, its documents) of the first set of safe fixes when it passed
-    whole: what `fix` writes in its first pass, already verified. Not `full`: the trial runs only where it can refuse."""
+    whole: what `fix` writes in its first pass, already verified. Not `full`: the trial runs only where it can refuse.
+    `unparsed`: the text does not parse to its end (`docs` are the documents before the syntax error): no fix
+    applies, since no fixed text would parse either (Harness reads none of it), and none is tried."""
     with_fix = [f for f in findings if f.fix is not None]
     if not with_fix or src.text is None:
         return None
-    if not full and not trial_can_refuse(src, with_fix):
+    if unparsed:
+        for f in with_fix:
+            _refuse(f, "the YAML is invalid further on: fix its syntax error first")
+        return None
+    if not full and not trial_can_refuse(src, with_fix, docs):
         return None
     if resolved.has_alias(src.text):  # no `*alias` in the text: nothing is shared
         _share(src, {d.number: d for d in docs}, with_fix)
@@ -305,15 +311,21 @@ def settle(src: sourcelib.Source, docs: list, findings: list, full: bool = True)
     return first
 
 
-def trial_can_refuse(src: sourcelib.Source, findings: list) -> bool:
+def trial_can_refuse(src: sourcelib.Source, findings: list, docs: list | tuple = ()) -> bool:
     """Whether the trial could refuse one of these fixes: the text has an alias or a merge key (a node read at
-    several places, or keys a merge brings), or the edits of different fixes meet (one may undo or shift another).
+    several places, or keys a merge brings), a mapping repeats a key (a fix under the pair Harness does not read
+    changes nothing it reads), or the edits of different fixes meet (one may undo or shift another).
     Otherwise each edit rewrites one node of a plain document as its intent says (yamldoc.yamltext renders and
     quotes the value), which is exactly what the trial would find. A unit in a container is no different here:
     this trial reads the unit's own text (an edit into template syntax is refused when it is moved to the file,
     and the file is read back through its container when `fix` writes it)."""
     text = src.text
     if text is None or resolved.has_alias(text) or _MERGE_KEY.search(text):
+        return True
+    # Only the key scan (harness.vocabulary.scan, kept as each document's `facts`: YML002, YML006) reaches the
+    # pairs a repeated key shadows; every other rule reads a mapping through its last pair, as Harness does.
+    # The scan lists each mapping that may repeat a key.
+    if any(getattr(d.facts, "repeats", None) for d in docs):
         return True
     reach, owner = -1, -1  # the furthest end of the edits so far, and whose
     for start, end, i in sorted((e.start, e.end, i) for i, f in enumerate(findings) for e in f.fix.edits):

@@ -229,9 +229,15 @@ def same(old_root, new_root, changes: Sequence[Change] = (), *, reading: str = L
         if cls is ScalarNode:
             if a.value != b.value or (not a.style) != (not b.style) or a.tag != b.tag:
                 raise Mismatch(f"{show_linked(path)} changed from {_text(a)} to {_text(b)}")
+            if trie:  # a change below a scalar: the fix edits something Harness does not read here
+                raise Mismatch(f"nothing is read at {show_linked((path, next(iter(trie))))}")
         elif cls is SequenceNode:
             if len(a.value) != len(b.value):
                 raise Mismatch(f"the list at {show_linked(path)} changed length")
+            if trie:  # every change must be reached: one past the list's end edits what Harness does not read
+                for i in trie:
+                    if not (i.__class__ is int and 0 <= i < len(a.value)):
+                        raise Mismatch(f"nothing is read at {show_linked((path, i))}")
             for i, (x, y) in enumerate(zip(a.value, b.value, strict=True)):
                 stack.append((x, y, trie.get(i) if trie else None, (path, i)))
         else:
@@ -254,7 +260,7 @@ def same(old_root, new_root, changes: Sequence[Change] = (), *, reading: str = L
                         continue
                     ka, kb = _lookup(ma, part), _lookup(mb, part)
                     if ka is None and kb is None:
-                        raise Mismatch(f"{show_linked((path, part))} is missing")
+                        raise Mismatch(f"nothing is read at {show_linked((path, part))}")
                     sub.add(ka)
                     sub.add(kb)
                     stack.append((ma.get(ka) if ka is not None else None, mb.get(kb) if kb is not None else None,
