@@ -286,6 +286,18 @@ DISAGREED = {
     "typo_in_a_file_with_an_alias": (
         "pipeline:\n  name: &n p\n  identifier: p\n  description: *n\n  stgaes: []\n"
     ),
+    "explicit_key_without_a_value_last": (  # libyaml reads no new key on the line after `? c`
+        "pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: b\n        identifier: b\n"
+        "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"
+        "            spec:\n              connectorRef: account.k8s\n              ? c\n"
+        "          execution:\n            steps: []\n"
+    ),
+    "explicit_key_with_its_value": (  # a fix applies here
+        "pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: b\n        identifier: b\n"
+        "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"
+        "            spec:\n              ? connectorRef\n              : account.k8s\n"
+        "          execution:\n            steps: []\n"
+    ),
 }
 
 
@@ -294,7 +306,8 @@ def test_check_offers_exactly_the_fixes_fix_applies(case, in_tmp, snapshot):
     (in_tmp / ".harness").mkdir()
     path = in_tmp / ".harness" / "f.yaml"
     path.write_text(DISAGREED[case])
-    args = (".", "--isolated", "--select", "ALL", "--no-cache")
+    (in_tmp / ".pipelint.toml").write_text('[rules.CON001]\nimage-connector = "account.mirror"\n')
+    args = (".", "--select", "ALL", "--no-cache")
     check = pipelint("check", *args)
     offered = [f for f in pipelint("check", *args, "--format", "json").json()["findings"] if f["fix"]]
     assert check.stderr == "" and check.stdout == snapshot

@@ -289,6 +289,9 @@ def insert_pair(text: str, mapping: MappingNode, key: str, value: str, newline: 
     if indent_col is None:
         return None  # keys not each on a line of their own at one column
     last_key, last_value = mapping.value[-1]
+    if last_value.__class__ is ScalarNode and last_value.start_mark.index == last_value.end_mark.index \
+            and _entry_column(text, last_key) != last_key.start_mark.column:
+        return None  # `? key` with no `: value` last: libyaml reads no new key on the line after it
     end = _last_content_end(text, last_key, last_value)
     if end is None:
         return None
