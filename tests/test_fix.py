@@ -292,6 +292,13 @@ DISAGREED = {
         "            spec:\n              connectorRef: account.k8s\n              ? c\n"
         "          execution:\n            steps: []\n"
     ),
+    "two_stages_read_one_anchored_spec_in_a_template": (  # one insertion for both: made twice in the file
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: a\n        type: CI\n"
+        "        spec:\n          infrastructure:\n            type: KubernetesDirect\n            spec: &k8s\n"
+        "              connectorRef: account.k8s  # ${var.cluster}\n    - stage:\n        identifier: b\n"
+        "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"
+        "            spec: *k8s\n"
+    ),
     "explicit_key_with_its_value": (  # a fix applies here
         "pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: b\n        identifier: b\n"
         "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"

@@ -59,8 +59,9 @@ def _edit(text: str, intent, newline: str):
 
 
 def apply_edits(text: str, edits) -> str:
+    """`text` with `edits` made; the same edit twice (two fixes of one shared node: choose()) is made once."""
     out, pos = [], 0
-    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+    for e in sorted(dict.fromkeys(edits), key=lambda e: (e.start, e.end)):  # first seen first, where two meet
         out.append(text[pos:e.start])
         out.append(e.text)
         pos = e.end
