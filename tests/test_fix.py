@@ -299,6 +299,12 @@ DISAGREED = {
         "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"
         "            spec: *k8s\n"
     ),
+    "unsafe_rename_in_an_anchor_a_safe_fix_copies": (  # each passes its trial, not both at once: two passes
+        "pipeline:\n  identifier: p\n  variables:\n    - name: infra\n      value: &k8s\n"
+        "        connectorRef: account.k8s\n        namspace: builds\n  stages:\n    - stage:\n"
+        "        identifier: b\n        type: CI\n        spec:\n          infrastructure:\n"
+        "            type: KubernetesDirect\n            spec: *k8s\n"
+    ),
     "explicit_key_with_its_value": (  # a fix applies here
         "pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: b\n        identifier: b\n"
         "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"

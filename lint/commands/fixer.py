@@ -120,10 +120,26 @@ def _apply(engine: Engine, reports: dict, src: sourcelib.Source, findings: list[
                 [f for f in findings if id(f.fix) in ids])
     full = engine.check_file(src, keep=True)
     again = engine.finish({**reports, src.path: full}, focus=src.path)
-    todo = [f for f in again.findings if f.fix is not None and (f.fix.safe or unsafe)]
+    return _one_pass(full, [f for f in again.findings if f.fix is not None and (f.fix.safe or unsafe)])
+
+
+def _one_pass(report, todo: list[Finding]) -> tuple[sourcelib.Source, list[Finding]]:
+    """The file of `report` (checked with keep=True) with the fixes of `todo` that can go together applied and
+    verified, and the findings they fix. The check's trial tries the safe fixes together and the unsafe ones
+    together, not both at once, and they may not apply at once (an unsafe rename at an anchor whose use a safe
+    fix copies out): then the safe ones go in this pass, and the unsafe ones are checked and tried again on its
+    text in the next. Raises fixplan.NotApplicable."""
+    chosen, _ = fixplan.choose([f.fix for f in todo])
+    try:
+        ids = {id(x) for x in chosen}
+        return applied(report, chosen), [f for f in todo if id(f.fix) in ids]
+    except fixplan.NotApplicable:
+        if not any(x.safe for x in chosen) or all(x.safe for x in chosen):
+            raise  # one kind alone: the trial passed these very fixes together
+    todo = [f for f in todo if f.fix is not None and f.fix.safe]
     chosen, _ = fixplan.choose([f.fix for f in todo])
     ids = {id(x) for x in chosen}
-    return applied(full, chosen), [f for f in todo if id(f.fix) in ids]
+    return applied(report, chosen), [f for f in todo if id(f.fix) in ids]
 
 
 def applied(report, chosen: list) -> sourcelib.Source:
@@ -144,15 +160,14 @@ def fix_text(engine: Engine, src: sourcelib.Source, context: dict, unsafe: bool 
     for _ in range(MAX_PASSES):
         report = engine.check_file(src, keep=True)
         result = engine.finish({**context, src.path: report}, focus=src.path)
-        todo = [f.fix for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)]
+        todo = [f for f in result.findings if f.fix is not None and (f.fix.safe or unsafe)]
         if not todo:
             break
-        chosen, _ = fixplan.choose(todo)
         try:
-            src = applied(report, chosen)
+            src, done = _one_pass(report, todo)
         except fixplan.NotApplicable:
             break
-        count += len(chosen)
+        count += len(done)
     return src.text or "", count
 
 
