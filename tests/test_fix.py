@@ -305,6 +305,12 @@ DISAGREED = {
         "        identifier: b\n        type: CI\n        spec:\n          infrastructure:\n"
         "            type: KubernetesDirect\n            spec: *k8s\n"
     ),
+    "two_typos_of_one_key": (  # each rename alone applies, both would repeat the key: the second waits a pass
+        "pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n"
+        "        spec:\n          runtime:\n            type: Docker\n"
+        "            spec: {harnessImageConnectoRef: k, harnessImageConnectorrRef: account.mirror}\n"
+        "          execution: {steps: []}\n"
+    ),
     "explicit_key_with_its_value": (  # a fix applies here
         "pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: b\n        identifier: b\n"
         "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"

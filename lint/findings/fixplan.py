@@ -315,7 +315,8 @@ def settle(src: sourcelib.Source, docs: list, findings: list, full: bool = True,
 def trial_can_refuse(src: sourcelib.Source, findings: list, docs: list | tuple = ()) -> bool:
     """Whether the trial could refuse one of these fixes: the text has an alias or a merge key (a node read at
     several places, or keys a merge brings), a mapping repeats a key (a fix under the pair Harness does not read
-    changes nothing it reads), or the edits of different fixes meet (one may undo or shift another).
+    changes nothing it reads), two fixes bring the same key into one mapping (two typos of one key renamed), or
+    the edits of different fixes meet (one may undo or shift another).
     Otherwise each edit rewrites one node of a plain document as its intent says (yamldoc.yamltext renders and
     quotes the value), which is exactly what the trial would find. A unit in a container is no different here:
     this trial reads the unit's own text (an edit into template syntax is refused when it is moved to the file,
@@ -328,6 +329,17 @@ def trial_can_refuse(src: sourcelib.Source, findings: list, docs: list | tuple =
     # The scan lists each mapping that may repeat a key.
     if any(getattr(d.facts, "repeats", None) for d in docs):
         return True
+    brought: set[tuple[int, str]] = set()
+    for f in findings:
+        for intent in f.fix.intents:
+            if isinstance(intent, RenameKey | InsertPair):
+                mapping = intent.mapping
+                if mapping is None:
+                    return True
+                key = (id(mapping), intent.value if isinstance(intent, RenameKey) else intent.key)
+                if key in brought:
+                    return True
+                brought.add(key)
     reach, owner = -1, -1  # the furthest end of the edits so far, and whose
     for start, end, i in sorted((e.start, e.end, i) for i, f in enumerate(findings) for e in f.fix.edits):
         if start <= reach and i != owner:
