@@ -311,6 +311,9 @@ DISAGREED = {
         "            spec: {harnessImageConnectoRef: k, harnessImageConnectorrRef: account.mirror}\n"
         "          execution: {steps: []}\n"
     ),
+    "typo_in_an_arm_the_other_rendering_of_which_is_invalid": (  # the fix is verified in both renderings
+        "pipeline:\n  identifier: p\n%{ if a }\n  stgaes: []\n%{ else }\n  stages: [\n%{ endif }\n"
+    ),
     "explicit_key_with_its_value": (  # a fix applies here
         "pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        name: b\n        identifier: b\n"
         "        type: CI\n        spec:\n          infrastructure:\n            type: KubernetesDirect\n"

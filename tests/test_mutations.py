@@ -10,6 +10,8 @@ re-indented, spans copied), then, on every mutant:
 Each bug it found has a test of its own (tests/test_fix.py's DISAGREED cases, fixtures/YML006/
 bad_typos_beside_anchors.yaml, tests/test_bad_input.py's worker report). CI runs 2,000 derandomized mutants (seconds); for more:
     PIPELINT_MUTANTS=20000 python3 -m pytest tests/test_mutations.py -n 2
+PIPELINT_MUTANTS_FROM=N starts at the Nth group of 50 (others than CI's); PIPELINT_MUTANT_SEEDS=DIR mutates the
+files under DIR instead (a hand run on ../shared/corpus, say).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+from pathlib import Path
 
 import pytest
 from conftest import CORPUS, FIXTURES
@@ -24,6 +27,8 @@ from conftest import CORPUS, FIXTURES
 pytestmark = pytest.mark.slow
 
 MUTANTS = int(os.environ.get("PIPELINT_MUTANTS", "2000"))
+FIRST = int(os.environ.get("PIPELINT_MUTANTS_FROM", "0"))
+SEEDS = os.environ.get("PIPELINT_MUTANT_SEEDS")
 PER_TEST = 50
 TOKENS = [
     b"&a ", b"*a", b"<<: *a\n", b"!!str ", b"!foo ", b"{", b"}", b"[", b"]", b'"', b"'", b"\t", b"\r", b"\r\n",
@@ -38,7 +43,7 @@ TOKENS = [
 
 def _seeds() -> list:
     out = []
-    for root in (FIXTURES, CORPUS):
+    for root in (Path(SEEDS),) if SEEDS else (FIXTURES, CORPUS):
         for path in sorted(root.rglob("*")):
             if path.is_file() and path.suffix in (".yaml", ".yml", ".tf") and path.stat().st_size < 200_000:
                 out.append(path)
@@ -97,14 +102,14 @@ def _hung(*_):
     raise _Hung
 
 
-@pytest.mark.parametrize("chunk", range(max(1, MUTANTS // PER_TEST)))
+@pytest.mark.parametrize("chunk", range(FIRST, FIRST + max(1, MUTANTS // PER_TEST)))
 def test_mutants(chunk, tmp_path):
     from pipelint.commands import fixer
     from pipelint.text.source import decode
 
     engine = _engine()
     seeds = _seeds()
-    assert len(seeds) > 100
+    assert len(seeds) > (0 if SEEDS else 100)
     rnd = random.Random(chunk)
     failures = []
     previous = signal.signal(signal.SIGALRM, _hung)
@@ -116,7 +121,7 @@ def test_mutants(chunk, tmp_path):
             where.mkdir(parents=True)
             path = where / ("f.tf" if seed.suffix == ".tf" else "f.yaml")
             path.write_bytes(mutant)
-            case = f"{seed.relative_to(seed.parents[1])} mutant {chunk}/{k}"
+            case = f"{seed.relative_to(seed.parents[1]) if len(seed.parents) > 1 else seed} mutant {chunk}/{k}"
             signal.alarm(10)
             try:
                 src = decode(str(path), mutant)

@@ -154,6 +154,7 @@ class UnitChecker(State):
                 self._unparsed(report, self.layer(src.path), document.ParseError(
                     region.error or "unreadable", region.error_line, region.error_column, "HCL"))
                 report.regions.append(FileReport(region))
+                report.regions[-1].unparsed = True
                 continue
             part = self._check_unit(region, full_trial)
             report.regions.append(part)
@@ -170,7 +171,8 @@ class UnitChecker(State):
                         directives.append(suppression.Directive(start, end, line, col, first, codes, last))
         report.suppressions = suppression.Suppressions(directives)
         if len(regions) > 1:
-            report.findings = _once_across_renderings(report.findings, [p.source.region for p in report.regions])
+            report.findings = _once_across_renderings(report.findings, [p.source.region for p in report.regions],
+                                                      {id(p.source.region) for p in report.regions if p.unparsed})
         return report
 
     def _unparsed(self, report: FileReport, layer: Layer, error: document.ParseError) -> None:
@@ -178,10 +180,12 @@ class UnitChecker(State):
             report.findings.extend(rule.check_unparsed(report.source, error))
 
 
-def _once_across_renderings(findings: list[Finding], regions: list) -> list[Finding]:
+def _once_across_renderings(findings: list[Finding], regions: list, unparsed: set[int] = frozenset()) -> list[Finding]:
     """A file read in several renderings (a template's if/else arms, pipelint.templated): a finding reported in
     more than one is kept once, and keeps its fix only when every rendering that shows the fixed text reported
-    it with the same edits (the others are recorded in `fix.others`, for fixplan.rewrite_regions)."""
+    it with the same edits (the others are recorded in `fix.others`, for fixplan.rewrite_regions), and every
+    rendering that hides it in a blanked arm parses (ids of the regions that do not: `unparsed`), since the fix is
+    verified there too."""
     kept: dict[tuple, Finding] = {}
     seen_in: dict[int, list] = {}  # id(kept finding) -> the regions that reported it
     out = []
@@ -221,6 +225,10 @@ def _once_across_renderings(findings: list[Finding], regions: list) -> list[Find
             if not all(region.blanks(e.start, e.end) for e in f.fix.edits):
                 f.fix = None
                 f.message += " (no automatic fix: the template's renderings disagree)"
+                break
+            if id(region) in unparsed:
+                f.fix = None
+                f.message += " (no automatic fix: a rendering of the template is invalid YAML: fix that first)"
                 break
     return out
 
