@@ -1,7 +1,8 @@
 """Mutation fuzzing of `check` and `fix`: the fixtures and tests/corpus files (Harness YAML, Terraform), each
 mutated a few times (YAML's, Terraform's and Harness's own tokens inserted, bytes cut, lines repeated or
-re-indented, spans copied), then, on every mutant:
+re-indented, spans copied), then checked and fixed.
 
+Every rule runs, the custom rules of docs/custom-rules.md among them. On every mutant:
 1. no internal error, no exception, no hang (10 s a case);
 2. `check`'s shortcut (the trial only where it can refuse a fix) offers exactly the fixes, messages and edits of
    the full trial that `fix` runs (tests/test_properties.py holds the same on generated files);
@@ -18,11 +19,12 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, FIXTURES
+from conftest import CORPUS, FIXTURES, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -78,13 +80,18 @@ def _mutate(data: bytes, rnd: random.Random) -> bytes:
     return bytes(out)
 
 
-def _engine():
+def _engine(tmp_path):
+    """Every rule, the custom rules of docs/custom-rules.md among them (their fixes set and insert values through
+    JSONPath), and CON001 with a connector to insert."""
     from pipelint.engine import config
     from pipelint.engine.core import Engine
 
-    settings = config.Settings()
-    rules = config.enabled_rules(settings, select=["ALL"], overrides={"CON001": {"image-connector": "account.mirror"}})
-    return Engine(settings, rules)
+    page = (ROOT / "docs" / "custom-rules.md").read_text()
+    policies = re.search(r"# Your own rules.*?```toml\n(.*?)```", page, re.S)[1]
+    path = tmp_path / ".pipelint.toml"
+    path.write_text(policies + '\n[rules.CON001]\nimage-connector = "account.mirror"\n')
+    settings = config.load(str(path))
+    return Engine(settings, config.enabled_rules(settings, select=["ALL"]))
 
 
 def _offered(engine, src, full: bool) -> list:
@@ -107,7 +114,7 @@ def test_mutants(chunk, tmp_path):
     from pipelint.commands import fixer
     from pipelint.text.source import decode
 
-    engine = _engine()
+    engine = _engine(tmp_path)
     seeds = _seeds()
     assert len(seeds) > (0 if SEEDS else 100)
     rnd = random.Random(chunk)
