@@ -131,9 +131,11 @@ def unknown_keys(doc: Document) -> Iterator[Unknown]:
         if id(node) in seen or not ids:  # a node shared through aliases is read once (an alias bomb stays linear)
             continue
         seen.add(id(node))
+        # children are pushed last first, so that they are read in the document's order: a node shared through
+        # aliases is read at its first use, where its anchor (and its text) is
         if node.__class__ is SequenceNode:
-            for i, item in enumerate(node.value):
-                stack.append((item, ids, (*path, i), (*shown, i), owner_key, owner_type))
+            for i in range(len(node.value) - 1, -1, -1):
+                stack.append((node.value[i], ids, (*path, i), (*shown, i), owner_key, owner_type))
             continue
         if node.__class__ is not MappingNode:
             continue
@@ -142,6 +144,7 @@ def unknown_keys(doc: Document) -> Iterator[Unknown]:
         if table is None:
             continue  # free-form: any key goes
         declared, conditional, misses = table
+        mark = len(stack)
         for k, v in node.value:
             if k.__class__ is not ScalarNode:
                 continue
@@ -161,6 +164,7 @@ def unknown_keys(doc: Document) -> Iterator[Unknown]:
                 if len(candidates) == 1 and candidates[0] in declared:  # read on as the key it was meant to be
                     meant = candidates[0]
                     stack.append((v, declared[meant], (*path, name), (*shown, meant), meant, tag))
+        stack[mark:] = stack[mark:][::-1]
 
 
 # (the objects a mapping may be, its `type` value) -> (declared keys -> the objects their values may be, keys only
