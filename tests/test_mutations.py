@@ -6,7 +6,7 @@ Every rule runs, the custom rules of docs/custom-rules.md among them. On every m
 1. no internal error, no exception, no hang (10 s a case);
 2. `check`'s shortcut (the trial only where it can refuse a fix) offers exactly the fixes, messages and edits of
    the full trial that `fix` runs (tests/test_properties.py holds the same on generated files);
-3. fix twice = fix once.
+3. fix twice = fix once, and what is left after it offers no fix (one it could not apply).
 
 Each bug it found has a test of its own (tests/test_fix.py's DISAGREED cases, fixtures/YML006/
 bad_typos_beside_anchors.yaml, tests/test_bad_input.py's worker report). CI runs 2,000 derandomized mutants (seconds); for more:
@@ -138,9 +138,12 @@ def test_mutants(chunk, tmp_path):
                 if first.internal_errors:
                     failures.append(f"{case}: {first.internal_errors[0]}")
                 fixed = path.read_bytes()
-                fixer.fix(engine, [str(path)], unsafe=True)
+                again = fixer.fix(engine, [str(path)], unsafe=True)
                 if path.read_bytes() != fixed:
                     failures.append(f"{case}: a second fix changed the file again")
+                left = [f.code for f in again.findings if f.fix is not None]
+                if left:
+                    failures.append(f"{case}: fixes offered after fix: {left}")
             except _Hung:
                 failures.append(f"{case}: took more than 10 s")
             except Exception as exc:  # what the test is for: any exception is a failure, named with its case
