@@ -15,21 +15,21 @@ from __future__ import annotations
 import os
 import sys
 
-from pipelint.app.console import EXIT_ERROR, check, echo, fix, no_cyclic_collector
-from pipelint.engine.config import ConfigError
+# Nothing of pipelint's is imported here at the top: `run` sets its signal handlers first, so that a ^C that lands
+# while the rest is imported (the start of a run) ends it with one line, not a traceback.
 
 # What `run` takes without click: per command, its flags that are off by default (tested against click's).
 _COMMON_FLAGS = {"--force-exclude": "force_exclude", "--isolated": "isolated", "--exit-zero": "exit_zero",
                  "--statistics": "statistics", "-q": "quiet", "--quiet": "quiet"}
-FAST_COMMANDS = {
-    "check": (check, {**_COMMON_FLAGS, "--no-cache": "no_cache"}),
-    "fix": (fix, {**_COMMON_FLAGS, "--unsafe-fixes": "unsafe_fixes", "--diff": "show_diff",
-                  "--show-fixes": "show_fixes"}),
+FAST_COMMANDS = {  # the name of the command's function in pipelint.app.console, its flags
+    "check": ("check", {**_COMMON_FLAGS, "--no-cache": "no_cache"}),
+    "fix": ("fix", {**_COMMON_FLAGS, "--unsafe-fixes": "unsafe_fixes", "--diff": "show_diff",
+                    "--show-fixes": "show_fixes"}),
 }
 
 
 def fast_args(argv: list[str]):
-    """(command function, keyword arguments) when `argv` is `check` or `fix` with only paths and the
+    """(command function's name in console, keyword arguments) when `argv` is `check` or `fix` with only paths and the
     command's plain flags (what the pre-commit hooks run); else None, and click parses `argv`."""
     if not argv or argv[0] not in FAST_COMMANDS:
         return None
@@ -55,13 +55,20 @@ def run() -> None:
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, terminated)
+    try:
+        from pipelint.app import console
+        from pipelint.engine.config import ConfigError
+    except KeyboardInterrupt:
+        sys.stderr.write("pipelint: interrupted\n")
+        sys.exit(130)
+    EXIT_ERROR, echo = console.EXIT_ERROR, console.echo
     if sys.argv[1:2] in (["check"], ["fix"]):
-        no_cyclic_collector()
+        console.no_cyclic_collector()
     try:
         fast = fast_args(sys.argv[1:])
         if fast is not None:
-            command, kwargs = fast
-            command(**kwargs)
+            name, kwargs = fast
+            getattr(console, name)(**kwargs)
         else:
             from pipelint.app.cli import main_with_click
 

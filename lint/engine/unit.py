@@ -180,7 +180,8 @@ class UnitChecker(State):
             report.findings.extend(rule.check_unparsed(report.source, error))
 
 
-def _once_across_renderings(findings: list[Finding], regions: list, unparsed: set[int] = frozenset()) -> list[Finding]:
+def _once_across_renderings(findings: list[Finding], regions: list,
+                            unparsed: set[int] | frozenset[int] = frozenset()) -> list[Finding]:
     """A file read in several renderings (a template's if/else arms, pipelint.templated): a finding reported in
     more than one is kept once, and keeps its fix only when every rendering that shows the fixed text reported
     it with the same edits (the others are recorded in `fix.others`, for fixplan.rewrite_regions), and every
