@@ -12,7 +12,7 @@ Each bug it found has a test of its own (tests/test_fix.py's DISAGREED cases, fi
 bad_typos_beside_anchors.yaml, tests/test_bad_input.py's worker report). CI runs 2,000 derandomized mutants (seconds); for more:
     PIPELINT_MUTANTS=20000 python3 -m pytest tests/test_mutations.py -n 2
 PIPELINT_MUTANTS_FROM=N starts at the Nth group of 50 (others than CI's); PIPELINT_MUTANT_SEEDS=DIR mutates the
-files under DIR instead (a hand run on ../shared/corpus, say).
+files under DIR instead (a hand run on another set of real files).
 """
 
 from __future__ import annotations

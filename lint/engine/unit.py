@@ -119,7 +119,7 @@ class UnitChecker(State):
                 report.findings = _without_superseded(report.findings, layer.superseded)
             try:
                 report.trial = fixplan.settle(src, report.parsed, report.findings, full_trial,  # only fixes that apply
-                                              unparsed=error is not None)
+                                              unparsed=report.unparsed)
             except RecursionError:
                 raise
             except Exception as exc:
