@@ -423,3 +423,23 @@ def test_byte_offsets_become_character_offsets_as_decoding_says():
         chars = _CharOffsets(data, text)
         boundaries = [len(text[:i].encode("utf-8")) for i in range(len(text) + 1)]
         assert [chars(b) for b in boundaries] == [len(data[:b].decode("utf-8")) for b in boundaries]
+
+
+def test_a_line_inserted_before_a_blank_line_of_a_heredoc_carries_the_heredoc_s_indentation(in_tmp):
+    """A blank line in a `<<-` heredoc has no indentation in the .tf file: a key inserted at its start (CON001, after
+    the mapping's last line) was written without the heredoc's indentation, which then read as other YAML, and
+    fix ended in an internal error (found by the mutation fuzzer)."""
+    (in_tmp / ".pipelint.toml").write_text('[rules.CON001]\nimage-connector = "account.mirror"\n')
+    body = ("    pipeline:\n      identifier: p\n      stages:\n        - stage:\n            identifier: b\n"
+            "            type: CI\n            spec:\n              infrastructure:\n                type: KubernetesDirect\n"
+            "                spec:\n                  connectorRef: account.k8s\nINSERTED\n              execution:\n"
+            "                steps: []\n")
+    tf = ('resource "harness_platform_pipeline" "p" {\n  identifier = "p"\n  name       = "p"\n  org_id     = "default"\n'
+          '  project_id = "ci"\n  yaml       = <<-EOT\nBODY  EOT\n}\n')
+    (in_tmp / "main.tf").write_text(tf.replace("BODY", body.replace("INSERTED", "")))
+    check = pipelint("check", ".")
+    assert "[*] build stage" in check.stdout
+    result = pipelint("fix", ".")
+    assert result.stderr == "" and result.exit_code == 0, result.stderr
+    assert (in_tmp / "main.tf").read_text() == tf.replace("BODY", body.replace(
+        "INSERTED", "                  harnessImageConnectorRef: account.mirror\n"))

@@ -291,13 +291,15 @@ class Region:
                 return None
         if not self.indent:
             return self.offset(start), self.offset(end), text
-        if start == self.length and self.ends_at_line_start:
-            # after the last line: the outer text goes on with a line of its own (a heredoc's delimiter), so
-            # the new lines are indented and the last one ends without the next line's indentation
+        at = self.offset(start)
+        if (start == self.length and self.ends_at_line_start) or at == 0 or self.outer_text[at - 1] == "\n":
+            # after the last line (the outer text goes on with a line of its own: a heredoc's delimiter), or at
+            # the start of an empty line, which carries no indentation in the outer text: the new lines are
+            # indented and the last one ends without the next line's indentation
             body = text[:-1] if text.endswith("\n") else text
             new = self.indent + body.replace("\n", "\n" + self.indent) + text[len(body):]
-            return self.offset(start), self.offset(end), new
-        return self.offset(start), self.offset(end), text.replace("\n", "\n" + self.indent)
+            return at, self.offset(end), new
+        return at, self.offset(end), text.replace("\n", "\n" + self.indent)
 
 
 _LINE_STARTS: dict[int, tuple[str, list[int]]] = {}  # id(text) -> (text, line starts): the last few texts read
