@@ -425,17 +425,19 @@ def test_byte_offsets_become_character_offsets_as_decoding_says():
         assert [chars(b) for b in boundaries] == [len(data[:b].decode("utf-8")) for b in boundaries]
 
 
-def test_a_line_inserted_before_a_blank_line_of_a_heredoc_carries_the_heredoc_s_indentation(in_tmp):
-    """A blank line in a `<<-` heredoc has no indentation in the .tf file: a key inserted at its start (CON001, after
-    the mapping's last line) was written without the heredoc's indentation, which then read as other YAML, and
-    fix ended in an internal error (found by the mutation fuzzer)."""
+@pytest.mark.parametrize("blank", ["", "  "], ids=["empty", "less-whitespace-than-the-indentation"])
+def test_a_line_inserted_before_a_blank_line_of_a_heredoc_carries_the_heredoc_s_indentation(blank, in_tmp):
+    """A blank line in a `<<-` heredoc has no indentation in the .tf file, or less: a key inserted at its start
+    (CON001, after the mapping's last line) was written without the heredoc's indentation, which then read as
+    other YAML, and fix ended in an internal error (found by the mutation fuzzer)."""
     (in_tmp / ".pipelint.toml").write_text('[rules.CON001]\nimage-connector = "account.mirror"\n')
     body = ("    pipeline:\n      identifier: p\n      stages:\n        - stage:\n            identifier: b\n"
             "            type: CI\n            spec:\n              infrastructure:\n                type: KubernetesDirect\n"
-            "                spec:\n                  connectorRef: account.k8s\nINSERTED\n              execution:\n"
+            "                spec:\n                  connectorRef: account.k8s\nINSERTEDBLANK\n              execution:\n"
             "                steps: []\n")
     tf = ('resource "harness_platform_pipeline" "p" {\n  identifier = "p"\n  name       = "p"\n  org_id     = "default"\n'
           '  project_id = "ci"\n  yaml       = <<-EOT\nBODY  EOT\n}\n')
+    body = body.replace("BLANK", blank)
     (in_tmp / "main.tf").write_text(tf.replace("BODY", body.replace("INSERTED", "")))
     check = pipelint("check", ".")
     assert "[*] build stage" in check.stdout

@@ -291,15 +291,16 @@ class Region:
                 return None
         if not self.indent:
             return self.offset(start), self.offset(end), text
-        at = self.offset(start)
-        if (start == self.length and self.ends_at_line_start) or at == 0 or self.outer_text[at - 1] == "\n":
-            # after the last line (the outer text goes on with a line of its own: a heredoc's delimiter), or at
-            # the start of an empty line, which carries no indentation in the outer text: the new lines are
-            # indented and the last one ends without the next line's indentation
-            body = text[:-1] if text.endswith("\n") else text
-            new = self.indent + body.replace("\n", "\n" + self.indent) + text[len(body):]
-            return at, self.offset(end), new
-        return at, self.offset(end), text.replace("\n", "\n" + self.indent)
+        at, to = self.offset(start), self.offset(end)
+        line_start = self.outer_text.rfind("\n", 0, at) + 1
+        if start == end and at - line_start < len(self.indent):
+            at = to = line_start  # a blank line, or one of less whitespace than the indentation: new lines go before it
+        elif not (start == self.length and self.ends_at_line_start):
+            return at, to, text.replace("\n", "\n" + self.indent)
+        # after the last line (the outer text goes on with a line of its own: a heredoc's delimiter), or before a
+        # line without the indentation: the new lines are indented, and the last ends without the next line's
+        body = text[:-1] if text.endswith("\n") else text
+        return at, to, self.indent + body.replace("\n", "\n" + self.indent) + text[len(body):]
 
 
 _LINE_STARTS: dict[int, tuple[str, list[int]]] = {}  # id(text) -> (text, line starts): the last few texts read
