@@ -211,3 +211,65 @@ def test_a_report_that_cannot_leave_its_worker_is_that_file_s_internal_error(hol
         "pipelint: internal error in the worker's report on .harness/p07.yaml: TypeError: this object cannot be")
     paths = {f["path"] for f in result.json()["findings"]}
     assert len(paths) == 79 and ".harness/p07.yaml" not in paths
+
+
+def _pipelines(root, count: int) -> None:
+    (root / ".harness").mkdir()
+    for i in range(count):
+        (root / ".harness" / f"p{i:02}.yaml").write_bytes(
+            b"pipeline:\n  name: p\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n"
+            b"        spec:\n          execution:\n            steps:\n              - step:\n                  type: Run\n"
+            b"                  identifier: r\n                  spec:\n                    image: alpine\n")
+
+
+@pytest.mark.parametrize("how", ["exit", "SIGKILL", "SIGSEGV"])
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_a_worker_that_dies_loses_only_the_file_it_died_on(how, command, in_tmp, monkeypatch):
+    """A worker that ends in a file (a crash in C, the OOM killer, a bug) used to leave the run waiting forever on
+    multiprocessing.Pool. Its chunk is tried again a file at a time: only that file is not checked (one internal
+    error line, exit 2); every other file is."""
+    import signal
+
+    from pipelint.engine import unit
+
+    real = unit.UnitChecker.check_file
+
+    def check_file(self, src, *args, **kwargs):
+        if src.path.endswith("p07.yaml") and os.getpid() != parent:
+            if how == "exit":
+                os._exit(3)
+            import faulthandler
+
+            faulthandler.disable()  # pytest enables it, and forked workers inherit it: no trace on the test log
+            os.kill(os.getpid(), getattr(signal, how))
+        return real(self, src, *args, **kwargs)
+
+    parent = os.getpid()
+    monkeypatch.setattr(unit.UnitChecker, "check_file", check_file)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # fix works in a pool of as many workers as cores
+    _pipelines(in_tmp, 80)
+    result = pipelint(command, ".", "--isolated", "--format", "json",
+                      *(("--no-cache", "--jobs", "2") if command == "check" else ()))
+    assert result.exit_code == 2
+    code = {"exit": "exit code 3", "SIGKILL": "signal 9", "SIGSEGV": "signal 11"}[how]
+    assert result.stderr == (f"pipelint: internal error: .harness/p07.yaml: not checked: the worker checking it ended "
+                             f"({code}); please report it\n")
+    paths = {f["path"] for f in result.json()["findings"]}
+    assert len(paths) == 79 and ".harness/p07.yaml" not in paths
+
+
+def test_workers_that_keep_dying_end_the_run(in_tmp, monkeypatch):
+    """Workers that end on every file: a bounded number is started again, then every file left is reported as
+    not checked, and the run ends."""
+    from pipelint.engine import unit
+
+    parent = os.getpid()
+    real = unit.UnitChecker.check_file
+    monkeypatch.setattr(unit.UnitChecker, "check_file", lambda self, src, *a, **k:
+                        os._exit(3) if os.getpid() != parent else real(self, src, *a, **k))
+    _pipelines(in_tmp, 80)
+    result = pipelint("check", ".", "--isolated", "--no-cache", "--jobs", "2", "--format", "json")
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 80 and all("not checked" in line for line in lines)
+    assert result.json()["findings"] == []

@@ -488,6 +488,40 @@ def test_an_interrupt_while_threads_write_finishes_the_files_begun_and_begins_no
     assert not [p for p in os.listdir(tmp_path) if p.endswith(files.TMP_SUFFIX)]
 
 
+def test_an_interrupt_just_after_a_thread_ended_still_waits_for_the_others(tmp_path, monkeypatch):
+    """A signal whose handler ran right after the main thread took an ended thread's token, before it counted
+    that thread: it then waited for a token that never came (a fix that SIGTERM could not end, seen under load).
+    Here the first token taken is followed by a KeyboardInterrupt, as that signal's would be."""
+    import queue
+
+    from pipelint.text import files
+
+    items = _many(tmp_path, 200)
+    stuck: list[bool] = []
+
+    class Late(queue.SimpleQueue):
+        interrupted = False
+
+        def get(self, block=True, timeout=None):
+            try:
+                token = super().get(timeout=10)
+            except queue.Empty:  # no thread is left to wake this one: it would have waited forever
+                stuck.append(True)
+                return None
+            if not Late.interrupted:
+                Late.interrupted = True
+                raise KeyboardInterrupt
+            return token
+
+    monkeypatch.setattr(queue, "SimpleQueue", Late)
+    with pytest.raises(KeyboardInterrupt):
+        files.write_all(items, None)
+    assert not stuck, "waited for a thread that had ended"
+    contents = [Path(path).read_bytes() for path, _, _ in items]
+    assert all(c in (b"old\n", new()) for c, (_, _, new) in zip(contents, items, strict=True))
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(files.TMP_SUFFIX)]
+
+
 def test_a_bug_in_a_writing_thread_is_raised_after_they_stop(tmp_path, monkeypatch):
     from pipelint.text import files
 

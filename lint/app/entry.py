@@ -51,10 +51,23 @@ def run() -> None:
     was either completed or left as it was (files.write_atomic)."""
     import signal
 
-    def terminated(signum, frame):
-        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGALRM, _again)
+    sys.unraisablehook = _unraisable
+    try:
+        _run()
+    finally:
+        # the work is done or abandoned and the exit status decided: a signal from here on, while the
+        # interpreter shuts down, ends the process as it would any program, not with a Python traceback
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        sys.unraisablehook = sys.__unraisablehook__
+        if _swallowed:  # a signal's exception swallowed, and the run ended before it was raised again
+            raise SystemExit(128 + _swallowed[0])  # the signal's exit status wins
 
-    signal.signal(signal.SIGTERM, terminated)
+
+def _run() -> None:
     try:
         from pipelint.app import console
         from pipelint.engine.config import ConfigError
@@ -89,8 +102,46 @@ def run() -> None:
         echo(f"pipelint: internal error: {type(exc).__name__}{': ' + text if text else ''}; please report it "
              "(PIPELINT_TRACEBACK=1 shows where)", err=True)
         sys.exit(EXIT_ERROR)
-    finally:
-        # the work is done or abandoned and the exit status decided: a signal from here on, while the
-        # interpreter shuts down, ends the process as it would any program, not with a Python traceback
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class _Terminated(SystemExit):
+    """SIGTERM's exception (exit 143), told apart from any other SystemExit."""
+
+
+def _terminated(signum, frame):
+    raise _Terminated(128 + signum)
+
+
+# Signals whose exception Python swallowed, to be raised again. A signal's handler runs in whatever Python code
+# the main thread runs when it arrives: inside a __del__ or a weakref callback (a pipe's, the import system's),
+# its exception is only printed ("Exception ignored in ...") and the run went on, to exit 0 after a SIGTERM (seen
+# in tests/test_interrupts.py). The hook that Python calls instead raises it again a millisecond later, from a
+# SIGALRM, in whatever runs then (again, should that be another __del__).
+_swallowed: list[int] = []
+
+
+def _unraisable(unraisable) -> None:
+    import signal
+
+    exc = unraisable.exc_value
+    if isinstance(exc, KeyboardInterrupt):
+        _swallowed.append(signal.SIGINT)
+    elif isinstance(exc, _Terminated):
+        _swallowed.append(signal.SIGTERM)
+    else:
+        sys.__unraisablehook__(unraisable)
+        return
+    signal.setitimer(signal.ITIMER_REAL, 0.001)
+
+
+def _again(signum, frame):
+    """SIGALRM: the signal whose exception was swallowed, raised again."""
+    import signal
+
+    if not _swallowed:
+        return
+    again = _swallowed.pop()
+    _swallowed.clear()
+    if again == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise _Terminated(128 + again)

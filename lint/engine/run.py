@@ -112,44 +112,161 @@ class Runner(State):
             for item in todo:
                 yield work(self, cache, item)
             return
-        import multiprocessing
-
-        global _WORKER  # noqa: PLW0603 -- the pool initializer hands the engine to forked workers
+        global _WORKER  # noqa: PLW0603 -- handed to the forked workers
         _WORKER = (self, cache, work, os.getpid())
-        # Not `with Pool()`: its exit is terminate(), which SIGTERMs workers that may sit in the task queue's
-        # lock; a run that has every result closes the pool and lets the workers end on their own.
-        pool = _pool_class()(jobs, initializer=_worker_init, context=multiprocessing.get_context("fork"))
-        finished = False
         try:
-            # about 32 chunks per worker, of at most 64 items: each chunk costs the parent ~0.6 ms of its own CPU
-            # (the pool's threads), taken from the workers on a machine with as many cores as workers (2,000 files
-            # in chunks of 8: a quarter of the parent's CPU); with few items (large .tf files) chunks of one or
-            # two, since the last chunk a worker takes is what the other waits for
-            for path, sent in pool.imap_unordered(_worker, todo, chunksize=max(1, min(64, len(todo) // (jobs * 32)))):
-                yield path, _received(path, sent)
-            finished = True
+            # about 32 chunks per worker, of at most 64 items: each chunk costs the parent some of its own CPU,
+            # taken from the workers on a machine with as many cores as workers; with few items (large .tf files)
+            # chunks of one or two, since the last chunk a worker takes is what the other waits for
+            yield from _Workers(jobs).run(todo, max(1, min(64, len(todo) // (jobs * 32))))
         finally:
-            if finished:
-                pool.close()
-            else:  # ^C, an error, or a consumer that stopped early
-                pool.terminate()
-            pool.join()
             _WORKER = None
 
 
-def _pool_class():
-    """multiprocessing's Pool, but for what wakes its thread that keeps the workers: a worker ending, or the pool
-    changing (closed, terminated, its last task done). The stock Pool also wakes it whenever results wait to be
-    read, and it then spins until they are (0.14 s of the parent's CPU in a cold check of 2,000 files, on two
-    cores taken from the workers: 2,000 tasks in a toy, 0.12-0.17 s -> 0.04 s). Relies on Pool._get_sentinels
-    (CPython 3.8 and later); where it is absent the override is never called and the stock behaviour stays."""
-    from multiprocessing.pool import Pool
+class _Workers:
+    """A pool of forked workers, each with its own two pipes (chunks in, results out) and no lock shared with
+    the run or another worker: multiprocessing.Pool waited forever when a worker died in a task (killed, out of
+    memory, a crash in C), and its terminate() could wait forever on the task queue's lock that an idle worker
+    held. Here the run hands each idle worker the next chunk, reads results and deaths from one wait(), and
+    knows which chunk a dead worker held: its files are tried again one at a time in a new worker, so that only
+    the file that ends a worker is lost (that file's internal error; the others go on). Ending (^C, SIGTERM, an
+    error, a consumer that stops early) kills the workers outright: nothing they hold is waited on."""
 
-    class _Pool(Pool):
-        def _get_sentinels(self):
-            return [self._change_notifier._reader]
+    RESTARTS = 8  # workers started beyond the first, for deaths: then the lost files are reported, not retried
 
-    return _Pool
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.procs: list = []
+        self.conns: list = []  # closed by the run, not by the collector: a signal in __del__ is only printed
+        self.restarts = 0
+
+    def _start(self, ctx):
+        tasks_out, tasks_in = ctx.Pipe(duplex=False)  # (reader, writer)
+        results_out, results_in = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker_loop, args=(tasks_out, results_in), daemon=True)
+        proc.start()
+        tasks_out.close()  # the worker's ends: closed here, so a dead worker's results pipe reads as ended
+        results_in.close()
+        self.procs.append(proc)
+        self.conns += (tasks_in, results_out)
+        return proc, tasks_in, results_out
+
+    def run(self, todo, chunksize: int):
+        import multiprocessing
+        import pickle
+        from collections import deque
+        from multiprocessing.connection import wait
+
+        ctx = multiprocessing.get_context("fork")
+        pending: deque = deque(todo[i:i + chunksize] for i in range(0, len(todo), chunksize))
+        idle: list = []
+        busy: dict = {}  # results connection -> (process, tasks connection, items, retried alone?)
+
+        def hand(worker) -> None:
+            """The next chunk to an idle worker (it then reads it; nothing else is ever sent it meanwhile, so
+            this write and the worker's of its results never wait on each other)."""
+            proc, tasks, results = worker
+            chunk = pending.popleft()
+            alone = isinstance(chunk, _Alone)
+            items = [chunk.item] if alone else chunk
+            try:
+                tasks.send_bytes(pickle.dumps(items, pickle.HIGHEST_PROTOCOL))
+            except OSError:  # died idle: seen below, through its results pipe
+                pass
+            busy[results] = (proc, tasks, items, alone)
+
+        try:
+            for _ in range(min(self.jobs, len(pending))):
+                idle.append(self._start(ctx))
+            while pending or busy:
+                while idle and pending:
+                    hand(idle.pop())
+                if not busy:  # no worker left (restarts spent): what is left is not checked
+                    for chunk in pending:
+                        for item in [chunk.item] if isinstance(chunk, _Alone) else chunk:
+                            path = _path(item)
+                            yield path, _not_checked(path, f"{path}: not checked: workers kept ending; please report it")
+                    break
+                ready = set(wait(list(busy)))  # a result, or the end of the pipe when its worker ended
+                for results in [r for r in busy if r in ready]:
+                    proc, tasks, items, alone = busy.pop(results)
+                    try:
+                        sent = results.recv_bytes()
+                    except (EOFError, OSError):  # the worker ended in this chunk
+                        yield from self._lost(ctx, proc, tasks, results, items, alone, pending, idle)
+                        continue
+                    if pending:  # its next chunk first: it works while these results are read and used
+                        hand((proc, tasks, results))
+                    else:
+                        idle.append((proc, tasks, results))
+                    try:
+                        outcomes = pickle.loads(sent)  # pickled by this run's own forked worker
+                    except Exception as exc:  # any failure to unpickle: these files' internal error
+                        outcomes = [(_path(item), f"{type(exc).__name__}: {exc}") for item in items]
+                    for path, outcome in outcomes:
+                        yield path, _received(path, outcome)
+        finally:
+            # done, the workers wait idle on their pipes (nothing half-done: a cache entry is written before its
+            # result is sent); else ^C, SIGTERM, an error, a consumer that stopped early. Either way they are
+            # ended outright, and nothing they hold is waited on.
+            for proc in self.procs:
+                if proc.exitcode is None:
+                    proc.kill()
+            for conn in self.conns:
+                conn.close()
+            for proc in self.procs:
+                proc.join()
+                proc.close()
+
+    def _lost(self, ctx, proc, tasks, results, items, alone, pending, idle):
+        """A worker ended in `items`: each is tried again alone, in a new worker; a file that ends a worker
+        alone is reported, as is every file lost once the restarts are spent."""
+        proc.join()
+        code = proc.exitcode
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        tasks.close()
+        results.close()
+        if alone or self.restarts >= self.RESTARTS:
+            for item in items:
+                path = _path(item)
+                yield path, _not_checked(path, f"{path}: not checked: the worker checking it ended ({how})"
+                                         + ("" if alone else " and no worker was left to try it again")
+                                         + "; please report it")
+        else:
+            pending.extendleft(_Alone(item) for item in reversed(items))
+        if pending and self.restarts < self.RESTARTS:
+            self.restarts += 1
+            idle.append(self._start(ctx))
+
+
+class _Alone:
+    """A chunk of one item, tried again after a worker ended in the chunk that held it."""
+
+    __slots__ = ("item",)
+
+    def __init__(self, item):
+        self.item = item
+
+
+def _path(item) -> str:
+    """The path of a work item: (path, cache key), or a Source."""
+    return item[0] if isinstance(item, tuple) else item.path
+
+
+def _worker_loop(tasks, results) -> None:
+    """A worker: chunks in, each item's (path, pickled outcome) out, until the run closes its pipe."""
+    import pickle
+
+    try:
+        _worker_init()
+        while True:
+            try:
+                items = pickle.loads(tasks.recv_bytes())
+            except EOFError:
+                return
+            results.send_bytes(pickle.dumps([_worker(item) for item in items], pickle.HIGHEST_PROTOCOL))
+    except BaseException:  # a bug here, or the run gone: end quietly, the run reports the chunk (never a traceback)
+        os._exit(70)
 
 
 PARALLEL_MIN_FILES_PER_JOB = 32  # below this many files per process, a pool costs more than it saves
@@ -252,6 +369,10 @@ def _received(path: str, sent):
             return pickle.loads(sent)  # pickled by this run's own forked worker, never stored
         except Exception as exc:  # any failure to unpickle: that file's internal error
             problem = f"{type(exc).__name__}: {exc}"
-    report = FileReport(sourcelib.Source(path, None, error="not checked: its report could not be read"))
-    report.internal.append(f"in the worker's report on {path}: {problem}; please report it")
+    return _not_checked(path, f"in the worker's report on {path}: {problem}; please report it")
+
+
+def _not_checked(path: str, internal: str) -> FileReport:
+    report = FileReport(sourcelib.Source(path, None, error="not checked"))
+    report.internal.append(internal)
     return report

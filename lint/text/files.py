@@ -100,7 +100,8 @@ def write_all(items: Sequence[tuple[str, bytes, Callable[[], bytes]]],
     todo = iter(range(len(items)))
     take = threading.Lock()
     stop = threading.Event()
-    ended: queue.SimpleQueue = queue.SimpleQueue()  # one token per thread that has ended
+    finished: list[None] = []  # one item per thread that has ended, added by the thread itself
+    ended: queue.SimpleQueue = queue.SimpleQueue()  # and one token, to wake this thread
     bugs: list[BaseException] = []
 
     def work() -> None:
@@ -116,28 +117,29 @@ def write_all(items: Sequence[tuple[str, bytes, Callable[[], bytes]]],
                     bugs.append(exc)
                     stop.set()
         finally:
+            finished.append(None)
             ended.put(None)
 
-    # Waiting on a token per thread, not Thread.join: a join interrupted by ^C can mark the thread ended while it
-    # still runs (CPython 3.11's bpo-45274 handling), and the interpreter then exits without waiting for it, in the
-    # middle of a file (seen: a temporary file left after ^C). The threads are started with ^C and SIGTERM held
-    # back, so that each thread that runs is counted (a Thread.start that ^C interrupts has started the thread);
-    # they inherit that mask, so the signals go to this thread only
+    # Waiting on the threads' own count, not Thread.join: a join interrupted by ^C can mark the thread ended while
+    # it still runs (CPython 3.11's bpo-45274 handling), and the interpreter then exits without waiting for it, in
+    # the middle of a file (seen: a temporary file left after ^C). Nor a count kept here: a signal whose handler
+    # ran between taking a thread's token and counting it left this thread waiting for a token that never came
+    # (a fix that SIGTERM could not end, seen under load). The tokens only wake this thread. The threads are started
+    # with ^C and SIGTERM held back, so that each thread that runs is counted (a Thread.start that ^C interrupts
+    # has started the thread); they inherit that mask, so the signals go to this thread only
     running = 0
     try:
         with _signals_deferred():
             for n in range(WRITE_THREADS):
                 threading.Thread(target=work, name=f"pipelint-write-{n}").start()
                 running += 1
-        while running:
+        while len(finished) < running:
             ended.get()
-            running -= 1
     except BaseException:
         stop.set()  # no file is begun after an interrupt; those being written are completed
-        while running:
+        while len(finished) < running:
             try:
                 ended.get()
-                running -= 1
             except BaseException:  # a second ^C: the files being written still complete (milliseconds)
                 continue
         raise
@@ -334,7 +336,7 @@ def _signals_deferred():
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    deferred = {signal.SIGINT, signal.SIGTERM}
+    deferred = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM}  # SIGALRM: a swallowed one raised again (entry)
     old = signal.pthread_sigmask(signal.SIG_BLOCK, deferred)
     try:
         yield
