@@ -151,8 +151,9 @@ class _Trial:
         half = len(fixes) // 2
         out = self.failing(fixes[:half])
         out.update(self.failing(fixes[half:]))
-        if not out:  # each half applies, not both: keep the first, the next pass takes the other
-            out = {id(f): f"applies only after other fixes: {reason}" for f in fixes[half:]}
+        if not out:  # each half applies, not both: keep the first; the next pass finds the other again, and
+            # applies it if it still has a fix then (two renames to one key: it has none, so no promise here)
+            out = {id(f): f"with the other fixes, {reason}" for f in fixes[half:]}
         return out
 
 
