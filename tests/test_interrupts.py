@@ -26,15 +26,15 @@ def _tree(root):
         (root / f"p{i:03}.yaml").write_bytes(OLD)
 
 
-def _sigint_as_in_a_terminal() -> None:
-    """A process started in the background by a shell (`pytest &`, some CI runners) inherits ^C ignored, and
-    pipelint, like any program, keeps it so: the processes under test get ^C as a terminal gives it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+# A process a shell started in the background (`pytest &`, some CI runners) inherits ^C ignored, and pipelint,
+# like any program, keeps it so: the processes under test get ^C as a terminal gives it.
+_AS_IN_A_TERMINAL = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+_PIPELINT = [sys.executable, "-c", _AS_IN_A_TERMINAL + "import runpy\nrunpy.run_module('pipelint', run_name='__main__')\n"]
 
 
 def _start(root):
-    return subprocess.Popen([sys.executable, "-m", "pipelint", "fix", ".", "--isolated"], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_sigint_as_in_a_terminal)
+    return subprocess.Popen([*_PIPELINT, "fix", ".", "--isolated"], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_a_signal_inside_a_del_still_ends_the_run(sig, tmp_path):
     __del__). Here the signal is sent from a __del__ at the start of the run; the run ends by it, writes nothing
     and prints one line, no traceback."""
     (tmp_path / "p.yaml").write_bytes(OLD)
-    code = ("import os, sys\n"
+    code = (_AS_IN_A_TERMINAL + "import os, sys\n"
             "from pipelint.app import console\n"
             "class Bomb:\n"
             "    def __del__(self):\n"
@@ -117,8 +117,7 @@ def test_a_signal_inside_a_del_still_ends_the_run(sig, tmp_path):
             "console.fix = fix\n"
             "sys.argv = ['pipelint', 'fix', 'p.yaml', '--isolated']\n"
             "from pipelint.app.entry import run\nrun()\n")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, timeout=60,
-                          preexec_fn=_sigint_as_in_a_terminal)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, timeout=60)
     assert proc.returncode == 128 + sig, proc.stderr
     assert (tmp_path / "p.yaml").read_bytes() == OLD
     assert b"Traceback" not in proc.stderr and b"Exception ignored" not in proc.stderr, proc.stderr
