@@ -49,11 +49,15 @@ def run() -> None:
     """The console script: `check` or `fix` straight away on the pre-commit path, else click's command line; either
     way interrupts end the way shells expect (exit 130 on ^C, 143 on SIGTERM), after any file being written
     was either completed or left as it was (files.write_atomic)."""
-    import signal
+    try:
+        import signal
 
-    signal.signal(signal.SIGTERM, _terminated)
-    signal.signal(signal.SIGALRM, _again)
-    sys.unraisablehook = _unraisable
+        signal.signal(signal.SIGTERM, _terminated)
+        signal.signal(signal.SIGALRM, _again)
+        sys.unraisablehook = _unraisable
+    except KeyboardInterrupt:
+        sys.stderr.write("pipelint: interrupted\n")
+        sys.exit(130)
     try:
         _run()
     finally:
