@@ -522,6 +522,70 @@ def test_an_interrupt_just_after_a_thread_ended_still_waits_for_the_others(tmp_p
     assert not [p for p in os.listdir(tmp_path) if p.endswith(files.TMP_SUFFIX)]
 
 
+_INTERRUPT_AT_LINE = """
+import signal, sys
+from pathlib import Path
+from pipelint.text import files
+
+line, root = int(sys.argv[1]), Path(sys.argv[2])
+items = []
+for i in range(100):
+    path = root / f"p{i:03}.yaml"
+    path.write_bytes(b"old\\n")
+    items.append((str(path), b"old\\n", lambda data=b"new %d\\n" % i: data))
+fired = []
+
+def in_write_all(frame, event, arg):
+    if event == "line" and frame.f_lineno == line and not fired \\
+            and signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, []):  # where ^C can land
+        fired.append(line)
+        raise KeyboardInterrupt
+    return in_write_all
+
+sys.settrace(lambda frame, event, arg: in_write_all if frame.f_code is files.write_all.__code__ else None)
+try:
+    files.write_all(items, None)
+    print("done", fired)
+except KeyboardInterrupt:
+    print("interrupted", fired)
+"""
+
+
+@pytest.mark.slow
+def test_an_interrupt_on_any_line_of_write_all_ends_it_with_whole_files(tmp_path):
+    """^C (or SIGTERM: raised the same way) at each line of write_all's own code where a signal can land, one
+    line per run: the run ends (the interrupt raised, or the work already done), every file is whole, no
+    temporary file is left. A signal between taking an ended thread's token and counting it once left the run
+    waiting forever; this finds any such line, not only that one."""
+    import dis
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipelint.text import files
+
+    code = files.write_all.__code__
+    lines = sorted({line for _, line in dis.findlinestarts(code) if line is not None and line > code.co_firstlineno})
+
+    def run(line: int):
+        root = tmp_path / str(line)
+        root.mkdir()
+        try:
+            proc = subprocess.run([sys.executable, "-c", _INTERRUPT_AT_LINE, str(line), str(root)],
+                                  capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return line, "hung", []
+        contents = [p.read_bytes() for p in sorted(root.iterdir())]
+        return line, proc.stdout.strip() or proc.stderr[-300:], contents
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(run, lines))
+    fired = [line for line, out, _ in outcomes if out.startswith("interrupted")]
+    assert len(fired) >= 5, outcomes  # the test reaches the lines it means to
+    for line, out, contents in outcomes:
+        assert out.startswith(("interrupted", "done")), (line, out)
+        assert len(contents) == 100 and all(c == b"old\n" or c.startswith(b"new ") for c in contents), line
+
+
 def test_a_bug_in_a_writing_thread_is_raised_after_they_stop(tmp_path, monkeypatch):
     from pipelint.text import files
 
