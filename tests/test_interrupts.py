@@ -123,6 +123,77 @@ def test_a_signal_inside_a_del_still_ends_the_run(sig, tmp_path):
     assert b"Traceback" not in proc.stderr and b"Exception ignored" not in proc.stderr, proc.stderr
 
 
+# Where the test raises ^C: the entry point's code below `run` (whose own first line and `except` are where
+# Python itself takes over, as during its start-up) and the pool's in the run (not the workers', which ignore ^C)
+_TARGETS = ("entry._main, entry._give_back, entry._run, entry._unraisable, entry._again, "
+            "run._Workers.run, run._Workers._lost, run._Workers._start")
+_INTERRUPT_AT_LINE = _AS_IN_A_TERMINAL + """
+import sys
+from pipelint.app import entry
+from pipelint.engine import run
+
+TARGETS = [@TARGETS@]
+
+line = int(sys.argv[1])
+codes = {f.__code__ for f in TARGETS}
+codes |= {c for code in list(codes) for c in code.co_consts if hasattr(c, "co_lines")}
+fired = []
+
+def at_line(frame, event, arg):
+    if event == "line" and frame.f_lineno == line and not fired \\
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler \\
+            and signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, []):  # where ^C would raise
+        fired.append(line)
+        sys.stderr.write("fired\\n")
+        raise KeyboardInterrupt
+    return at_line
+
+sys.settrace(lambda frame, event, arg: at_line if frame.f_code in codes else None)
+sys.argv = ["pipelint", "fix", ".", "--isolated"]
+entry.run()
+""".replace("@TARGETS@", _TARGETS)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="fix works in a pool only on two cores or more")
+def test_an_interrupt_on_any_line_of_the_pool_or_the_entry_point_ends_the_run(tmp_path):
+    """^C at each line of the pool's code in the run (pipelint's own: handing out chunks, reading results, a
+    worker's death, ending) and of the entry point, one line per run of `fix` over 80 files: the run ends at
+    once with 130 (or as it would have, when the line comes after the last chance to stop), no worker outlives
+    it (its pipes reach their end), every file is whole, no traceback. Where a real ^C would raise: not while
+    the signal is held back, nor after the entry point has given it back to the system."""
+    import dis
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipelint.app import entry
+    from pipelint.engine import run as runmod
+
+    codes = [f.__code__ for f in eval(f"[{_TARGETS}]", {"entry": entry, "run": runmod})]
+    codes += [c for code in codes for c in code.co_consts if hasattr(c, "co_lines")]
+    lines = sorted({line for code in codes for _, line in dis.findlinestarts(code)
+                    if line is not None and line > code.co_firstlineno})
+
+    def one(line: int):
+        root = tmp_path / str(line)
+        root.mkdir()
+        for i in range(80):
+            (root / f"p{i:02}.yaml").write_bytes(OLD)
+        try:
+            proc = subprocess.run([sys.executable, "-c", _INTERRUPT_AT_LINE, str(line)], cwd=root,
+                                  capture_output=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return line, None, b"hung (or a worker outlived the run)", []
+        return line, proc.returncode, proc.stderr, [p.read_bytes() for p in sorted(root.glob("p*.yaml"))]
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(one, lines))
+    fired = [line for line, _, err, _ in outcomes if err.startswith(b"fired")]
+    assert len(fired) >= 30, outcomes  # the test reaches the lines it means to
+    wrong = [(line, code, err.decode(errors="replace")[-400:]) for line, code, err, contents in outcomes
+             if code != (130 if err.startswith(b"fired") else 0) or b"Traceback" in err or b"Exception" in err
+             or len(contents) != 80 or not all(c in (OLD, NEW) for c in contents)]
+    assert not wrong, "\n".join(f"line {line}: exit {code}: {err}" for line, code, err in wrong)
+
+
 def test_a_worker_ends_with_its_run():
     """A pool worker busy on one long file when its run is killed outright (SIGKILL, the OOM killer) ends at once,
     not when the file is done: it would hold the run's output pipe open all that while (a CI step that does not

@@ -48,36 +48,46 @@ def fast_args(argv: list[str]):
 def run() -> None:
     """The console script: `check` or `fix` straight away on the pre-commit path, else click's command line; either
     way interrupts end the way shells expect (exit 130 on ^C, 143 on SIGTERM), after any file being written
-    was either completed or left as it was (files.write_atomic)."""
+    was either completed or left as it was (files.write_atomic). A ^C anywhere from here on, even while the
+    handlers are set or given back, or while another error is reported, is this one line (tests/test_interrupts.py
+    raises it at every line of this module's code and the pool's)."""
     try:
-        import signal
-
-        signal.signal(signal.SIGTERM, _terminated)
-        signal.signal(signal.SIGALRM, _again)
-        sys.unraisablehook = _unraisable
+        _main()
     except KeyboardInterrupt:
+        _give_back()  # a second ^C ends the process by the signal, without a word
         sys.stderr.write("pipelint: interrupted\n")
         sys.exit(130)
+
+
+def _main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGALRM, _again)
+    sys.unraisablehook = _unraisable
     try:
         _run()
     finally:
-        # the work is done or abandoned and the exit status decided: a signal from here on, while the
-        # interpreter shuts down, ends the process as it would any program, not with a Python traceback
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        sys.unraisablehook = sys.__unraisablehook__
+        _give_back()
         if _swallowed:  # a signal's exception swallowed, and the run ended before it was raised again
             raise SystemExit(128 + _swallowed[0])  # the signal's exit status wins
 
 
+def _give_back() -> None:
+    """The work is done or abandoned and the exit status decided: a signal from here on, while the interpreter
+    shuts down, ends the process as it would any program, not with a Python traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    sys.unraisablehook = sys.__unraisablehook__
+
+
 def _run() -> None:
-    try:
-        from pipelint.app import console
-        from pipelint.engine.config import ConfigError
-    except KeyboardInterrupt:
-        sys.stderr.write("pipelint: interrupted\n")
-        sys.exit(130)
+    from pipelint.app import console
+    from pipelint.engine.config import ConfigError
+
     EXIT_ERROR, echo = console.EXIT_ERROR, console.echo
     if sys.argv[1:2] in (["check"], ["fix"]):
         console.no_cyclic_collector()
@@ -90,9 +100,6 @@ def _run() -> None:
             from pipelint.app.cli import main_with_click
 
             main_with_click()
-    except KeyboardInterrupt:
-        echo("pipelint: interrupted", err=True)
-        sys.exit(130)
     except ConfigError as exc:  # a configuration file found during the run (the one closest to a file)
         echo(f"pipelint: error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -141,14 +141,17 @@ class _Workers:
         self.restarts = 0
 
     def _start(self, ctx):
+        """A new worker, known to the run before it is started: ^C just after the fork still finds it to kill
+        (left to multiprocessing's exit, which SIGTERMs and joins it, it waited forever when that SIGTERM came
+        while the new process was still being set up after the fork, which drops signals then)."""
         tasks_out, tasks_in = ctx.Pipe(duplex=False)  # (reader, writer)
         results_out, results_in = ctx.Pipe(duplex=False)
+        self.conns += (tasks_in, results_out, tasks_out, results_in)
         proc = ctx.Process(target=_worker_loop, args=(tasks_out, results_in), daemon=True)
+        self.procs.append(proc)
         proc.start()
         tasks_out.close()  # the worker's ends: closed here, so a dead worker's results pipe reads as ended
         results_in.close()
-        self.procs.append(proc)
-        self.conns += (tasks_in, results_out)
         return proc, tasks_in, results_out
 
     def run(self, todo, chunksize: int):
@@ -209,12 +212,13 @@ class _Workers:
             # done, the workers wait idle on their pipes (nothing half-done: a cache entry is written before its
             # result is sent); else ^C, SIGTERM, an error, a consumer that stopped early. Either way they are
             # ended outright, and nothing they hold is waited on.
-            for proc in self.procs:
+            started = [proc for proc in self.procs if proc.pid is not None]
+            for proc in started:
                 if proc.exitcode is None:
                     proc.kill()
             for conn in self.conns:
                 conn.close()
-            for proc in self.procs:
+            for proc in started:
                 proc.join()
                 proc.close()
 
