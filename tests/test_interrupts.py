@@ -134,18 +134,20 @@ from pipelint.engine import run
 
 TARGETS = [@TARGETS@]
 
-line = int(sys.argv[1])
+where, line, sig = sys.argv[1], int(sys.argv[2]), getattr(signal, sys.argv[3])
 codes = {f.__code__ for f in TARGETS}
 codes |= {c for code in list(codes) for c in code.co_consts if hasattr(c, "co_lines")}
+handler, raised = {signal.SIGINT: (signal.default_int_handler, KeyboardInterrupt),
+                   signal.SIGTERM: (entry._terminated, lambda: entry._Terminated(143))}[sig]
 fired = []
 
 def at_line(frame, event, arg):
-    if event == "line" and frame.f_lineno == line and not fired \\
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler \\
-            and signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, []):  # where ^C would raise
+    if event == "line" and frame.f_lineno == line and frame.f_code.co_filename == where and not fired \\
+            and signal.getsignal(sig) is handler \\
+            and sig not in signal.pthread_sigmask(signal.SIG_BLOCK, []):  # where the signal would raise
         fired.append(line)
         sys.stderr.write("fired\\n")
-        raise KeyboardInterrupt
+        raise raised()
     return at_line
 
 sys.settrace(lambda frame, event, arg: at_line if frame.f_code in codes else None)
@@ -155,8 +157,9 @@ entry.run()
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="fix works in a pool only on two cores or more")
-def test_an_interrupt_on_any_line_of_the_pool_or_the_entry_point_ends_the_run(tmp_path):
-    """^C at each line of the pool's code in the run (pipelint's own: handing out chunks, reading results, a
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_an_interrupt_on_any_line_of_the_pool_or_the_entry_point_ends_the_run(sig, tmp_path):
+    """^C (and SIGTERM) at each line of the pool's code in the run (pipelint's own: handing out chunks, reading results, a
     worker's death, ending) and of the entry point, one line per run of `fix` over 80 files: the run ends at
     once with 130 (or as it would have, when the line comes after the last chance to stop), no worker outlives
     it (its pipes reach their end), every file is whole, no traceback. Where a real ^C would raise: not while
@@ -169,29 +172,31 @@ def test_an_interrupt_on_any_line_of_the_pool_or_the_entry_point_ends_the_run(tm
 
     codes = [f.__code__ for f in eval(f"[{_TARGETS}]", {"entry": entry, "run": runmod})]
     codes += [c for code in codes for c in code.co_consts if hasattr(c, "co_lines")]
-    lines = sorted({line for code in codes for _, line in dis.findlinestarts(code)
+    lines = sorted({(code.co_filename, line) for code in codes for _, line in dis.findlinestarts(code)
                     if line is not None and line > code.co_firstlineno})
 
-    def one(line: int):
-        root = tmp_path / str(line)
+    def one(n: int):
+        where, line = lines[n]
+        root = tmp_path / str(n)
         root.mkdir()
         for i in range(80):
             (root / f"p{i:02}.yaml").write_bytes(OLD)
         try:
-            proc = subprocess.run([sys.executable, "-c", _INTERRUPT_AT_LINE, str(line)], cwd=root,
+            proc = subprocess.run([sys.executable, "-c", _INTERRUPT_AT_LINE, where, str(line), sig.name], cwd=root,
                                   capture_output=True, timeout=60)
         except subprocess.TimeoutExpired:
-            return line, None, b"hung (or a worker outlived the run)", []
-        return line, proc.returncode, proc.stderr, [p.read_bytes() for p in sorted(root.glob("p*.yaml"))]
+            return where, line, None, b"hung (or a worker outlived the run)", []
+        return where, line, proc.returncode, proc.stderr, [p.read_bytes() for p in sorted(root.glob("p*.yaml"))]
 
     with ThreadPoolExecutor(4) as pool:
-        outcomes = list(pool.map(one, lines))
-    fired = [line for line, _, err, _ in outcomes if err.startswith(b"fired")]
+        outcomes = list(pool.map(one, range(len(lines))))
+    fired = [line for _, line, _, err, _ in outcomes if err.startswith(b"fired")]
     assert len(fired) >= 30, outcomes  # the test reaches the lines it means to
-    wrong = [(line, code, err.decode(errors="replace")[-400:]) for line, code, err, contents in outcomes
-             if code != (130 if err.startswith(b"fired") else 0) or b"Traceback" in err or b"Exception" in err
-             or len(contents) != 80 or not all(c in (OLD, NEW) for c in contents)]
-    assert not wrong, "\n".join(f"line {line}: exit {code}: {err}" for line, code, err in wrong)
+    wrong = [(os.path.basename(where), line, code, err.decode(errors="replace")[-400:])
+             for where, line, code, err, contents in outcomes
+             if code != (128 + sig if err.startswith(b"fired") else 0) or b"Traceback" in err
+             or b"Exception" in err or len(contents) != 80 or not all(c in (OLD, NEW) for c in contents)]
+    assert not wrong, "\n".join(f"{where}:{line}: exit {code}: {err}" for where, line, code, err in wrong)
 
 
 def test_a_worker_ends_with_its_run():
