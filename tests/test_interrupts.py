@@ -124,15 +124,18 @@ def test_a_signal_inside_a_del_still_ends_the_run(sig, tmp_path):
 
 
 # Where the test raises ^C: the entry point's code below `run` (whose own first line and `except` are where
-# Python itself takes over, as during its start-up) and the pool's in the run (not the workers', which ignore ^C)
+# Python itself takes over, as during its start-up), the fix command's, and the pool's in the run (not the
+# workers', which ignore ^C)
 _TARGETS = ("entry._main, entry._give_back, entry._run, entry._unraisable, entry._again, "
             "run._Workers.run, run._Workers._lost, run._Workers._start")
+_COMMAND = "fixer.fix, console.fix"  # the same for either signal (an exception that goes up): ^C only
 _INTERRUPT_AT_LINE = _AS_IN_A_TERMINAL + """
 import sys
-from pipelint.app import entry
+from pipelint.app import console, entry
+from pipelint.commands import fixer
 from pipelint.engine import run
 
-TARGETS = [@TARGETS@]
+TARGETS = [@TARGETS@] + ([@COMMAND@] if sys.argv[3] == "SIGINT" else [])
 
 where, line, sig = sys.argv[1], int(sys.argv[2]), getattr(signal, sys.argv[3])
 codes = {f.__code__ for f in TARGETS}
@@ -153,24 +156,27 @@ def at_line(frame, event, arg):
 sys.settrace(lambda frame, event, arg: at_line if frame.f_code in codes else None)
 sys.argv = ["pipelint", "fix", ".", "--isolated"]
 entry.run()
-""".replace("@TARGETS@", _TARGETS)
+""".replace("@TARGETS@", _TARGETS).replace("@COMMAND@", _COMMAND)
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="fix works in a pool only on two cores or more")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_an_interrupt_on_any_line_of_the_pool_or_the_entry_point_ends_the_run(sig, tmp_path):
     """^C (and SIGTERM) at each line of the pool's code in the run (pipelint's own: handing out chunks, reading results, a
-    worker's death, ending) and of the entry point, one line per run of `fix` over 80 files: the run ends at
+    worker's death, ending) and of the entry point (for ^C, of the fix command's too), one line per run of `fix` over 80 files: the run ends at
     once with 130 (or as it would have, when the line comes after the last chance to stop), no worker outlives
     it (its pipes reach their end), every file is whole, no traceback. Where a real ^C would raise: not while
     the signal is held back, nor after the entry point has given it back to the system."""
     import dis
     from concurrent.futures import ThreadPoolExecutor
 
-    from pipelint.app import entry
+    from pipelint.app import console, entry
+    from pipelint.commands import fixer
     from pipelint.engine import run as runmod
 
-    codes = [f.__code__ for f in eval(f"[{_TARGETS}]", {"entry": entry, "run": runmod})]
+    targets = _TARGETS + (", " + _COMMAND if sig == signal.SIGINT else "")
+    codes = [f.__code__ for f in eval(f"[{targets}]", {"entry": entry, "run": runmod, "fixer": fixer,
+                                                         "console": console})]
     codes += [c for code in codes for c in code.co_consts if hasattr(c, "co_lines")]
     lines = sorted({(code.co_filename, line) for code in codes for _, line in dis.findlinestarts(code)
                     if line is not None and line > code.co_firstlineno})
