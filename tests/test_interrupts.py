@@ -162,11 +162,12 @@ entry.run()
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="fix works in a pool only on two cores or more")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_an_interrupt_on_any_line_of_the_pool_or_the_entry_point_ends_the_run(sig, tmp_path):
-    """^C (and SIGTERM) at each line of the pool's code in the run (pipelint's own: handing out chunks, reading results, a
-    worker's death, ending) and of the entry point (for ^C, of the fix command's too), one line per run of `fix` over 80 files: the run ends at
-    once with 130 (or as it would have, when the line comes after the last chance to stop), no worker outlives
-    it (its pipes reach their end), every file is whole, no traceback. Where a real ^C would raise: not while
-    the signal is held back, nor after the entry point has given it back to the system."""
+    """^C (and SIGTERM) at each line of the pool's code in the run (pipelint's own: handing out chunks, reading
+    results, a worker's death, ending) and of the entry point (for ^C, of the fix command's too), one line per
+    run of `fix` over 80 files: the run ends at once with 130 (or as it would have, when the line comes after
+    the last chance to stop), no worker outlives it (its pipes reach their end), every file is whole, no
+    traceback. Where a real ^C would raise: not while the signal is held back, nor after the entry point has
+    given it back to the system."""
     import dis
     from concurrent.futures import ThreadPoolExecutor
 
