@@ -141,9 +141,10 @@ class _Workers:
         self.restarts = 0
 
     def _start(self, ctx):
-        """A new worker, known to the run before it is started: ^C just after the fork still finds it to kill
-        (left to multiprocessing's exit, which SIGTERMs and joins it, it waited forever when that SIGTERM came
-        while the new process was still being set up after the fork, which drops signals then)."""
+        """A new worker, known to the run before it is started, so that ^C just after the fork still finds it
+        to kill. One left to multiprocessing's exit is SIGTERMed and joined there, and the run waited forever
+        when that SIGTERM came while the new process was still being set up after its fork (CPython drops
+        signals then)."""
         tasks_out, tasks_in = ctx.Pipe(duplex=False)  # (reader, writer)
         results_out, results_in = ctx.Pipe(duplex=False)
         self.conns += (tasks_in, results_out, tasks_out, results_in)
