@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import pipelint, pipelint_process
+from interrupting import TRACER, lines_of
 from registries import docker_config
 
 CANARY = "hostile-canary-password"
@@ -522,27 +523,17 @@ def test_an_interrupt_just_after_a_thread_ended_still_waits_for_the_others(tmp_p
     assert not [p for p in os.listdir(tmp_path) if p.endswith(files.TMP_SUFFIX)]
 
 
-_INTERRUPT_AT_LINE = """
-import signal, sys
+_INTERRUPT_AT_LINE = TRACER + """
 from pathlib import Path
 from pipelint.text import files
 
-line, root = int(sys.argv[1]), Path(sys.argv[2])
+where, line, root = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 items = []
 for i in range(100):
     path = root / f"p{i:03}.yaml"
     path.write_bytes(b"old\\n")
     items.append((str(path), b"old\\n", lambda data=b"new %d\\n" % i: data))
-fired = []
-
-def in_write_all(frame, event, arg):
-    if event == "line" and frame.f_lineno == line and not fired \\
-            and signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, []):  # where ^C can land
-        fired.append(line)
-        raise KeyboardInterrupt
-    return in_write_all
-
-sys.settrace(lambda frame, event, arg: in_write_all if frame.f_code is files.write_all.__code__ else None)
+interrupt_at([files.write_all], where, line, signal.SIGINT, signal.default_int_handler, KeyboardInterrupt)
 try:
     files.write_all(items, None)
     print("done", fired)
@@ -557,20 +548,19 @@ def test_an_interrupt_on_any_line_of_write_all_ends_it_with_whole_files(tmp_path
     line per run: the run ends (the interrupt raised, or the work already done), every file is whole, no
     temporary file is left. A signal between taking an ended thread's token and counting it once left the run
     waiting forever; this finds any such line, not only that one."""
-    import dis
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
     from pipelint.text import files
 
-    code = files.write_all.__code__
-    lines = sorted({line for _, line in dis.findlinestarts(code) if line is not None and line > code.co_firstlineno})
+    lines = lines_of([files.write_all], nested=False)  # its threads' code is not where a signal lands
 
-    def run(line: int):
+    def run(target: tuple[str, int]):
+        where, line = target
         root = tmp_path / str(line)
         root.mkdir()
         try:
-            proc = subprocess.run([sys.executable, "-c", _INTERRUPT_AT_LINE, str(line), str(root)],
+            proc = subprocess.run([sys.executable, "-c", _INTERRUPT_AT_LINE, where, str(line), str(root)],
                                   capture_output=True, text=True, timeout=60)
         except subprocess.TimeoutExpired:
             return line, "hung", []

@@ -13,6 +13,7 @@ import time
 
 import pytest
 from conftest import FIXTURES
+from interrupting import TRACER, lines_of
 
 pytestmark = pytest.mark.slow
 
@@ -129,31 +130,15 @@ def test_a_signal_inside_a_del_still_ends_the_run(sig, tmp_path):
 _TARGETS = ("entry._main, entry._give_back, entry._run, entry._unraisable, entry._again, "
             "run._Workers.run, run._Workers._lost, run._Workers._start")
 _COMMAND = "fixer.fix, console.fix"  # the same for either signal (an exception that goes up): ^C only
-_INTERRUPT_AT_LINE = _AS_IN_A_TERMINAL + """
-import sys
+_INTERRUPT_AT_LINE = _AS_IN_A_TERMINAL + TRACER + """
 from pipelint.app import console, entry
 from pipelint.commands import fixer
 from pipelint.engine import run
 
-TARGETS = [@TARGETS@] + ([@COMMAND@] if sys.argv[3] == "SIGINT" else [])
-
 where, line, sig = sys.argv[1], int(sys.argv[2]), getattr(signal, sys.argv[3])
-codes = {f.__code__ for f in TARGETS}
-codes |= {c for code in list(codes) for c in code.co_consts if hasattr(c, "co_lines")}
 handler, raised = {signal.SIGINT: (signal.default_int_handler, KeyboardInterrupt),
                    signal.SIGTERM: (entry._terminated, lambda: entry._Terminated(143))}[sig]
-fired = []
-
-def at_line(frame, event, arg):
-    if event == "line" and frame.f_lineno == line and frame.f_code.co_filename == where and not fired \\
-            and signal.getsignal(sig) is handler \\
-            and sig not in signal.pthread_sigmask(signal.SIG_BLOCK, []):  # where the signal would raise
-        fired.append(line)
-        sys.stderr.write("fired\\n")
-        raise raised()
-    return at_line
-
-sys.settrace(lambda frame, event, arg: at_line if frame.f_code in codes else None)
+interrupt_at([@TARGETS@] + ([@COMMAND@] if sig == signal.SIGINT else []), where, line, sig, handler, raised)
 sys.argv = ["pipelint", "fix", ".", "--isolated"]
 entry.run()
 """.replace("@TARGETS@", _TARGETS).replace("@COMMAND@", _COMMAND)
@@ -168,7 +153,6 @@ def test_an_interrupt_on_any_line_of_the_pool_or_the_entry_point_ends_the_run(si
     the last chance to stop), no worker outlives it (its pipes reach their end), every file is whole, no
     traceback. Where a real ^C would raise: not while the signal is held back, nor after the entry point has
     given it back to the system."""
-    import dis
     from concurrent.futures import ThreadPoolExecutor
 
     from pipelint.app import console, entry
@@ -176,11 +160,7 @@ def test_an_interrupt_on_any_line_of_the_pool_or_the_entry_point_ends_the_run(si
     from pipelint.engine import run as runmod
 
     targets = _TARGETS + (", " + _COMMAND if sig == signal.SIGINT else "")
-    codes = [f.__code__ for f in eval(f"[{targets}]", {"entry": entry, "run": runmod, "fixer": fixer,
-                                                         "console": console})]
-    codes += [c for code in codes for c in code.co_consts if hasattr(c, "co_lines")]
-    lines = sorted({(code.co_filename, line) for code in codes for _, line in dis.findlinestarts(code)
-                    if line is not None and line > code.co_firstlineno})
+    lines = lines_of(eval(f"[{targets}]", {"entry": entry, "run": runmod, "fixer": fixer, "console": console}))
 
     def one(n: int):
         where, line = lines[n]
@@ -238,7 +218,7 @@ def _children(pid: int) -> list[int]:
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="fix works in a pool only on two cores or more")
 @pytest.mark.parametrize("command", ["check", "fix"])
 def test_a_killed_run_takes_its_workers_with_it(command, tmp_path):
-    """SIGKILL of a run that works in a pool: its workers end too (they would otherwise wait on the task queue
+    """SIGKILL of a run that works in a pool: its workers end too (they would otherwise wait on their task pipes
     forever, holding the run's output pipe open: a CI step that never finishes)."""
     big = b"---\n".join([OLD] * 40)  # a run of some seconds: it is killed while its workers work
     for i in range(FILES * 4):

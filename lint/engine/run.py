@@ -310,11 +310,10 @@ AHEAD = 3  # fix's passes a worker checks ahead on its trial's texts (most files
 
 
 def _worker_init():
-    """^C is the parent's to handle (it ends the pool): a worker printing its own traceback helps nobody. SIGTERM
-    (Pool.terminate) ends a worker at once: the parent's handler, inherited through fork, would raise SystemExit
-    in it, and a worker waiting on the pool's task lock then never ended (the parent hung in join). A parent
-    killed outright (SIGKILL, the OOM killer) takes its workers with it: left alone they would wait on the task
-    queue forever, holding the parent's output pipes open."""
+    """^C is the run's to handle (it ends the pool): a worker printing its own traceback helps nobody. SIGTERM
+    (multiprocessing's exit, the parent's death below) ends a worker at once: the run's handler, inherited through
+    fork, would raise SystemExit in it instead. A run killed outright (SIGKILL, the OOM killer) takes its workers
+    with it: left alone they would wait on their task pipes forever, holding the run's output pipes open."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -350,10 +349,9 @@ def _die_with(parent: int) -> None:
 
 
 def _worker(item):
-    """One item's (path, outcome), the outcome pickled here and read back by the run's own thread (_received):
-    the pool's thread that gathers results ends for good on a result it cannot unpickle, and the run then waited
-    forever (a report holding an exception whose arguments pickling does not keep). A report that cannot travel is
-    that file's internal error; the other files go on."""
+    """One item's (path, outcome), the outcome pickled here, on its own, and read back by the run on its own
+    (_received): a report that cannot travel (one holding an exception whose arguments pickling does not keep)
+    is that file's internal error, and the other files of its chunk go on."""
     import pickle  # here, not at the top: the one-file path (pre-commit) never starts a pool
 
     engine, cache, work, _ = _WORKER
