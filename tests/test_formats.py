@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -101,3 +104,39 @@ def test_output_file_and_summary(tree):
     assert result.stdout.splitlines()[0] == "Found 6 problems in 3 files (4 errors, 2 warnings; 2 fixable)."
     bad = pipelint("check", "examples", "--isolated", "--output", "missing/dir/out.txt")
     assert bad.exit_code == 2 and bad.stderr.startswith("pipelint: error: missing/dir/out.txt: cannot write")
+
+
+# pipelint as a process whose files can grow to 512 bytes only: a write beyond that fails (EFBIG), as on a full disk
+_SMALL_FILES = ("import resource, runpy, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+                "resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512)); sys.argv[0] = 'pipelint'; "
+                "runpy.run_module('pipelint', run_name='__main__', alter_sys=True)")
+
+
+@pytest.mark.parametrize("command", [("check", "examples", "--format", "sarif"), ("images", "examples", "--format", "json"),
+                                     ("report", "examples")])
+def test_an_output_file_that_cannot_be_finished_leaves_the_last_one_whole(tree, command):
+    """`--output` writes as fix does (files.write_atomic): a report cut short (a full disk, a limit, an interrupt)
+    leaves the one written before, not the start of a new one, and no temporary file."""
+    (tree / "out.txt").write_text("the last report\n")
+    report = ["--format", "md"] if command[0] == "report" else []  # out.txt says nothing of the kind
+    result = subprocess.run([sys.executable, "-c", _SMALL_FILES, *command, "--isolated", "--output", "out.txt",
+                             *report], cwd=tree, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("pipelint: error: out.txt: cannot write"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tree / "out.txt").read_text() == "the last report\n"
+    assert sorted(p.name for p in tree.iterdir() if p.name != ".pipelint_cache") == ["examples", "out.txt"]
+
+
+def test_an_output_that_is_a_device_or_a_pipe_is_written_to_as_it_is(tree):
+    """`--output /dev/stdout` (and a named pipe) get the report: there is no folder to put a temporary file in."""
+    result = subprocess.run([sys.executable, "-m", "pipelint", "check", "examples", "--isolated", "--format",
+                             "json", "--output", "/dev/stdout"], cwd=tree, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert len(json.loads(result.stdout.split("\nFound ")[0])["findings"]) == 6
+    os.mkfifo(tree / "pipe")
+    reader = subprocess.Popen(["cat", "pipe"], cwd=tree, stdout=subprocess.PIPE, text=True)
+    images = pipelint("images", "examples", "--isolated", "--format", "csv", "--output", "pipe")
+    assert images.exit_code == 0 and reader.communicate(timeout=60)[0].startswith("image,")
+    assert (tree / "pipe").is_fifo()

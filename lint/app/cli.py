@@ -197,8 +197,9 @@ def images(paths, config_file, isolated, force_exclude, output_format, output_fi
     text = inventory.render_images(inv, output_format)
     if output_file:
         try:
-            with open(output_file, "w", encoding="utf-8", newline="") as fh:
-                fh.write(text)
+            from pipelint.text.files import write_output
+
+            write_output(output_file, text)
         except OSError as exc:
             fail(f"{output_file}: cannot write: {exc.strerror or exc}")
         echo(f"Wrote {len(inv.images)} images to {output_file}.")
@@ -359,8 +360,9 @@ def report(paths, config_file, isolated, force_exclude, target, output_file, out
         echo(text, nl=False)
         sys.exit(EXIT_ERROR if data.result.errors or data.result.internal_errors else EXIT_OK)
     try:
-        with open(output_file, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        from pipelint.text.files import write_output
+
+        write_output(output_file, text)
     except OSError as exc:
         fail(f"{output_file}: cannot write: {exc.strerror or exc}")
     n = len(data.findings)

@@ -228,8 +228,9 @@ class Report:
             sys.exit(EXIT_ERROR)
         if to_file:
             try:
-                with open(self.output_file, "w", encoding="utf-8") as fh:
-                    fh.write(text)
+                from pipelint.text.files import write_output
+
+                write_output(self.output_file, text)
             except OSError as exc:
                 fail(f"{self.output_file}: cannot write the report: {exc.strerror or exc}")
             if not self.quiet:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 
 VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
@@ -42,11 +41,10 @@ def write(path: str, data: dict) -> None:
 
 
 def write_text(path: str, text: str) -> None:
-    """Write whole or not at all (a temporary file beside it, renamed)."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Write whole or not at all (files.write_output)."""
+    from pipelint.text.files import write_output
+
+    write_output(path, text)
 
 
 def read(path: str) -> dict:

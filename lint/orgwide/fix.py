@@ -34,6 +34,7 @@ import tempfile
 from collections.abc import Sequence
 
 from pipelint.harness import sites as harness
+from pipelint.text.files import write_atomic
 
 
 def find_repos(config) -> set[str]:
@@ -132,9 +133,7 @@ def _record(records: str, **fields) -> None:
             data = json.load(fh)
     data.update(fields)
     data["remote"] = remote
-    with open(path + ".tmp", "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    os.replace(path + ".tmp", path)
+    write_atomic(path, json.dumps(data).encode())
 
 
 def apply_fix(extra: Sequence[str], args: argparse.Namespace, records: str) -> None:

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 
 from pipelint.orgwide.fix import parse_shard, shard_of
+from pipelint.text.files import write_atomic
 
 
 def shard_config(raw: dict, repos: dict, shard: tuple[int, int], repos_file: str, output_dir: str) -> tuple:
@@ -36,18 +37,9 @@ def shard_config(raw: dict, repos: dict, shard: tuple[int, int], repos_file: str
 
 
 def _write_private(path: str, text: str) -> None:
-    """Whole or not at all, readable by this user only from the first byte."""
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Whole or not at all, readable by this user only from the first byte (write_atomic's temporary file is
+    created so)."""
+    write_atomic(path, text.encode("utf-8"), mode=0o600)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

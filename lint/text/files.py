@@ -3,6 +3,8 @@
 - `write_atomic`: a temporary file in the same folder, then a rename (a reader sees the old file or the new
   one); mode, owner and group kept; hard-linked files rewritten in place; SIGINT/SIGTERM deferred while a
   file is being replaced; temporaries a killed run left removed by the next write beside them;
+- `write_output`: a report or an inventory where `--output` says, by write_atomic unless it names a device or a
+  pipe;
 - `write_if_unchanged`: the same, only if the file still holds the bytes the new text was computed from;
 - `write_all`: many files each so (fix's and pin's writes), in a few threads when there are many;
 - `Boundary`, `may_write`: a file is read or written only inside the tree being checked (a symlink, a `file()`
@@ -16,6 +18,7 @@ from __future__ import annotations
 import _thread
 import contextlib
 import os
+import stat
 import tempfile
 
 from pipelint.text import source as sourcelib
@@ -148,15 +151,16 @@ def write_all(items: Sequence[tuple[str, bytes, Callable[[], bytes]]],
     return outcome
 
 
-def write_atomic(path: str, data: bytes) -> None:
+def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
     """Replace (or create) `path` with `data`: a temporary file in the same folder, then a rename; mode, owner
-    and group kept (where this process may set them). A reader sees the old file or the new one, never a
-    part; an interrupted write leaves no temporary file, and a later write in that folder removes what an
-    earlier, killed one left. A file with several hard links is rewritten in place (a rename would split
-    it from its other names)."""
+    and group kept (where this process may set them), or the file given `mode` (readable by this user only
+    from the first byte, with 0o600). A reader sees the old file or the new one, never a part; an interrupted
+    write leaves no temporary file, and a later write in that folder removes what an earlier, killed one left.
+    A file with several hard links is rewritten in place (a rename would split it from its other names)."""
     real = os.path.realpath(path)
     folder = os.path.dirname(real) or "."
     st = None
+    given = mode
     if os.path.exists(real):
         st = os.stat(real)
         mode = st.st_mode & 0o7777
@@ -166,12 +170,16 @@ def write_atomic(path: str, data: bytes) -> None:
             raise PermissionError(13, "Permission denied")
     else:  # a new file: the mode open() would give it
         mode = 0o666 & ~_umask()
+    if given is not None:
+        mode = given
     _remove_stale_temporaries(folder, os.path.basename(real))
     # SIGINT and SIGTERM wait until the file is written and renamed (or cleaned up): an interrupt between
     # creating the temporary file and the rename would otherwise leave it behind
     with _signals_deferred():
         if st is not None and st.st_nlink > 1:
             with open(real, "r+b") as fh:
+                if given is not None:
+                    os.fchmod(fh.fileno(), given)
                 fh.write(data)
                 fh.truncate()
                 fh.flush()
@@ -196,6 +204,21 @@ def write_atomic(path: str, data: bytes) -> None:
             except OSError:
                 pass
             raise
+
+
+def write_output(path: str, text: str) -> None:
+    """A report, an inventory or a summary written where the user said (`--output`): whole or not at all, as
+    write_atomic writes, so an interrupted run leaves the last report, not half of a new one. What is not a
+    regular file (`--output /dev/stdout`, a pipe) is written to as it is."""
+    try:
+        regular = stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        regular = True  # not there (or not readable): write_atomic creates it, or says why it cannot
+    if not regular:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        return
+    write_atomic(path, text.encode("utf-8"))
 
 
 _umask_lock = _thread.allocate_lock()
