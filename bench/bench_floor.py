@@ -7,8 +7,10 @@
 - warm check (the cache answers) vs `python -c "import yaml"`;
 - one file (the pre-commit path) vs `python -c "import yaml"`;
 - fix at N and 2N findings (the growth: at most 2.2x is linear enough) and fix vs check on the same tree;
-- fix vs the fix floor: compose each file and its fixed text (the check, and the verification every fix needs),
-  write the changed files as pipelint does (compare, temporary file, fsync, rename, in four threads);
+- fix vs the fix floor: compose each file and, where it changed, its fixed text (the check, and the verification
+  every fix needs), write the changed files as pipelint does (compare, temporary file, fsync, rename, in four
+  threads); and both floors (the second reads the fixed text only as events) vs check, which is what issue 31's
+  fix-within-1.5x-of-check goal comes to: a goal below them asks fix to skip the verification;
 - Terraform heredocs vs the same pipelines as `.harness/` YAML files (bench_terraform.py's trees: 1,000 pipelines,
   ten heredocs to a `.tf` file), each checked cold;
 - one YAML file of 3,000 connector documents vs one of 1,500, checked and fixed (`--diff`): linear is about 2 (a
@@ -67,9 +69,13 @@ def one(rel):
         old = fh.read()
     with open(os.path.join(FIXED, rel), "rb") as fh:
         new = fh.read()
-    for text in (old, new):  # the check of the file, and the verification of its fixed text
+    # the check of the file, and the verification of its fixed text; with --events the fixed text is only parsed
+    # to events, not composed (the least any reader of it pays: libyaml builds no nodes, and nothing compares them)
+    for text, read in ((old, yaml.compose_all), (new, yaml.parse if "--events" in sys.argv else yaml.compose_all)):
+        if text is new and new == old:
+            break
         try:
-            for _ in yaml.compose_all(text.decode("utf-8"), Loader=yaml.CSafeLoader):
+            for _ in read(text.decode("utf-8"), Loader=yaml.CSafeLoader):
                 pass
         except yaml.YAMLError:
             pass
@@ -194,14 +200,21 @@ def main() -> None:
         shutil.copytree(tree, fixed)
         subprocess.run(fix, cwd=fixed, stdout=subprocess.DEVNULL, check=False)
         work["fix floor"], origin["fix floor"] = os.path.join(root, "w3"), tree
+        work["events floor"], origin["events floor"] = os.path.join(root, "w4"), tree
         fixes = _medians({"fix N": (fix, work["fix N"]), "fix 2N": (fix, work["fix 2N"]),
                           "check 2N": ([*check, "--no-cache"], tree),
                           "compose floor": ([py, "-c", FLOOR, "--no-gc"], tree),
-                          "fix floor": ([py, "-c", FIX_FLOOR, fixed], work["fix floor"])}, args.repeat, before=fresh)
+                          "fix floor": ([py, "-c", FIX_FLOOR, fixed], work["fix floor"]),
+                          "events floor": ([py, "-c", FIX_FLOOR, fixed, "--events"], work["events floor"])},
+                         args.repeat, before=fresh)
         print(f"  fix 2N / fix N:              {_ratio(fixes, 'fix 2N', 'fix N')}")
         print(f"  fix 2N / check 2N:           {_ratio(fixes, 'fix 2N', 'check 2N')}")
         print(f"  fix floor / compose floor:   {_ratio(fixes, 'fix floor', 'compose floor')}  (compose twice, write)")
         print(f"  fix 2N / fix floor:          {_ratio(fixes, 'fix 2N', 'fix floor')}")
+        # issue 31's goal of fix within 1.5x of check, set when check still ran the full fix trial on every file,
+        # against the floors: a fixer with no rule at all, reading the fixed text only as events, against our check
+        print(f"  fix floor / check 2N:        {_ratio(fixes, 'fix floor', 'check 2N')}")
+        print(f"  events floor / check 2N:     {_ratio(fixes, 'events floor', 'check 2N')}  (fixed text as events)")
 
         yaml_tree, tf_tree = _terraform_trees(os.path.join(root, "terraform"))
         cold = [*check, "--no-cache"]
