@@ -135,6 +135,44 @@ def test_a_configured_path_outside_the_configuration_folder_is_refused(layout):
                              f"outside the configuration's folder ({repo}); name a file inside it\n")
 
 
+@pytest.mark.parametrize("where", ["the cache folder", "the version folder", "an entry folder", ".gitignore"])
+def test_a_symlink_committed_in_the_cache_is_never_followed(layout, where):
+    """A pull request can commit `.pipelint_cache` (or a folder or file in it) as a symlink to anywhere. The
+    cache then answers nothing and stores nothing: no file is read or written through the link, and the
+    findings are those of a run without the cache."""
+    from pipelint import __version__
+
+    repo, outside = layout
+    target = outside / "cache"
+    target.mkdir()
+    for i in range(12):  # enough files for the pool and the cache
+        (repo / f"p{i}.yaml").write_text(PIPELINE.replace("victim", f"p{i}"))
+    cache = repo / ".pipelint_cache"
+    uncached = pipelint_process("check", ".", "--isolated", "--no-cache", cwd=repo)
+    if where == "the cache folder":
+        cache.symlink_to(target)
+    elif where == ".gitignore":
+        cache.mkdir()
+        (cache / ".gitignore").symlink_to(target / "written")  # a dangling link: open("w") would create it
+    else:
+        pipelint_process("check", ".", "--isolated", cwd=repo)  # a cache of this tree, its folders then linked
+        folder = cache / __version__ / ("." if where == "the version folder" else "ru")  # "ru": the run's answer
+        folder = folder.resolve()
+        for entry in folder.iterdir():  # the entries, beside the link, to be read through it
+            shutil.move(str(entry), target / entry.name)
+        folder.rmdir()
+        folder.symlink_to(target)
+    before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
+    for _ in range(2):  # the second run would read what the first stored
+        result = pipelint_process("check", ".", "--isolated", cwd=repo)
+        assert (result.returncode, result.stdout, result.stderr) == (1, uncached.stdout, uncached.stderr)
+        verbose = pipelint_process("check", ".", "--isolated", "-v", cwd=repo).stderr.decode()
+        assert "checked 12 files" in verbose
+        assert ("answered from the cache" in verbose) == (where == ".gitignore")  # its cache is not linked
+    assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
+    assert all(p.is_symlink() for p in (cache, cache / __version__, cache / ".gitignore") if p.is_symlink())
+
+
 # --- the configuration is untrusted input ---------------------------------------------------------------
 def _rule(given: str, then: str, fix: str = "") -> str:
     return (f'[[custom-rules]]\ncode = "ORG001"\nname = "org-rule"\nmessage = "bad {{value}}"\n'

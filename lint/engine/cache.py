@@ -7,6 +7,9 @@ Safe to restore from an untrusted place (a CI cache, a pull request that commits
 - entries are JSON, read by `json` only and checked field by field against the shape below; anything
   malformed, truncated, oversized (over MAX_ENTRY bytes), deeply nested or of another format is a miss,
   never an error, and nothing in an entry is ever executed or imported;
+- no symlink is followed: each folder is opened from the one before with O_NOFOLLOW, and entries are
+  read and written relative to it (`_folder`), so a committed link (the folder, one inside it, the
+  `.gitignore`) makes every entry a miss and stores nothing, never reading or writing outside the tree;
 - every entry carries an HMAC-SHA256 of its content under a secret that is not in the cache folder
   (`$PIPELINT_CACHE_KEY`, else a random key in `~/.cache/pipelint/key`, created mode 0600): an entry planted
   by someone without the key, claiming that a file has no findings, is a miss too;
@@ -34,11 +37,19 @@ FORMAT = "9"  # bumped whenever what an entry holds changes
 MAX_ENTRY = 64 * 1024 * 1024  # bytes: a larger entry is not read
 
 
+# A folder of the cache is opened one name at a time from the root's, none of them followed if a symlink: a
+# repository that commits `.pipelint_cache` (or a folder in it) as a symlink cannot make a run read or write
+# outside the tree (the entries are then misses, and nothing is stored)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+_FD_SAFE = os.open in os.supports_dir_fd and os.mkdir in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
+
+
 class Cache:
     def __init__(self, root: str, config_key: str):
+        self.root = root
         self.dir = os.path.join(root, DIRNAME, __version__)
         self.config_key = config_key
-        self._ready = False
+        self._base: int | None = None  # the version folder, opened once
         self._index: dict | None = None
         self._index_time = 0
         self._seen: dict = {}
@@ -87,8 +98,7 @@ class Cache:
     # It holds digests, not entry keys: those depend on the configuration, and the index outlives it.
     RACY_NS = 2_000_000_000  # an mtime this close to the index's own is not trusted (it may change again)
 
-    def _index_path(self) -> str:
-        return os.path.join(self.dir, "stat-index")
+    _INDEX = "stat-index"
 
     def file_key(self, path: str, limit: int | None = None, config: str | None = None) -> str:
         """The key of `path`: from the stat index when the file is unchanged, else by hashing its bytes."""
@@ -107,7 +117,7 @@ class Cache:
         return self._key(path, digest, config)
 
     def _load_index(self) -> dict:
-        body = self._open("index", _read(self._index_path()))
+        body = self._open("index", self._read(None, self._INDEX))
         if not isinstance(body, dict) or not isinstance(body.get("stamp"), int):
             return {}
         index = body.get("files")
@@ -128,65 +138,131 @@ class Cache:
             return
         index = dict(self._index or {})
         index.update(self._seen)
-        self._write(self._index_path(), self._seal("index", {"stamp": time.time_ns(), "files": index}))
+        self._write(None, self._INDEX, self._seal("index", {"stamp": time.time_ns(), "files": index}))
 
     def run_key(self, keys, errors) -> str:
         return run_key(self.config_key, keys, errors)
-
-    def _path(self, key: str) -> str:
-        return os.path.join(self.dir, key[:2], key)
 
     # --- entries ---------------------------------------------------------------------------------------
     def get(self, key: str):
         """The plain data (JSON) stored under `key` by this cache's owner, or None. Its shape is the
         reader's to check (records.decode_*): the seal proves who wrote it, not that it is well formed."""
-        return self._open(_kind(key), _read(self._path(key)))
+        return self._open(_kind(key), self._read(key[:2], key))
 
     def put(self, key: str, body) -> None:
         """Store plain data (JSON-serializable) under `key`; None stores nothing."""
         if body is not None:
-            self._write(self._path(key), self._seal(_kind(key), body))
+            self._write(key[:2], key, self._seal(_kind(key), body))
 
-    def _write(self, path: str, data: bytes) -> None:
-        import tempfile
-
-        folder = os.path.dirname(path)
+    # --- the folder -------------------------------------------------------------------------------------
+    def _folder(self, sub: str | None, create: bool) -> int | None:
+        """A descriptor of the version folder, or of its subfolder `sub` (the caller closes that one), each
+        step opened from the one before without following a symlink; None where a step is missing (and not
+        `create`), a symlink or anything but a folder."""
+        if not _FD_SAFE:
+            return None
+        if self._base is None:
+            try:  # the root is the user's own choice (a symlink there is theirs): followed
+                fd: int | None = os.open(self.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            except OSError:
+                return None
+            for name in (DIRNAME, __version__):
+                fd = _step(fd, name, create) if fd is not None else None
+                if fd is not None and name == DIRNAME:
+                    _ignore_all(fd)
+            if fd is None:
+                return None
+            self._base = fd
+        if sub is None:
+            return self._base
         try:
-            if not self._ready:
-                top = os.path.dirname(self.dir)
-                os.makedirs(top, exist_ok=True)
-                ignore = os.path.join(top, ".gitignore")
-                if not os.path.exists(ignore):
-                    with open(ignore, "w") as fh:
-                        fh.write("# Created by pipelint\n*\n")
-                self._ready = True
-            os.makedirs(folder, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
+            return _step(os.dup(self._base), sub, create)
+        except OSError:  # out of descriptors
+            return None
+
+    def __del__(self) -> None:
+        if self._base is not None:
+            os.close(self._base)
+            self._base = None
+
+    def _read(self, sub: str | None, name: str) -> bytes:
+        """An entry's bytes: b"" for anything but a regular file of at most MAX_ENTRY bytes in a folder of the
+        cache (no symlink on the way)."""
+        import stat
+
+        folder = self._folder(sub, create=False)
+        if folder is None:
+            return b""
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0), dir_fd=folder)
+        except OSError:
+            return b""
+        finally:
+            if sub is not None:
+                os.close(folder)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
+                return b""
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                return fh.read(MAX_ENTRY + 1)
+        except OSError:
+            return b""
+        finally:
+            os.close(fd)
+
+    def _write(self, sub: str | None, name: str, data: bytes) -> None:
+        """`data` as the entry `name`: a temporary file in the same folder of the cache, then a rename (which
+        replaces a symlink of that name, never its target)."""
+        folder = None
+        try:
+            folder = self._folder(sub, create=True)
+            if folder is None:
+                return
+            tmp = f"{name}.{os.urandom(6).hex()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=folder)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+            except BaseException:
+                with _quiet():
+                    os.unlink(tmp, dir_fd=folder)
+                raise
         except OSError:
             pass  # a cache that cannot be written is only slower
+        finally:
+            if sub is not None and folder is not None:
+                os.close(folder)
 
 
-def _read(path: str) -> bytes:
-    """An entry's bytes: b"" for anything but a regular file of at most MAX_ENTRY bytes."""
-    import stat
-
+def _step(fd: int, name: str, create: bool) -> int | None:
+    """The folder `name` in the folder `fd` (closed here), opened without following a symlink, or None."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        if create:
+            with _quiet():
+                os.mkdir(name, 0o777, dir_fd=fd)  # a symlink there stays one: EEXIST, then refused below
+        return os.open(name, _DIR_FLAGS, dir_fd=fd)
     except OSError:
-        return b""
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
-            return b""
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            return fh.read(MAX_ENTRY + 1)
-    except OSError:
-        return b""
+        return None
     finally:
         os.close(fd)
+
+
+def _ignore_all(top: int) -> None:
+    """A `.gitignore` of `*` in the cache's top folder, unless there is one (or anything of that name)."""
+    try:
+        fd = os.open(".gitignore", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644, dir_fd=top)
+    except OSError:
+        return
+    with os.fdopen(fd, "w") as fh:
+        fh.write("# Created by pipelint\n*\n")
+
+
+def _quiet():
+    import contextlib
+
+    return contextlib.suppress(OSError)
 
 
 def _secret() -> bytes:
