@@ -15,6 +15,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 from conftest import pipelint, pipelint_process
@@ -651,6 +652,58 @@ def test_values_and_file_names_never_drive_the_terminal(in_tmp):
     subprocess.run(["git", "init", "-q"], check=True)
     subprocess.run(["git", "apply", "fix.patch"], check=True, capture_output=True)
     assert pipelint("check", ".", "--select", "REG001", "--no-cache").exit_code == 0
+
+
+def test_a_file_name_that_is_not_utf8_is_named_in_every_output(in_tmp):
+    """Git takes any bytes as a file name, and Python keeps the ones that are not UTF-8 as lone surrogates, which no
+    UTF-8 output holds: JSON, SARIF and GitLab reports, the cache and a baseline ended in an internal error
+    (exit 2, no report), `fix --diff` too. Every output now names the file: JSON exactly (`\\udcff`, which
+    json.loads turns back into the name), SARIF as the URI of its bytes, git's diff header in octal, and text,
+    JUnit and CSV with U+FFFD; each is valid UTF-8 (and XML, JSON) with no control character."""
+    (in_tmp / ".harness").mkdir()
+    body = ("pipeline:\n  identifier: p\n  stages:\n    - stage:\n        identifier: b\n        type: CI\n"
+            "        spec:\n          execution:\n            steps:\n              - step:\n"
+            "                  type: Run\n                  identifier: r\n"
+            "                  spec: {image: app.harness.io/registry/harness/ci-addon:1.16.4}\n")
+    raw = b".harness/\xff\xfe \x1b[2Jbad.yaml"
+    name = os.fsdecode(raw)
+    with open(raw, "w") as fh:
+        fh.write(body)
+    for i in range(10):  # enough files for the cache and the pool
+        (in_tmp / ".harness" / f"p{i}.yaml").write_text(body)
+
+    def run(*args: str) -> str:
+        result = pipelint_process(*args, "--isolated", cwd=in_tmp)
+        assert result.returncode in (0, 1), result.stderr
+        text = result.stdout.decode("utf-8")  # strict: valid UTF-8
+        assert not CONTROL.search(text.replace("\n", "")), repr(text[:300])
+        return text
+
+    for style in ("concise", "full"):
+        assert "\n.harness/\ufffd\ufffd \u241b[2Jbad.yaml:13:" in run("check", ".", "--no-cache", "--output-format", style)
+    assert run("check", ".", "--no-cache", "--output-format", "github").count("file=.harness/\ufffd\ufffd \u241b") == 1
+    for _ in range(2):  # the cache stores, then answers
+        data = json.loads(run("check", ".", "--format", "json"))
+        assert name in {f["path"] for f in data["findings"]} and len(data["findings"]) == 11
+    sarif = json.loads(run("check", ".", "--no-cache", "--format", "sarif"))
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in sarif["runs"][0]["results"]}
+    assert ".harness/%FF%FE%20%1B%5B2Jbad.yaml" in uris
+    gitlab = json.loads(run("check", ".", "--no-cache", "--format", "gitlab"))
+    assert name in {i["location"]["path"] for i in gitlab} and len({i["fingerprint"] for i in gitlab}) == 11
+    junit = ET.fromstring(run("check", ".", "--no-cache", "--format", "junit"))
+    assert ".harness/\ufffd\ufffd \u241b[2Jbad.yaml" in {c.get("file") for c in junit.iter("testcase")}
+    run("check", ".", "--write-baseline", "baseline.json")
+    assert "All checks passed." in run("check", ".", "--baseline", "baseline.json")
+    assert "\ufffd\ufffd \u241b[2Jbad.yaml" in run("images", ".", "--format", "csv")
+    assert name in json.loads(run("images", ".", "--format", "json"))["images"][0]["files"]
+    assert "\ufffd\ufffd \u241b[2Jbad.<wbr>yaml" in run("report", ".", "--format", "html")
+    diff = pipelint_process("fix", ".", "--diff", "--isolated", cwd=in_tmp).stdout.decode("utf-8")
+    assert 'diff --git "a/.harness/\\377\\376 \\033[2Jbad.yaml" "b/.harness/\\377\\376 \\033[2Jbad.yaml"' in diff
+    (in_tmp / "fix.patch").write_text(diff)
+    subprocess.run(["git", "init", "-q"], cwd=in_tmp, check=True)
+    subprocess.run(["git", "apply", "fix.patch"], cwd=in_tmp, check=True, capture_output=True)
+    with open(raw) as fh:
+        assert "public.ecr.aws/harness/ci-addon:1.16.4" in fh.read()
 
 
 def test_a_hostile_summary_is_shown_not_obeyed(in_tmp):

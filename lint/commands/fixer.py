@@ -177,8 +177,8 @@ _C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "
 
 def _git_name(name: str) -> str:
     """A file name in a diff header as git writes it: quoted C-style when it holds a quote, a backslash or a
-    character a terminal would act on (octal bytes), so that no file name drives the terminal and `git apply`
-    still reads it."""
+    character a terminal would act on or a byte that is not UTF-8 (octal bytes), so that no file name drives the
+    terminal and `git apply` still reads it."""
     printable = sourcelib.printable
     if printable(name) == name and '"' not in name and "\\" not in name and "\t" not in name:
         return name
@@ -187,7 +187,7 @@ def _git_name(name: str) -> str:
         if ch in _C_ESCAPES:
             out.append(_C_ESCAPES[ch])
         elif printable(ch) != ch:
-            out.extend(f"\\{byte:03o}" for byte in ch.encode("utf-8"))
+            out.extend(f"\\{byte:03o}" for byte in sourcelib.file_bytes(ch))  # a byte that is not UTF-8 too
         else:
             out.append(ch)
     return '"' + "".join(out) + '"'

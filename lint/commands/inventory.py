@@ -141,11 +141,15 @@ def render_images(inv: Inventory, fmt: str) -> str:
     if fmt == "json":
         import json
 
-        return json.dumps({"version": 1, "images": rows, "files_checked": inv.files_checked}, indent=2) + "\n"
+        return json.dumps({"version": 1, "images": rows, "files_checked": inv.files_checked}, indent=2) + "\n"  # ASCII
+    from pipelint.text.source import printable  # a file name's line break or ESC shown, not acted on
+
     if fmt == "csv":
         import csv
         import io
 
+        rows = [{**r, "image": printable(r["image"]), "files": [printable(f) for f in r["files"]],
+                 "stages": [printable(s) for s in r["stages"]]} for r in rows]
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["image", "registry", "repository", "tag", "digest", "pinned", "retired_registry", "uses",
@@ -157,6 +161,7 @@ def render_images(inv: Inventory, fmt: str) -> str:
         return out.getvalue()
     if not rows:
         return "No images found.\n"
+    rows = [{**r, "image": printable(r["image"]), "files": [printable(f) for f in r["files"]]} for r in rows]
     width = max(len(r["image"]) for r in rows)
     lines = [f"{'image':<{width}}  {'pinned':<6}  {'retired':<7}  {'uses':>4}  files"]
     for r in rows:

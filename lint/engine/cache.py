@@ -61,9 +61,11 @@ class Cache:
     def _key(self, path: str, digest: str, config: str | None = None) -> str:
         """An entry's key: the file's content digest under this pipelint version and the configuration that
         governs the file (`config`, else the run's)."""
+        from pipelint.text.source import file_bytes
+
         h = hashlib.sha256()
         for part in (__version__, FORMAT, config or self.config_key, path, digest):
-            h.update(part.encode())
+            h.update(file_bytes(part))  # a file name's bytes that are not UTF-8 too
             h.update(b"\0")
         return h.hexdigest()
 
@@ -74,7 +76,9 @@ class Cache:
         return self._secret
 
     def _seal(self, kind: str, body) -> bytes:
-        payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        from pipelint.text.source import json_text
+
+        payload = json_text(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
         mac = hmac.new(self.secret(), f"{FORMAT}\0{kind}\0{payload}".encode(), hashlib.sha256).hexdigest()
         return json.dumps({"format": FORMAT, "kind": kind, "mac": mac, "body": payload}).encode()
 
@@ -302,11 +306,13 @@ def _kind(key: str) -> str:
 
 def run_key(config: str, keys: list[tuple[str, str]], errors: list[str]) -> str:
     """The key of a whole run: every file's key (so every byte), the configuration, the read errors."""
+    from pipelint.text.source import file_bytes
+
     h = hashlib.sha256((FORMAT + config).encode())
     for path, key in keys:
-        h.update(f"{path}\0{key}\n".encode())
+        h.update(file_bytes(f"{path}\0{key}\n"))
     for error in errors:
-        h.update(f"!{error}\n".encode())
+        h.update(file_bytes(f"!{error}\n"))
     return "run-" + h.hexdigest()
 
 

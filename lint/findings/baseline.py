@@ -40,8 +40,9 @@ def write(baseline_path: str, findings: list[Finding]) -> None:
     } for f in findings), key=lambda e: (e["path"], e["code"], e["yaml_path"], e["value"], e["fingerprint"]))
     data = {"version": VERSION, "tool": "pipelint", "findings": entries}
     from pipelint.text.files import write_atomic
+    from pipelint.text.source import json_text
 
-    write_atomic(baseline_path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
+    write_atomic(baseline_path, (json_text(json.dumps(data, indent=2, ensure_ascii=False)) + "\n").encode())
 
 
 def load(baseline_path: str) -> Counter:

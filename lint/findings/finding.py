@@ -222,8 +222,10 @@ class Finding:
         """Stable across edits elsewhere in the file: file, rule, YAML path and offending value; no line numbers."""
         import hashlib
 
+        from pipelint.text.source import file_bytes
+
         parts = ((path or self.path).replace("\\", "/"), self.code, self.yaml_path_text, self.value)
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+        return hashlib.sha256(file_bytes("\0".join(parts))).hexdigest()[:32]
 
     def sort_key(self):
         return (self.path, self.span.line, self.span.column, self.code)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from pipelint.text.source import json_text
+
 SEVERITIES = {"error": "major", "warning": "minor", "info": "info"}
 
 
@@ -15,4 +17,4 @@ def render(result, **_) -> str:
         "severity": SEVERITIES[f.severity],
         "location": {"path": f.path.replace("\\", "/"), "lines": {"begin": f.span.line, "end": f.span.end_line}},
     } for f in result.findings]
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(issues, indent=2, ensure_ascii=False)) + "\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from pipelint.text.source import json_text
+
 
 def finding_dict(f) -> dict:
     return {
@@ -29,7 +31,7 @@ def render(result, fix_mode: bool = False, **_) -> str:
            + [error_dict(e, "internal") for e in result.internal_errors]}
     if fix_mode:
         out["fixed"] = len(result.fixed)
-    return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(out, indent=2, ensure_ascii=False)) + "\n"
 
 
 def error_dict(line: str, kind: str) -> dict:

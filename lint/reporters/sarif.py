@@ -12,11 +12,14 @@ LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
 def _uri(path: str) -> str:
+    """A path as a URI: its bytes percent-encoded, so a name that is not UTF-8 is named exactly."""
     from urllib.parse import quote
 
+    from pipelint.text.source import file_bytes
+
     if os.path.isabs(path):
-        return "file://" + quote(path.replace(os.sep, "/"))
-    return quote(path.replace(os.sep, "/"))
+        return "file://" + quote(file_bytes(path.replace(os.sep, "/")))
+    return quote(file_bytes(path.replace(os.sep, "/")))
 
 
 def render(result, **_) -> str:
@@ -61,4 +64,6 @@ def render(result, **_) -> str:
             "results": results,
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    from pipelint.text.source import json_text
+
+    return json_text(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"

@@ -215,10 +215,10 @@ def write_output(path: str, text: str) -> None:
     except OSError:
         regular = True  # not there (or not readable): write_atomic creates it, or says why it cannot
     if not regular:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
             fh.write(text)
         return
-    write_atomic(path, text.encode("utf-8"))
+    write_atomic(path, text.encode("utf-8", "surrogateescape"))  # a file name's bytes, as standard output has them
 
 
 _umask_lock = _thread.allocate_lock()

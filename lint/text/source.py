@@ -24,9 +24,10 @@ _OTHER_BOMS = (
 
 # characters a terminal or a log viewer acts on rather than shows: C0 controls (tab aside), DEL, C1 controls, and
 # the bidirectional overrides and isolates ("Trojan Source"); line breaks too, so no value can start a line of
-# its own in one-line output. Compiled on first need: most texts pass str.isprintable, a C loop, and the
-# pre-commit path does not pay for the pattern.
-_UNPRINTABLE = "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+# its own in one-line output; and a file name's bytes that are not UTF-8, which Python keeps as lone surrogates
+# (U+DC80-U+DCFF) no UTF-8 output can hold. Compiled on first need: most texts pass str.isprintable, a C loop,
+# and the pre-commit path does not pay for the pattern.
+_UNPRINTABLE = "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\udc80-\udcff]"
 _PATTERN: list = []
 
 
@@ -49,6 +50,25 @@ def printable(text: str) -> str:
     if not _PATTERN:
         _PATTERN.append(re.compile(_UNPRINTABLE))
     return _PATTERN[0].sub(_picture, text)
+
+
+def json_text(text: str) -> str:
+    """JSON text made with `ensure_ascii=False` as valid UTF-8: a file name's byte that is not UTF-8 (a lone
+    surrogate in Python's str) becomes its `\\udcXX` escape, which json.loads turns back into the same name,
+    so a JSON report, baseline or cache entry names such a file exactly."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+def file_bytes(path: str) -> bytes:
+    """A file name as the bytes it is on disk (its undecodable bytes back as they were): for hashing it."""
+    try:
+        return path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate no file system decoding makes: kept, as its UTF-16 value
+        return path.encode("utf-8", "surrogatepass")
 
 
 def printable_lines(text: str) -> str:
