@@ -534,7 +534,7 @@ for i in range(100):
     path = root / f"p{i:03}.yaml"
     path.write_bytes(b"old\\n")
     items.append((str(path), b"old\\n", lambda data=b"new %d\\n" % i: data))
-interrupt_at([files.write_all], where, line, signal.SIGINT, signal.default_int_handler, KeyboardInterrupt)
+interrupt_at([files.write_all, files._write_each], where, line, signal.SIGINT, signal.default_int_handler, KeyboardInterrupt)
 try:
     files.write_all(items, None)
     print("done", fired)
@@ -554,7 +554,7 @@ def test_an_interrupt_on_any_line_of_write_all_ends_it_with_whole_files(tmp_path
 
     from pipelint.text import files
 
-    lines = lines_of([files.write_all], nested=False)  # its threads' code is not where a signal lands
+    lines = lines_of([files.write_all, files._write_each], nested=False)  # its threads' code is not where a signal lands
 
     def run(target: tuple[str, int]):
         where, line = target
@@ -575,6 +575,27 @@ def test_an_interrupt_on_any_line_of_write_all_ends_it_with_whole_files(tmp_path
     for line, out, contents in outcomes:
         assert out.startswith(("interrupted", "done")), (line, out)
         assert len(contents) == 100 and all(c == b"old\n" or c.startswith(b"new ") for c in contents), line
+
+
+def test_one_file_under_two_names_is_fixed_once(in_tmp):
+    """Hard links: `fix` wrote the file under its first name, then found it "changed while fixing" under its
+    second (exit 2, though the file was fixed). It is written once now, and a second name that would get other
+    bytes is refused, not written over the first's."""
+    from pipelint.text import files
+
+    (in_tmp / ".harness").mkdir()
+    a, b = in_tmp / ".harness" / "a.yaml", in_tmp / ".harness" / "b.yaml"
+    a.write_text("connector:\n  identifier: harnessImage\n  type: DockerRegistry\n  spec:\n"
+                 "    dockerRegistryUrl: https://app.harness.io/registry  # kept\n    providerType: Other\n"
+                 "    auth:\n      type: Anonymous\n")
+    os.link(a, b)
+    result = pipelint_process("fix", ".", "--isolated", cwd=in_tmp)
+    assert (result.returncode, result.stderr) == (0, b""), result.stderr
+    assert "https://public.ecr.aws/harness  # kept" in a.read_text() and os.path.samefile(a, b)
+    old = a.read_bytes()
+    outcome = files.write_all([(str(a), old, lambda: b"one\n"), (str(b), old, lambda: b"two\n")])
+    assert outcome[0] is None and isinstance(outcome[1], files.Refused) and a.read_bytes() == b"one\n"
+    assert str(outcome[1]) == f"not written: the same file as {a} (a hard link), whose fixes differ"
 
 
 def test_a_bug_in_a_writing_thread_is_raised_after_they_stop(tmp_path, monkeypatch):
