@@ -182,6 +182,39 @@ def _rule(given: str, then: str, fix: str = "") -> str:
 NAME_41 = "pipeline:\n  name: " + "a" * 41 + "\n  identifier: x\n"
 
 
+@pytest.mark.parametrize("name,target", [(".pipelint.toml", "secret"), ("pyproject.toml", "secret"),
+                                         (".pipelint.toml", "/dev/zero"), (".pipelint.toml", "/nonexistent")])
+def test_a_configuration_linked_out_of_the_repository_is_not_read(layout, name, target):
+    """A repository's configuration that is a symlink to a file elsewhere (another project's, a device, nothing)
+    was read, and an unknown key in it echoed into the log (`unknown rule 'rules.TOKEN'`); a device or a
+    dangling link was skipped without a word, for the defaults. Each is one error line now, naming the link."""
+    repo, outside = layout
+    (repo / "p.yaml").write_text(PIPELINE)
+    if target == "secret":
+        target = str(outside / "secret.toml")
+        prefix = "[tool.pipelint]\n" if name == "pyproject.toml" else ""
+        (outside / "secret.toml").write_text(f"{prefix}[rules.ghp_s3cr3tTOKEN]\nx = 1\n")
+    (repo / name).symlink_to(target)
+    result = pipelint_process("check", ".", "--no-cache", cwd=repo)
+    assert (result.returncode, result.stdout) == (2, b""), result.stdout
+    real = os.path.realpath(target)
+    assert result.stderr.decode() == (f"pipelint: error: {name}: not read: a symlink to {real}, outside the "
+                                      f"repository ({repo.resolve()})\n")
+    if "secret" in target and name == ".pipelint.toml":  # named on the command line, the user's choice: read
+        given = pipelint_process("check", ".", "--no-cache", "--config", target, cwd=repo)
+        assert given.returncode == 2 and b"ghp_s3cr3tTOKEN" in given.stderr
+
+
+def test_a_configuration_linked_within_the_repository_is_read(layout):
+    repo, _ = layout
+    (repo / "shared").mkdir()
+    (repo / "shared" / "pipelint.toml").write_text('select = ["IMG001"]\n')
+    (repo / ".pipelint.toml").symlink_to("shared/pipelint.toml")
+    (repo / "p.yaml").write_text(PIPELINE)
+    result = pipelint_process("check", ".", "--no-cache", "-v", cwd=repo)
+    assert result.returncode == 0 and b"rules: IMG001\n" in result.stderr, result.stderr
+
+
 def test_a_catastrophic_regex_runs_in_linear_time(layout):
     repo, _ = layout
     (repo / ".pipelint.toml").write_text(_rule("$.pipeline", "{ field = \"name\", function = \"pattern\", "

@@ -82,7 +82,7 @@ def engine_for(start: str, config_file=None, isolated=False, select=(), extend_s
         settings = configlib.Settings()
     else:
         path = config_file or configlib.find(start)
-        settings = configlib.load(path) if path else configlib.Settings()
+        settings = configlib.load(path, given=bool(config_file)) if path else configlib.Settings()
     overrides = configlib.flag_overrides({"--target": target})
     flags = (split_values(select) if select else None, split_values(extend_select), split_values(ignore), overrides)
     rules = configlib.enabled_rules(settings, *flags)

@@ -88,7 +88,7 @@ def find(start: str = ".") -> str | None:
     here = os.path.abspath(start)
     while True:
         candidate = os.path.join(here, ".pipelint.toml")
-        if os.path.isfile(candidate):
+        if os.path.lexists(candidate):  # whatever it is (a dangling link, a device): load() says what is wrong
             return candidate
         candidate = os.path.join(here, "pyproject.toml")
         if os.path.isfile(candidate):
@@ -132,10 +132,16 @@ def _shown(path: str) -> str:
     return path if rel.startswith("..") else rel
 
 
-def load(path: str) -> Settings:
+def load(path: str, given: bool = False) -> Settings:
+    """The settings of the configuration file `path`: found by `find` (a repository's own, untrusted: one that
+    is a symlink out of its repository is not read), or `given` on the command line. Raises ConfigError."""
     from pipelint.text import source as sourcelib
 
     shown = _shown(path)
+    if not given:
+        outside = _linked_outside(path)
+        if outside:
+            raise ConfigError(f"{shown}: not read: {outside}")
     try:
         data = _toml(sourcelib.read_bytes(path, MAX_CONFIG_BYTES))  # a regular file, of a sane size
     except sourcelib.ReadError as exc:
@@ -155,6 +161,22 @@ def load(path: str) -> Settings:
         data = table
         prefix = "tool.pipelint."
     return from_dict(data, path, prefix, shown)
+
+
+def _linked_outside(path: str) -> str | None:
+    """Why the configuration file `path`, inside a repository, is not read: it leads (as a symlink, or through
+    one) to a file outside that repository, which a pull request could point at anything readable here (its
+    keys would be echoed in error lines); None when it is not so."""
+    from pipelint.text.files import inside, repository_root
+
+    folder = os.path.dirname(os.path.abspath(path))
+    repo = repository_root(folder)
+    if repo is None:  # not a repository's: the user's own (a home folder's configuration, say)
+        return None
+    real, tree = os.path.realpath(path), os.path.realpath(repo)
+    if inside(real, tree):
+        return None
+    return f"a symlink to {real}, outside the repository ({tree})"
 
 
 def from_dict(data: dict, path: str | None, prefix: str = "", shown: str | None = None) -> Settings:
