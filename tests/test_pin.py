@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from conftest import pipelint, pipelint_process
@@ -152,6 +153,44 @@ def test_pin_diff_writes_nothing(registry, in_tmp):
     assert result.returncode == 1
     assert result.stdout.decode().startswith("diff --git a/.harness/a.yaml b/.harness/a.yaml\n")
     assert {p: p.read_bytes() for p in before} == before and not (in_tmp / "pipelint.lock").exists()
+
+
+@pytest.mark.parametrize("meanwhile", ["another pin", "a new lockfile", "no lockfile any more", "not JSON"])
+def test_a_lockfile_written_meanwhile_keeps_both_runs_entries(registry, in_tmp, monkeypatch, meanwhile):
+    """`pin` reads the lockfile, asks the registries (minutes, on a large tree), then writes it. What another run
+    (or a `git pull`) wrote there meanwhile was lost; now this run's entries go over the file as it is then."""
+    from pipelint.text import files
+
+    host = registry.host
+    _tree(in_tmp, host)
+    lockfile = in_tmp / "pipelint.lock"
+    other = {"digest": "sha256:" + "5" * 64, "resolved_at": "2026-12-01T00:00:00Z"}
+    if meanwhile != "a new lockfile":
+        lockfile.write_text('{"version": 1, "images": {}}\n')
+    real, calls = files._before_replace, []
+
+    def another_run(path):  # between the pin's last read of the lockfile and its write
+        if path.endswith("pipelint.lock") and not calls:
+            calls.append(path)
+            if meanwhile == "no lockfile any more":
+                os.unlink(path)
+            else:
+                body = {"version": 1, "images": {"other.example/team/app:1": other}}
+                lockfile.write_text("{" if meanwhile == "not JSON" else json.dumps(body))
+        real(path)
+
+    monkeypatch.setattr(files, "_before_replace", another_run)
+    result = pipelint("pin", ".", "--isolated")
+    mine = {f"{host}/library/alpine:3.20", f"{host}/team/multi:1.0", f"{host}/tool:2"}
+    if meanwhile == "not JSON":
+        assert result.exit_code == 2 and lockfile.read_text() == "{"
+        assert result.stderr.endswith("pipelint: error: pipelint.lock:1:2: invalid lockfile JSON: Expecting property "
+                                      "name enclosed in double quotes; the lockfile was not written\n"), result.stderr
+        return
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "missing:1.0: not found" in result.stderr
+    images = json.loads(lockfile.read_text())["images"]
+    assert calls and set(images) == mine | ({"other.example/team/app:1"} if meanwhile != "no lockfile any more" else set())
+    assert images.get("other.example/team/app:1", other) == other
 
 
 def test_allow_latest_and_update(registry, in_tmp):

@@ -20,7 +20,7 @@ from pipelint.harness import sites as harness
 from pipelint.oci import registries
 from pipelint.oci.client import Client, Options, RegistryError
 from pipelint.oci.images import ImageRef
-from pipelint.oci.lockfile import Lockfile, key, valid_digest
+from pipelint.oci.lockfile import Lockfile, LockfileError, key, valid_digest
 from pipelint.text import files as filelib
 from pipelint.yamldoc.yamltext import SetScalar, edit_for
 
@@ -238,3 +238,5 @@ def _write(engine: Engine, lock: Lockfile, result: PinResult) -> None:
             lock.save()
         except OSError as exc:
             result.errors.append(f"{lock.path}: cannot write the lockfile: {exc.strerror or exc}")
+        except LockfileError as exc:  # it changed meanwhile into something that is no lockfile
+            result.errors.append(f"{exc}; the lockfile was not written")

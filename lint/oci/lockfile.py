@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 from pipelint.oci.images import ImageRef
-from pipelint.text.source import read_json
+from pipelint.text.source import ReadError, parse_json, read_bytes
 
 VERSION = 1
+SAVE_TRIES = 5
 
 
 class LockfileError(Exception):
@@ -46,13 +47,19 @@ def key(ref: ImageRef, tag: str | None = None) -> str:
 class Lockfile:
     path: str
     images: dict[str, dict] = field(default_factory=dict)
+    read: bytes | None = None  # the file's bytes when loaded (None: there was none)
+    changed: set[str] = field(default_factory=set)  # the entries this run set
 
     @classmethod
     def load(cls, path: str) -> Lockfile:
-        if not os.path.exists(path):
+        if not os.path.lexists(path):
             return cls(path)
         try:
-            data = read_json(path, "lockfile")
+            raw = read_bytes(path, MAX_BYTES)
+        except ReadError as exc:
+            raise LockfileError(f"{path}: cannot read the lockfile: {exc}") from None
+        try:
+            data = parse_json(raw, path, "lockfile")
         except ValueError as exc:
             raise LockfileError(str(exc)) from None
         if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("images"), dict):
@@ -63,7 +70,7 @@ class Lockfile:
             if not valid_digest(entry["digest"]):
                 raise LockfileError(f"{path}: entry {name!r}: {entry['digest'][:80]!r} is not a digest "
                                     "(sha256: and 64 hex digits, or sha512: and 128)")
-        return cls(path, dict(data["images"]))
+        return cls(path, dict(data["images"]), raw)
 
     def get(self, ref: ImageRef) -> str | None:
         entry = self.images.get(key(ref))
@@ -80,6 +87,7 @@ class Lockfile:
         if source is not None:
             entry["mirrored_from"] = str(source)
         self.images[mirror_key(ref)] = entry
+        self.changed.add(mirror_key(ref))
 
     def holds(self, ref: ImageRef) -> bool:
         """Whether the lockfile knows `ref` is there: its name recorded (by `pin` or `mirror`), and for a
@@ -93,9 +101,27 @@ class Lockfile:
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     def save(self) -> None:
-        from pipelint.text.files import write_atomic
+        """Write the lockfile, keeping what was written to it since it was loaded (another `pin` or `mirror`, a
+        `git pull`, a person): if the file changed meanwhile, the entries this run set go over it as it is now
+        (read again), never over the stale copy. Raises LockfileError (the file is no lockfile now), OSError."""
+        from pipelint.text import files
 
-        write_atomic(self.path, self.text().encode())
+        for _ in range(SAVE_TRIES):
+            data = self.text().encode()
+            try:
+                if self.read is None:  # there was none: unless one was made meanwhile
+                    files.write_new(self.path, data)
+                else:
+                    files.write_if_unchanged(self.path, self.read, data)
+            except files.ChangedMeanwhile:
+                now = Lockfile.load(self.path)
+                self.images = {**now.images, **{k: self.images[k] for k in self.changed}}
+                self.read = now.read
+                continue
+            self.read = data
+            return
+        raise LockfileError(f"{self.path}: changed each time it was about to be written ({SAVE_TRIES} times); "
+                            "run again")
 
 
 def mirror_key(ref: ImageRef) -> str:
@@ -126,15 +152,13 @@ class Reader:
     def cache_key(self) -> str:
         import hashlib
 
-        from pipelint.text.source import ReadError, read_bytes
-
         try:  # a regular file of a bounded size only: a FIFO planted as pipelint.lock would block open().read()
             return hashlib.sha256(read_bytes(self.path, MAX_BYTES)).hexdigest()
         except ReadError as exc:
             return f"unreadable: {exc}"
 
 
-MAX_BYTES = 64 * 1024 * 1024  # read_json's bound for a lockfile
+MAX_BYTES = 64 * 1024 * 1024  # a larger lockfile is not read
 
 
 def on_mirror(reader: Reader, new: ImageRef) -> tuple[bool, str]:

@@ -49,6 +49,35 @@ def write_if_unchanged(path: str, original: bytes, data: bytes) -> None:
     write_atomic(path, data)
 
 
+def write_new(path: str, data: bytes) -> None:
+    """Create `path` holding `data`, whole, unless a file of that name appeared since the caller found none
+    (ChangedMeanwhile): a temporary file is linked to the name, and link() never replaces, so a file another
+    run made meanwhile is never written over. Where the file system has no hard links, the name is tested and
+    the file renamed into place (a window of microseconds)."""
+    _before_replace(path)
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    mode = 0o666 & ~_umask()
+    with _signals_deferred():
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=TMP_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, mode)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                raise ChangedMeanwhile(path) from None
+            except OSError:  # no hard links here
+                if os.path.lexists(path):
+                    raise ChangedMeanwhile(path) from None
+                os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 class Refused(Exception):
     """A file `write_all` does not write (may_write's reason)."""
 

@@ -484,14 +484,19 @@ def read_json(path: str, what: str, limit: int = 64 * 1024 * 1024):
     """The JSON document in `path`; ValueError with a one-line message naming the file (and position). Only a
     regular file of at most `limit` bytes is read (a FIFO would block), and nesting too deep for the parser
     is an error like any other."""
-    import json
-
     try:
         raw = read_bytes(path, limit)
     except ReadError as exc:
         if str(exc) == "no such file":
             raise ValueError(f"{path}: {what} not found") from None
         raise ValueError(f"{path}: cannot read the {what}: {exc}") from None
+    return parse_json(raw, path, what)
+
+
+def parse_json(raw: bytes, path: str, what: str):
+    """read_json's reading of bytes already read."""
+    import json
+
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
