@@ -292,6 +292,7 @@ FAST_ARGS = [
     ["fix", "--statistics", "ok.yaml"],
     ["check", "-q", "p.yaml", "reg.yaml"],
     ["fix", "--quiet", "--show-fixes", "reg.yaml"],
+    ["check", "--exit-zero", "--", "-p.yaml", "--select=X.yaml"],  # after `--`, paths (missing ones here)
 ]
 
 
@@ -332,8 +333,8 @@ def test_pre_commit_path_answers_as_click_does(args, tmp_path, monkeypatch):
         assert _files(fast_root) != _files(pristine)  # the fix wrote, both ways alike
 
 
-@pytest.mark.parametrize("args", [["check", "--format", "json", "p.yaml"], ["check", "--help"], ["check", "--", "-p.yaml"],
-                                  ["check", "-x"], ["fix", "--target", "gar", "p.yaml"], ["fix", "--no-cache", "p.yaml"],
+@pytest.mark.parametrize("args", [["check", "--format", "json", "p.yaml"], ["check", "--help"], ["check", "-x"],
+                                  ["fix", "--target", "gar", "p.yaml"], ["fix", "--no-cache", "p.yaml"],
                                   ["pin", "p.yaml"], ["--version"], []])
 def test_anything_else_goes_to_click(args):
     from pipelint.app.entry import fast_args

@@ -127,3 +127,29 @@ def test_the_hooks_apply_a_repositorys_custom_rules(tmp_path, precommit_home):
     again = _try_repo(repo, precommit_home, "pipelint", ".harness/pipeline.yaml")
     left = set(re.findall(r"^\.harness/pipeline\.yaml:\d+:\d+: \w+ (ORG\d{3})", again.stdout, re.M))
     assert "ORG002" not in left and "ORG004" not in left, again.stdout  # their safe fixes were applied
+
+
+def test_a_file_named_like_an_option_is_checked_not_obeyed(tmp_path, precommit_home):
+    """pre-commit passes the files after the hook's options, with no `--`: a committed file named
+    `--write-baseline=pod.yaml` made the hook write a baseline over pod.yaml (and hide every finding from then
+    on). It is a file to check now, like any other."""
+    repo = tmp_path / "repo"
+    (repo / ".harness").mkdir(parents=True)
+    (repo / ".harness" / "build.yaml").write_text(BAD)
+    (repo / "--write-baseline=pod.yaml").write_text(K8S)
+    (repo / "pod.yaml").write_text(K8S)
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(precommit_home), NO_COLOR="1", PRE_COMMIT_COLOR="never")
+
+    def hook(name):
+        return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), name, "--all-files"],
+                              cwd=repo, capture_output=True, text=True, env=env, timeout=600)
+
+    check = hook("pipelint")
+    assert check.returncode == 1 and ".harness/build.yaml:21:28: error REG001 [*]" in check.stdout, check.stdout
+    assert (repo / "pod.yaml").read_text() == K8S
+    fix = hook("pipelint-fix")
+    assert "files were modified by this hook" in fix.stdout, fix.stdout + fix.stderr
+    assert (repo / "pod.yaml").read_text() == K8S
+    assert "public.ecr.aws/harness/drone-git:1.6.0" in (repo / ".harness" / "build.yaml").read_text()

@@ -35,7 +35,10 @@ def fast_args(argv: list[str]):
         return None
     command, flags = FAST_COMMANDS[argv[0]]
     kwargs: dict = {"paths": []}
-    for arg in argv[1:]:
+    for i, arg in enumerate(argv[1:], 1):
+        if arg == "--":  # paths only from here on
+            kwargs["paths"].extend(argv[i + 1:])
+            break
         if arg in flags:
             kwargs[flags[arg]] = True
         elif arg.startswith("-") and arg != "-":
@@ -43,6 +46,18 @@ def fast_args(argv: list[str]):
         else:
             kwargs["paths"].append(arg)
     return command, kwargs
+
+
+def files_not_options(argv: list[str]) -> list[str]:
+    """`argv` with each argument that starts with `-` but is the name of a file there (`--output=a.yaml`,
+    committed to a repository, which pre-commit passes with the other files, after the hook's options) moved
+    after a `--`, where it is a path. Else that file's name chose an option: the report written over a.yaml."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    named = [a for a in argv[:end] if a.startswith("-") and a != "-" and os.path.lexists(a)]
+    if not named:
+        return argv
+    rest = [a for a in argv[:end] if a not in named]
+    return [*rest, "--", *named, *argv[end + 1:]]
 
 
 def run() -> None:
@@ -89,6 +104,7 @@ def _run() -> None:
     from pipelint.engine.config import ConfigError
 
     EXIT_ERROR, echo = console.EXIT_ERROR, console.echo
+    sys.argv[1:] = files_not_options(sys.argv[1:])
     if sys.argv[1:2] in (["check"], ["fix"]):
         console.no_cyclic_collector()
     try:
