@@ -272,6 +272,22 @@ def test_files_a_resource_reads_are_checked_as_harness_yaml(in_tmp):
     assert found["files_checked"] == 3
 
 
+@pytest.mark.parametrize("what", ["does not exist", "is not a file"])
+def test_a_file_a_resource_reads_that_is_not_there_is_said(in_tmp, what):
+    """A file()/templatefile() path to nothing (a typo, a file not committed) or to a folder left the resource's
+    pipeline unchecked without a word; Terraform itself would stop there. One warning names it now."""
+    (in_tmp / "infra").mkdir()
+    (in_tmp / "infra" / "main.tf").write_text(
+        'resource "harness_platform_pipeline" "p" {\n  identifier = "p"\n'
+        '  yaml       = file("${path.module}/pipline.yaml")\n}\n')
+    if what == "is not a file":
+        (in_tmp / "infra" / "pipline.yaml").mkdir()
+    result = pipelint("check", ".", "--isolated", "--no-cache")
+    assert result.exit_code == 0
+    assert result.stderr == (f"pipelint: warning: infra/main.tf:3:21: harness_platform_pipeline.p: not read: "
+                             f"${{path.module}}/pipline.yaml {what}\n")
+
+
 def test_a_mixed_tree_is_checked_at_outer_positions_and_fixed_byte_exactly_once(in_tmp):
     """Plain YAML, Terraform connectors and heredoc pipelines, a templatefile() source, a trigger with
     inputYaml and a stage fragment, in one run: every problem at its file's own line and column, `fix` gives

@@ -66,7 +66,9 @@ class Discovery(State):
                     self.skipped.append(f"{path}:{line}:{column}: {address}: not read: {written} is outside the "
                                         f"checked tree ({self.boundary.of(path)})")
                     continue
-                if not os.path.isfile(target):
+                if not os.path.isfile(target):  # Terraform would stop there; the pipeline in it is not checked
+                    what = "is not a file" if os.path.lexists(target) else "does not exist"
+                    self.skipped.append(f"{path}:{line}:{column}: {address}: not read: {written} {what}")
                     continue
                 self.named[os.path.abspath(target)] = f"{address}"
                 if os.path.abspath(target) not in known:
