@@ -577,6 +577,26 @@ def test_an_interrupt_on_any_line_of_write_all_ends_it_with_whole_files(tmp_path
         assert len(contents) == 100 and all(c == b"old\n" or c.startswith(b"new ") for c in contents), line
 
 
+@pytest.mark.parametrize("length", [232, 233, 255])
+def test_a_file_with_a_name_near_the_file_systems_limit_is_written(tmp_path, length):
+    """A temporary file's name holds its file's name, and a dot, a random part and `.pipelint-tmp` beside it: a name
+    of 233 bytes or more made `fix` fail ('File name too long'). Such a name's temporary files now hold its start
+    and a digest, and what a killed run left of them is still found and removed."""
+    import time
+
+    from pipelint.text import files
+
+    path = tmp_path / ("é" * 10 + "p" * (length - 25) + ".yaml")  # é: two bytes, and a cut must not split one
+    assert len(os.fsencode(path.name)) == length
+    path.write_bytes(b"old\n")
+    left = tmp_path / f".{files._stem(path.name)}.abcd1234{files.TMP_SUFFIX}"  # as a killed run leaves it
+    left.write_bytes(b"half")
+    os.utime(left, (time.time() - 3600, time.time() - 3600))
+    files._stale.clear()
+    files.write_atomic(str(path), b"new\n")
+    assert path.read_bytes() == b"new\n" and sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
 def test_one_file_under_two_names_is_fixed_once(in_tmp):
     """Hard links: `fix` wrote the file under its first name, then found it "changed while fixing" under its
     second (exit 2, though the file was fixed). It is written once now, and a second name that would get other

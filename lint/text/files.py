@@ -58,7 +58,7 @@ def write_new(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path)) or "."
     mode = 0o666 & ~_umask()
     with _signals_deferred():
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=TMP_SUFFIX)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_stem(os.path.basename(path))}.", suffix=TMP_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -253,7 +253,7 @@ def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
             return
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(real)}.", suffix=TMP_SUFFIX)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_stem(os.path.basename(real))}.", suffix=TMP_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -312,11 +312,27 @@ def _remove_stale_temporaries(folder: str, name: str) -> None:
     found = _stale.get(folder)
     if found is None:
         found = _stale[folder] = _stale_in(folder)
-    for path in found.pop(name, ()):
+    for path in found.pop(_stem(name), ()):
         try:
             os.unlink(path)
         except OSError:
             pass
+
+
+STEM_BYTES = 200  # of a file name, in its temporary file's name: with the rest, within the usual 255
+
+
+def _stem(name: str) -> str:
+    """A file's name as its temporary files' names hold it: the name itself, or, when that would make them too
+    long for the file system (a name of 233 bytes or more, with the dot, the random part and TMP_SUFFIX), its
+    start and a digest of the whole, so that a long name can be fixed too and its leftovers still found."""
+    raw = os.fsencode(name)
+    if len(raw) <= STEM_BYTES:
+        return name
+    import hashlib
+
+    start = raw[:STEM_BYTES - 17].decode("utf-8", "ignore")  # a character cut in two: dropped
+    return f"{start}~{hashlib.sha256(raw).hexdigest()[:16]}"
 
 
 def _stale_in(folder: str) -> dict[str, list[str]]:
