@@ -232,6 +232,23 @@ def test_a_forged_cache_entry_cannot_hide_findings(in_tmp):
     assert json.loads(again.stdout) == json.loads(first.stdout)
 
 
+@pytest.mark.parametrize("home,xdg", [("~", None), ("/nonexistent-home", "relative/cache")])
+def test_no_home_puts_no_key_in_the_tree(in_tmp, monkeypatch, home, xdg):
+    """Without a home (HOME unset and no passwd entry, as in a container run under an arbitrary user id,
+    expanduser answers "~"), or with a relative XDG_CACHE_HOME, the cache's key went to a folder of that name
+    in the checked tree. The run's entries are signed with a key of its own then."""
+    from pipelint.engine import cache
+
+    monkeypatch.setattr(os.path, "expanduser", lambda p: p.replace("~", home, 1))
+    if xdg:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    else:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("PIPELINT_CACHE_KEY", raising=False)
+    one, two = cache._secret(), cache._secret()
+    assert len(one) == 64 and one != two and list(in_tmp.iterdir()) == []
+
+
 def test_random_bytes_in_cache_entries_are_misses(in_tmp):
     _tree(in_tmp)
     first = pipelint_process("check", ".", "--isolated", cwd=in_tmp)

@@ -275,6 +275,8 @@ def _secret() -> bytes:
     if env:
         return env.encode()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no home (a user with no passwd entry and no HOME: "~") or a relative
+        return os.urandom(32).hex().encode()  # XDG_CACHE_HOME, which would put the key in the tree: this run's
     path = os.path.join(base, "pipelint", "key")
     try:
         with open(path, "rb") as fh:
