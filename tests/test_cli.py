@@ -438,3 +438,29 @@ def test_closing_lines_say_what_happened(in_tmp):
                              "write [tool.pipelint] (or move the table, without the prefix, to .pipelint.toml)\n")
     report = pipelint("report", "p.yaml", "--isolated").stdout
     assert "**1 image still comes from the retired registry app.harness.io/registry; 1 problem left" in report
+
+
+@pytest.mark.parametrize("where", ["a full disk", "closed", "a closed pipe"])
+def test_standard_output_that_cannot_take_the_report_is_one_error_line(tmp_path, where):
+    """`check > /dev/full` said `internal error: OSError ...; please report it`, and with standard output closed
+    (`>&-`) an AttributeError. It is the user's setup, not a bug: one error line, exit 2; and a reader that stops
+    early (`| head`) still ends the run quietly with the findings' exit status."""
+    import subprocess
+    import sys
+
+    (tmp_path / "p.yaml").write_text(BAD_IMAGES)
+    cmd = [sys.executable, "-m", "pipelint", "check", "p.yaml", "--isolated"]
+    if where == "a closed pipe":
+        proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before the report is written
+        assert (proc.wait(timeout=60), proc.stderr.read()) == (1, b"")
+        return
+    if where == "a full disk":
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(cmd, cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, timeout=60)
+    else:
+        result = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *cmd], cwd=tmp_path, stderr=subprocess.PIPE,
+                                timeout=60)
+    why = "No space left on device" if where == "a full disk" else "it is closed"
+    assert (result.returncode, result.stderr.decode()) == (2, f"pipelint: error: cannot write to standard output: {why}\n")

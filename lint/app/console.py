@@ -16,15 +16,44 @@ def split_values(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
+class OutputError(Exception):
+    """Standard output cannot take the report (a full disk, closed): one error line, exit 2 (entry)."""
+
+
+class ClosedOutput:
+    """Standard output for a process started with it closed (`>&-`): a report written there is an OutputError."""
+
+    encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        raise OutputError("it is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 def echo(message: str = "", err: bool = False, nl: bool = True, file=None) -> None:
-    """Write a line to standard output (or error, or `file`), as click.echo does for text."""
+    """Write a line to standard output (or error, or `file`), as click.echo does for text. A pipe closed by its
+    reader is BrokenPipeError (entry: exit 1, as `| head` expects); any other failure to write standard output is
+    an OutputError; standard error that cannot be written to is left alone (there is nowhere else to say it)."""
     stream = file if file is not None else sys.stderr if err else sys.stdout
     if err:  # error and warning lines name files and quote values: nothing in them may drive the terminal
         from pipelint.text.source import printable
 
         message = printable(message)
-    stream.write(message + "\n" if nl else message)
-    stream.flush()
+    try:
+        stream.write(message + "\n" if nl else message)
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if stream is sys.stdout:
+            raise OutputError(exc.strerror or str(exc)) from None
+        if stream is not sys.stderr:
+            raise
 
 
 def internal_line(error: str) -> str:

@@ -104,6 +104,10 @@ def _run() -> None:
     from pipelint.engine.config import ConfigError
 
     EXIT_ERROR, echo = console.EXIT_ERROR, console.echo
+    if sys.stdout is None:  # started with it closed (`>&-`)
+        sys.stdout = console.ClosedOutput()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 -- nowhere to say anything; for the process's life
     sys.argv[1:] = files_not_options(sys.argv[1:])
     if sys.argv[1:2] in (["check"], ["fix"]):
         console.no_cyclic_collector()
@@ -122,6 +126,9 @@ def _run() -> None:
     except BrokenPipeError:
         sys.stderr.close()  # `pipelint check | head`: not an error worth a traceback
         sys.exit(1)
+    except console.OutputError as exc:  # a full disk, a closed standard output: the report is not there
+        echo(f"pipelint: error: cannot write to standard output: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
     except Exception as exc:  # a bug of ours: one line and exit 2, never a traceback
         if os.environ.get("PIPELINT_TRACEBACK"):
             raise
