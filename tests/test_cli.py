@@ -440,7 +440,7 @@ def test_closing_lines_say_what_happened(in_tmp):
     assert "**1 image still comes from the retired registry app.harness.io/registry; 1 problem left" in report
 
 
-@pytest.mark.parametrize("where", ["a full disk", "closed", "a closed pipe"])
+@pytest.mark.parametrize("where", ["a full disk", "closed", "a closed pipe", "fix's text, a full disk"])
 def test_standard_output_that_cannot_take_the_report_is_one_error_line(tmp_path, where):
     """`check > /dev/full` said `internal error: OSError ...; please report it`, and with standard output closed
     (`>&-`) an AttributeError. It is the user's setup, not a bug: one error line, exit 2; and a reader that stops
@@ -456,11 +456,39 @@ def test_standard_output_that_cannot_take_the_report_is_one_error_line(tmp_path,
         proc.stdout.close()  # the reader is gone before the report is written
         assert (proc.wait(timeout=60), proc.stderr.read()) == (1, b"")
         return
-    if where == "a full disk":
-        with open("/dev/full", "w") as full:
-            result = subprocess.run(cmd, cwd=tmp_path, stdout=full, stderr=subprocess.PIPE, timeout=60)
+    if where == "fix's text, a full disk":  # `fix -` writes the fixed text itself, as bytes
+        cmd[3:5] = ["fix", "-"]
+    if "a full disk" in where:
+        with open("/dev/full", "w") as full, open(tmp_path / "p.yaml", "rb") as stdin:
+            result = subprocess.run(cmd, cwd=tmp_path, stdin=stdin, stdout=full, stderr=subprocess.PIPE, timeout=60)
     else:
         result = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *cmd], cwd=tmp_path, stderr=subprocess.PIPE,
                                 timeout=60)
-    why = "No space left on device" if where == "a full disk" else "it is closed"
+    why = "No space left on device" if "a full disk" in where else "it is closed"
     assert (result.returncode, result.stderr.decode()) == (2, f"pipelint: error: cannot write to standard output: {why}\n")
+
+
+def test_standard_output_that_is_not_utf8_still_gets_every_report(tmp_path):
+    """With PYTHONIOENCODING=ascii (or a Latin-1 locale), a file named café.yaml ended the run in `internal error:
+    UnicodeEncodeError`. Text shows what the encoding lacks as an escape; JSON, SARIF, GitLab, JUnit and a diff are
+    UTF-8, as their readers (and `git apply`) expect."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "café.yaml").write_text((FIXTURES / "REG001" / "bad_images.yaml").read_text())
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+
+    def run(*args):
+        result = subprocess.run([sys.executable, "-m", "pipelint", *args, "café.yaml", "--isolated"], cwd=tmp_path,
+                                capture_output=True, env=env, timeout=60)
+        assert b"Traceback" not in result.stderr and b"internal error" not in result.stderr, result.stderr
+        return result
+
+    text = run("check")
+    assert text.returncode == 1 and text.stdout.decode("ascii").startswith("caf\\xe9.yaml:")
+    for fmt in ("json", "gitlab", "sarif", "junit"):
+        out = run("check", "--format", fmt).stdout.decode("utf-8")
+        assert ("caf%C3%A9.yaml" if fmt == "sarif" else "café.yaml") in out, fmt
+    assert json.loads(run("check", "--format", "json").stdout)["findings"][0]["path"] == "café.yaml"
+    assert "--- a/café.yaml\n+++ b/café.yaml\n" in run("fix", "--diff").stdout.decode("utf-8")

@@ -159,8 +159,10 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
     for error in result.errors:
         echo(f"pipelint: error: {error}", err=True)
     if show_diff:
+        from pipelint.app.console import fit_standard_output
         from pipelint.engine.core import RunResult
 
+        fit_standard_output(machine=True)  # a patch: UTF-8, as the files are
         echo(fixer.unified_diff(RunResult([], 0, [], changed=result.changed)), nl=False)
         sys.exit(EXIT_ERROR if result.errors else EXIT_FINDINGS if result.changed else EXIT_OK)
     fresh = [s for s in result.pinned if not s.ref.digest]

@@ -25,14 +25,33 @@ class ClosedOutput:
 
     encoding = "utf-8"
 
-    def write(self, text: str) -> int:
+    def write(self, text) -> int:  # str, or bytes through `buffer`
         raise OutputError("it is closed")
+
+    @property
+    def buffer(self) -> ClosedOutput:
+        return self
 
     def flush(self) -> None:
         pass
 
     def isatty(self) -> bool:
         return False
+
+
+def fit_standard_output(machine: bool = False) -> None:
+    """Standard output whose encoding is not UTF-8 (PYTHONIOENCODING=ascii, a Latin-1 locale) failed on the first
+    character it has none for (`internal error: UnicodeEncodeError`). Text shows such a character escaped
+    (`\\xe9`); a machine format (`machine`: JSON, SARIF, JUnit...), which its reader takes as UTF-8, is written
+    in UTF-8 whatever the locale says."""
+    out = sys.stdout
+    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("_", "-")
+    if encoding in ("utf-8", "utf8") or not hasattr(out, "reconfigure"):
+        return
+    if machine:
+        out.reconfigure(encoding="utf-8", errors="surrogateescape")
+    else:
+        out.reconfigure(errors="backslashreplace")
 
 
 def echo(message: str = "", err: bool = False, nl: bool = True, file=None) -> None:
@@ -241,6 +260,8 @@ class Report:
                              f"rewrite the baseline with --write-baseline {self.baseline_file}")
         to_file = self.output_file is not None
         on_terminal = stream is None and not to_file
+        if on_terminal and self.format != "text" and not self.statistics:
+            fit_standard_output(machine=True)
         color = self.format == "text" and on_terminal and use_color(self.color)
         style = self.style or ("full" if on_terminal and sys.stdout.isatty() else "concise")
         try:
@@ -470,6 +491,7 @@ def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(),
             echo(f"pipelint: error: {error}", err=True)
         for error in result.internal_errors:
             echo(internal_line(error), err=True)
+        fit_standard_output(machine=True)  # a patch: UTF-8, as the files are
         echo(diff, nl=False)
         if not quiet:  # on standard error, as ruff does: the diff stays a patch `git apply` reads
             n, files = len(result.fixed), len(result.changed)
@@ -483,8 +505,13 @@ def fix(paths=(), config_file=None, isolated=False, select=(), extend_select=(),
         original = next(iter(result.sources.values()), None)
         if original is not None:
             new = result.changed.get(original.path, (original, None))[1]
-            sys.stdout.buffer.write(original.raw if new is None else original.encode(new))
-            sys.stdout.flush()
+            try:
+                sys.stdout.buffer.write(original.raw if new is None else original.encode(new))
+                sys.stdout.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as exc:
+                raise OutputError(exc.strerror or str(exc)) from None
         report.emit(result, fix_mode=True, stream=sys.stderr, source_of=source_reader(engine, result))
         sys.exit(exit_status(result, exit_zero, fail_on))
     if show_fixes and result.fixed:

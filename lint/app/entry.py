@@ -108,6 +108,7 @@ def _run() -> None:
         sys.stdout = console.ClosedOutput()
     if sys.stderr is None:
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 -- nowhere to say anything; for the process's life
+    console.fit_standard_output()
     sys.argv[1:] = files_not_options(sys.argv[1:])
     if sys.argv[1:2] in (["check"], ["fix"]):
         console.no_cyclic_collector()
