@@ -184,6 +184,10 @@ def test_configuration_pyproject_and_options(in_tmp):
     ('[rules.CON003]\nrequire-known = "yes"\n', "{cfg}: 'rules.CON003.require-known' = \"yes\": expected true or false"),
     ('[rules.CON003]\nrequire-known = 1\n', "{cfg}: 'rules.CON003.require-known' = 1: expected true or false"),
     ("select = [\n", "{cfg}: invalid TOML: "),
+    # a repository's configuration cannot lift the memory bound: a 1 GB file would take 150 GB to parse
+    ("max-file-size = 1000\n", "{cfg}: 'max-file-size' must be a positive number of megabytes, at most 32 (a "
+                               "file's node graph takes up to 150 times its size)\n"),
+    ("max-file-size = -1\n", "{cfg}: 'max-file-size' must be a positive number of megabytes, at most 32"),
 ])
 def test_configuration_errors(config, message, in_tmp):
     write(in_tmp / ".pipelint.toml", config)

@@ -15,6 +15,9 @@ from pipelint.ruleapi.rule import SEVERITY_OPTION, Rule, toml_value
 TOP_KEYS = ("select", "extend-select", "ignore", "exclude", "per-file-ignores", "max-file-size", "rules",
             "custom-rules")
 DEFAULT_MAX_FILE_MB = 8  # a node graph costs ~100 bytes of memory per byte of YAML
+# the most a configuration may raise it to: a repository's own configuration is untrusted input, and a file this
+# size takes up to 5 GB to parse (150 bytes a byte, measured on one-letter flow items)
+MAX_FILE_MB_CEILING = 32
 DEFAULT_EXCLUDED_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "venv", "node_modules", ".pipelint_cache",
                                    "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"})
 
@@ -215,8 +218,9 @@ def from_dict(data: dict, path: str | None, prefix: str = "", shown: str | None 
     settings.per_file_ignores = pfi
     if "max-file-size" in data:
         size = data["max-file-size"]
-        if isinstance(size, bool) or not isinstance(size, (int, float)) or size <= 0:
-            raise ConfigError(f"{where}: '{prefix}max-file-size' must be a positive number of megabytes")
+        if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= MAX_FILE_MB_CEILING:
+            raise ConfigError(f"{where}: '{prefix}max-file-size' must be a positive number of megabytes, at most "
+                              f"{MAX_FILE_MB_CEILING} (a file's node graph takes up to 150 times its size)")
         settings.max_file_mb = size
     rules = data.get("rules", {})
     if not isinstance(rules, dict):
