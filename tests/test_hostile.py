@@ -764,6 +764,30 @@ def test_a_file_name_that_is_not_utf8_is_named_in_every_output(in_tmp):
         assert "public.ecr.aws/harness/ci-addon:1.16.4" in fh.read()
 
 
+@pytest.mark.parametrize("breaks", ["yaml-only", "cr"])
+def test_findings_are_placed_on_the_lines_editors_show(in_tmp, breaks):
+    """libyaml counts NEL, U+2028 and U+2029 as line breaks (YAML 1.1), even inside a quoted value; editors, the LSP,
+    SARIF viewers and CI logs do not. A finding after one was reported lines below its place, and a parse error
+    too. In a file of lone `\\r` line ends, a quoted value's finding was on line 1. Each is where the file has it."""
+    (in_tmp / ".harness").mkdir()
+    image = "app.harness.io/registry/harness/ci-addon:1.16.4"
+    lines = ["pipeline:", '  name: "a\u2028b\u0085c\u2029d"' if breaks == "yaml-only" else "  name: n",
+             "  identifier: p", "  stages:", "    - stage:", "        identifier: s", "        type: CI",
+             "        spec:", "          execution:", "            steps:", "              - step:",
+             "                  identifier: r", "                  type: Run", "                  spec:",
+             f'                    image: "{image}"', "              - step:", "                  identifier: q",
+             "                  type: Run", "                  spec:",
+             f"                    image: {image}  # pipelint: ignore[REG001]", ""]
+    newline = "\r" if breaks == "cr" else "\n"
+    (in_tmp / ".harness" / "p.yaml").write_bytes(newline.join(lines).encode())
+    data = pipelint("check", ".", "--isolated", "--no-cache", "--format", "json").json()
+    assert [(f["code"], f["line"], f["column"], f["end_line"]) for f in data["findings"]] == [("REG001", 15, 28, 15)]
+    lines[3] = "  stages: [x"  # a parse error on line 4
+    (in_tmp / ".harness" / "p.yaml").write_bytes(newline.join(lines).encode())
+    data = pipelint("check", ".", "--isolated", "--no-cache", "--format", "json").json()
+    assert [(f["code"], f["line"]) for f in data["findings"]] == [("YML001", 5)], data["findings"]
+
+
 def test_a_hostile_summary_is_shown_not_obeyed(in_tmp):
     """Summaries come from shards, and their errors from remotes: names and reasons are text, never markup
     or terminal commands, in the Markdown and the HTML of the merge."""

@@ -106,7 +106,7 @@ def collect(engine: Engine, paths: list[str]) -> Inventory:
             for c in hdoc.sites.connectors:
                 if c.ref and c.is_docker:
                     inv.connectors[c.ref] = Connector(c.ref, c.identifier or "", src.path, c.url.value,
-                                                      c.url.start_mark.line + 1)
+                                                      Span.of(c.url, src.text or "").line)
     for puller in inv.pullers:
         known = inv.connectors.get(puller.connector)
         puller.registry = known.url if known else None

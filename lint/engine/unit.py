@@ -246,8 +246,8 @@ def internal_error(where: str, src: sourcelib.Source, doc, exc: BaseException) -
     """One line for a bug of pipelint's: what failed, on which file (and where), what it said."""
     at = src.path
     if doc is not None and doc.root is not None:
-        mark = doc.root.start_mark
-        at += f":{mark.line + 1}:{mark.column + 1}"
+        line, col = sourcelib.line_col(src.text, doc.root.start_mark.index) if src.text else (1, 1)
+        at += f":{line}:{col}"
     text = " ".join(str(exc).split())[:300]
     return f"in {where} on {at}: {type(exc).__name__}{': ' + text if text else ''}; please report it"
 

@@ -7,7 +7,7 @@ Modules off that path (pin, report, inventory, registry, lockfile) use dataclass
 
 from __future__ import annotations
 
-from pipelint.text.source import Region, line_of, printable
+from pipelint.text.source import Region, line_col, marks_agree, printable
 from pipelint.yamldoc.document import Node, ScalarNode, scalar_value_start
 
 Severity = str  # "error", "warning" or "info" (SEVERITIES); typing.Literal would cost 4 ms of start-up
@@ -47,8 +47,11 @@ class Span:
         if isinstance(node, ScalarNode) and text is not None:
             vstart = scalar_value_start(node, text)
             if vstart != start:
-                line, col = _line_col(text, vstart)
+                line, col = line_col(text, vstart)
                 start = vstart
+        if text is not None and not marks_agree(text):  # a YAML-only line break (U+2028...) before: the marks'
+            line, col = line_col(text, start)          # lines are not the file's
+            return cls(start, end_mark.index, line, col, *line_col(text, end_mark.index))
         return cls(start, end_mark.index, line, col, end_mark.line + 1, end_mark.column + 1)
 
     @classmethod
@@ -63,11 +66,6 @@ class Span:
             pos = nl + 1
         index = min(pos + column - 1, len(text))
         return cls(index, index, line, column, line, column)
-
-
-def _line_col(text: str, index: int) -> tuple[int, int]:
-    line = line_of(text, index)  # the text's line starts found once, not counted per finding
-    return line, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def translate_span(s: Span, region: Region) -> Span:

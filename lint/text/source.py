@@ -381,12 +381,35 @@ def line_of(text: str, offset: int) -> int:
     return bisect.bisect_right(_line_starts(text), offset)
 
 
+def line_col(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of `offset` in `text`, lines as editors count them (see _line_starts)."""
+    import bisect
+
+    starts = _line_starts(text)
+    line = bisect.bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
+
+
+# Line breaks to YAML 1.1, so in libyaml's marks, that no editor, LSP client, SARIF viewer or CI log counts: in a
+# text that holds one (even inside a quoted value), a mark's line and column are not the file's
+_YAML_ONLY_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def marks_agree(text: str) -> bool:
+    """Whether libyaml's line and column marks in `text` are the lines and columns editors show."""
+    return not any(c in text for c in _YAML_ONLY_BREAKS)  # a UCS-1 text skips the last two at once
+
+
 def _line_starts(text: str) -> list[int]:
-    """Where each line of `text` starts (a last line break starts an empty line), for the last few texts asked."""
+    """Where each line of `text` starts (a last line break starts an empty line), for the last few texts asked.
+    Lines end at `\n`, `\r\n` or a lone `\r`, as in editors and the LSP (and libyaml)."""
     known = _LINE_STARTS.get(id(text))
     if known is not None and known[0] is text:
         return known[1]
-    starts = _offsets(text.split("\n"))
+    if "\r" in text:
+        starts = [0, *(m.end() for m in re.finditer("\r\n?|\n", text))]
+    else:
+        starts = _offsets(text.split("\n"))
     if len(_LINE_STARTS) >= 4:  # the file being checked, and the regions read while its findings are placed
         del _LINE_STARTS[next(iter(_LINE_STARTS))]
     _LINE_STARTS[id(text)] = (text, starts)

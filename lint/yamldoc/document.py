@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from pipelint.text import source as sourcelib
 from pipelint.text.source import Source
 
 TYPE_CHECKING = False  # typing is not imported on the pre-commit path (tests/test_cli.py)
@@ -151,6 +152,8 @@ def parse(source: Source) -> tuple[list[Document], ParseError | None]:
         if exc.context and exc.context not in problem:
             problem = f"{problem} ({exc.context})"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if mark is not None and not sourcelib.marks_agree(text):  # lines as the file's, not as YAML 1.1 counts
+            line, col = sourcelib.line_col(text, min(mark.index, len(text)))
         if mark is not None and "cannot start any token" in problem and mark.index < len(text):
             char = text[mark.index]
             if char == "\t":
