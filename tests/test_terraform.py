@@ -288,6 +288,22 @@ def test_a_file_a_resource_reads_that_is_not_there_is_said(in_tmp, what):
                              f"${{path.module}}/pipline.yaml {what}\n")
 
 
+@pytest.mark.parametrize("call", ["yamlencode", "jsonencode"])
+def test_a_pipeline_written_as_hcl_values_is_said_to_be_unchecked(in_tmp, call):
+    """`yaml = yamlencode({ pipeline = {...} })` holds the pipeline as HCL values, which pipelint does not read:
+    its retired-registry image went unreported without a word. A warning names the resource now; a variable
+    (a module's input, checked where it is given) stays silent."""
+    (in_tmp / "main.tf").write_text(
+        'resource "harness_platform_pipeline" "p" {\n  identifier = "p"\n'
+        f'  yaml = {call}({{ pipeline = {{ identifier = "p", stages = [{{ stage = {{ spec = {{ image = '
+        '"app.harness.io/registry/harness/ci-addon:1.16.4" } } }] } })\n}\n'
+        'resource "harness_platform_pipeline" "q" {\n  identifier = "q"\n  yaml       = var.pipeline_yaml\n}\n')
+    result = pipelint("check", ".", "--isolated", "--no-cache")
+    assert result.exit_code == 0
+    assert result.stderr == (f"pipelint: warning: main.tf:3:10: harness_platform_pipeline.p: not checked: its YAML is "
+                             f"{call}(...), HCL values pipelint does not read (a heredoc or a file() it does)\n")
+
+
 def test_a_mixed_tree_is_checked_at_outer_positions_and_fixed_byte_exactly_once(in_tmp):
     """Plain YAML, Terraform connectors and heredoc pipelines, a templatefile() source, a trigger with
     inputYaml and a stage fragment, in one run: every problem at its file's own line and column, `fix` gives

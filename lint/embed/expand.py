@@ -41,7 +41,7 @@ UNIT_EXPANDERS: tuple[tuple[Callable[[Source], list], Callable[[int, str], str |
 MAX_UNITS = 256  # per file: nested units past this are not expanded (each nesting level re-reads its text)
 
 
-def references(src: Source) -> list[tuple[str, str, int, int, str]]:
+def references(src: Source) -> list[tuple[str | None, str, int, int, str]]:
     """The files a file's Harness resources read (`file()`, `templatefile()`): (path, resource, line, column, the
     path as written) each; discovery adds them to the run, inside the checked tree only."""
     return terraform.references(src) if src.path.endswith(terraform.SUFFIX) else []

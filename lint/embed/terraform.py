@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from pipelint.text.source import Region, Source, line_of, uniformly_indented
+from pipelint.text.source import Region, Source, line_col, line_of, uniformly_indented
 
 SUFFIX = ".tf"
 MARKER = "harness_platform_"  # a .tf file that does not name a Harness resource is not parsed
@@ -244,16 +244,18 @@ def _unescape(s: str) -> str:
     return "".join(out)
 
 
-def references(src: Source) -> list[tuple[str, str, int, int, str]]:
+def references(src: Source) -> list[tuple[str | None, str, int, int, str]]:
     """(path, resource address, line, column, the path as written) of each file a Harness resource's YAML
     attribute reads with `file("...")` or `templatefile("...", {...})`:
     a path relative to the `.tf` file's folder (`${path.module}/` allowed; any other interpolation makes the
     path unknowable here, and it is skipped). Whether the path stays inside the checked tree is the caller's
-    question (files.Boundary)."""
+    question (files.Boundary). An attribute whose whole value is `yamlencode(...)` or `jsonencode(...)` (the
+    pipeline written as HCL values, which pipelint does not read) is (None, address, line, column, the call's
+    name): the caller says it is not checked, rather than pass over it in silence."""
     import os
 
     text = src.text
-    if text is None or MARKER not in text or "file(" not in text:
+    if text is None or MARKER not in text or ("file(" not in text and "encode(" not in text):
         return []
     data = text.encode("utf-8")
     tree = _parse(data)
@@ -261,10 +263,15 @@ def references(src: Source) -> list[tuple[str, str, int, int, str]]:
         return []
     chars = _CharOffsets(data, text)
     folder = os.path.dirname(src.path)
-    out = []
+    out: list[tuple[str | None, str, int, int, str]] = []
     for rtype, address, _, body in _resources(tree.root_node):
         for attr in _yaml_attributes(rtype, body):
             call = _find(attr, "function_call")
+            if call is not None and call.children[0].text in (b"yamlencode", b"jsonencode") \
+                    and (call.start_byte, call.end_byte) == (attr.children[-1].start_byte, attr.children[-1].end_byte):
+                out.append((None, address, *line_col(text, chars(call.start_byte)),
+                            call.children[0].text.decode() + "(...)"))
+                continue
             if call is None or call.children[0].text not in (b"file", b"templatefile"):
                 continue
             args = _find(call, "function_arguments")
@@ -284,8 +291,7 @@ def references(src: Source) -> list[tuple[str, str, int, int, str]]:
                     name = (name or "") + "."
             if name:
                 at = chars(first.start_byte)
-                line = line_of(text, at)
-                column = at - (text.rfind("\n", 0, at) + 1) + 1
+                line, column = line_col(text, at)
                 written = _unescape(text[at:chars(first.end_byte)].strip('"'))
                 out.append((os.path.normpath(os.path.join(folder, name)), address, line, column, written))
     return out

@@ -62,6 +62,10 @@ class Discovery(State):
                 continue  # said when the file itself is checked
             for ref in references(src):
                 target, address, line, column, written = ref
+                if target is None:  # the pipeline written as HCL values: said, not passed over
+                    self.skipped.append(f"{path}:{line}:{column}: {address}: not checked: its YAML is {written}, "
+                                        "HCL values pipelint does not read (a heredoc or a file() it does)")
+                    continue
                 if not self.boundary.holds(path, target):
                     self.skipped.append(f"{path}:{line}:{column}: {address}: not read: {written} is outside the "
                                         f"checked tree ({self.boundary.of(path)})")
