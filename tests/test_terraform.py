@@ -116,6 +116,30 @@ def test_the_cache_answers_the_same(in_tmp):
     assert warm == cold
 
 
+def test_the_cache_knows_whether_a_resource_reads_a_file(in_tmp):
+    """A `.tpl` body is Harness YAML while a resource's file() reads it, and nothing otherwise. Its cache entry
+    was keyed by its bytes alone: once no resource read it any more, the cache still reported its findings."""
+    (in_tmp / "infra").mkdir()
+    (in_tmp / "infra" / "p.tpl").write_text(
+        "stages:\n  - stage:\n      identifier: s\n      type: CI\n      spec:\n        execution:\n"
+        "          steps:\n            - step: {identifier: r, type: Run, spec: {image: alpine}}\n")
+    reading = 'file("${path.module}/p.tpl")'
+    for i in range(10):  # enough files for the cache
+        (in_tmp / "infra" / f"m{i}.tf").write_text(
+            f'resource "harness_platform_pipeline" "p{i}" {{\n  identifier = "p{i}"\n  yaml = {reading}\n}}\n')
+
+    def both():
+        warm = pipelint("check", ".", "--isolated", "--format", "json").json()["findings"]
+        cold = pipelint("check", ".", "--isolated", "--format", "json", "--no-cache").json()["findings"]
+        assert warm == cold
+        return {(f["path"], f["code"]) for f in warm}
+
+    assert both() == {("infra/p.tpl", "IMG001")}
+    for tf in (in_tmp / "infra").glob("*.tf"):
+        tf.write_text(tf.read_text().replace(reading, '"pipeline: {identifier: x}"'))
+    assert both() == set()
+
+
 def test_images_and_report_see_the_heredocs(in_tmp):
     _copy(in_tmp)
     rows = {r["image"]: r for r in pipelint("images", "main.tf", "--format", "json").json()["images"]}

@@ -33,7 +33,7 @@ import os
 from pipelint import __version__
 
 DIRNAME = ".pipelint_cache"
-FORMAT = "9"  # bumped whenever what an entry holds changes
+FORMAT = "10"  # bumped whenever what an entry holds (or what its key covers) changes
 MAX_ENTRY = 64 * 1024 * 1024  # bytes: a larger entry is not read
 
 

@@ -45,11 +45,19 @@ class Runner(State):
                 continue  # standard input is checked every time; the files beside it may be cached
             try:
                 layer = self.layer(path)
-                keys.append((path, cache.file_key(path, layer.settings.max_file_bytes, layer.key)))
+                keys.append((path, cache.file_key(path, layer.settings.max_file_bytes, self.cache_config(path))))
             except sourcelib.ReadError as exc:
                 errors.append(f"{path}: {exc}")
         cache.save_index()
         return keys
+
+    def cache_config(self, path: str) -> str:
+        """What besides a file's bytes its report depends on, for its cache key: the configuration that governs
+        it, and the Terraform resource that reads it with file()/templatefile(), if any (that makes it Harness
+        YAML, and names it in fingerprints: a file no resource reads any more is another file to check)."""
+        named = self.named.get(os.path.abspath(path)) if self.named else None
+        key = self.layer(path).key
+        return key if named is None else f"{key}\0file() of {named}"
 
     def _cached_reports(self, files: list[str], known: dict[str, str], cache, stdin_filename: str | None,
                         errors: list[str]):
@@ -298,7 +306,7 @@ def _check_one(engine, cache, item):  # engine.core.Engine
         return path, str(exc)
     report = engine.check_file(src)
     if cache is not None:
-        cache.put(key or cache.key(path, src.raw, engine.layer(path).key), records.encode_report(report))
+        cache.put(key or cache.key(path, src.raw, engine.cache_config(path)), records.encode_report(report))
     return path, report
 
 
