@@ -396,8 +396,16 @@ _YAML_ONLY_BREAKS = ("\x85", "\u2028", "\u2029")
 
 
 def marks_agree(text: str) -> bool:
-    """Whether libyaml's line and column marks in `text` are the lines and columns editors show."""
-    return not any(c in text for c in _YAML_ONLY_BREAKS)  # a UCS-1 text skips the last two at once
+    """Whether libyaml's line and column marks in `text` are the lines and columns editors show (asked per
+    finding: answered once per text, for the last one asked)."""
+    last = _AGREE[0]  # one read: another thread (the language server's) may replace it meanwhile
+    if last[0] is not text:
+        last = (text, not any(c in text for c in _YAML_ONLY_BREAKS))  # a UCS-1 text skips the last two at once
+        _AGREE[0] = last
+    return last[1]
+
+
+_AGREE: list[tuple[str | None, bool]] = [(None, True)]
 
 
 def _line_starts(text: str) -> list[int]:
