@@ -58,12 +58,8 @@ def write_new(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path)) or "."
     mode = 0o666 & ~_umask()
     with _signals_deferred():
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_stem(os.path.basename(path))}.", suffix=TMP_SUFFIX)
+        tmp = _temporary(folder, os.path.basename(path), data)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
             os.chmod(tmp, mode)
             try:
                 os.link(tmp, path)
@@ -253,12 +249,8 @@ def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
                 fh.flush()
                 os.fsync(fh.fileno())
             return
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_stem(os.path.basename(real))}.", suffix=TMP_SUFFIX)
+        tmp = _temporary(folder, os.path.basename(real), data)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
             os.chmod(tmp, mode)
             if st is not None and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
                 try:
@@ -272,6 +264,22 @@ def write_atomic(path: str, data: bytes, mode: int | None = None) -> None:
             except OSError:
                 pass
             raise
+
+
+def _temporary(folder: str, name: str, data: bytes) -> str:
+    """A new temporary file beside `name` in `folder` (`.NAME.XXXXXXXX.pipelint-tmp`, mode 0600) holding `data`,
+    on the disk (fsync); its path. Removed again if the write fails."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{_stem(name)}.", suffix=TMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 def write_output(path: str, text: str) -> None:
