@@ -140,3 +140,17 @@ def test_an_output_that_is_a_device_or_a_pipe_is_written_to_as_it_is(tree):
     images = pipelint("images", "examples", "--isolated", "--format", "csv", "--output", "pipe")
     assert images.exit_code == 0 and reader.communicate(timeout=60)[0].startswith("image,")
     assert (tree / "pipe").is_fifo()
+
+
+def test_sarif_from_a_folder_removed_meanwhile(tree):
+    """SARIF names the folder its relative URIs start from; run from a folder that was removed (a CI step left in
+    a deleted workspace) it said `internal error in the sarif report: FileNotFoundError`. The base is left out."""
+    gone = tree / "gone"
+    gone.mkdir()
+    script = ("import os, runpy, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); sys.argv[:2] = ['pipelint']; "
+              "runpy.run_module('pipelint', run_name='__main__', alter_sys=True)")
+    result = subprocess.run([sys.executable, "-c", script, str(gone), "check", str(tree / "examples"), "--isolated",
+                             "--no-cache", "--format", "sarif"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stderr == "", result.stderr
+    run = json.loads(result.stdout)["runs"][0]
+    assert "originalUriBaseIds" not in run and len(run["results"]) == 6

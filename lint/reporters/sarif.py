@@ -53,17 +53,16 @@ def render(result, **_) -> str:
             "partialFingerprints": {"pipelintFingerprint/v1": f.fingerprint()},
             "properties": {"fixable": f.fixable},
         })
-    log = {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "pipelint", "version": __version__, "semanticVersion": __version__,
-                                "informationUri": "https://github.com/pipelint/pipelint", "rules": rules}},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": _uri(os.getcwd()).rstrip("/") + "/"}},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }],
+    run: dict[str, object] = {
+        "tool": {"driver": {"name": "pipelint", "version": __version__, "semanticVersion": __version__,
+                            "informationUri": "https://github.com/pipelint/pipelint", "rules": rules}},
     }
+    try:  # the folder the relative URIs start from; a folder removed while the run was in it has none
+        run["originalUriBaseIds"] = {"%SRCROOT%": {"uri": _uri(os.getcwd()).rstrip("/") + "/"}}
+    except OSError:
+        pass
+    run.update(columnKind="unicodeCodePoints", results=results)
+    log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     from pipelint.text.source import json_text
 
     return json_text(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
