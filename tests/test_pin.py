@@ -415,3 +415,17 @@ def test_pin_inside_terraform_heredocs_and_templated_yaml(registry, in_tmp):
     assert (in_tmp / "p.yaml.tpl").read_text() == tpl.replace("alpine:3.20", f"alpine:3.20@{d['alpine']}")
     again = pipelint_process("pin", ".", "--isolated", cwd=in_tmp)
     assert again.stdout.decode().startswith("Pinned 0 images")
+
+
+def test_a_lockfile_linked_out_of_the_tree_is_not_written(tmp_path):
+    """`pipelint.lock` is the repository's: committed as a symlink to a file elsewhere (here one that does not
+    exist yet), pin wrote its JSON there. It is one error line now, before any registry is asked."""
+    repo, target = tmp_path / "repo", tmp_path / "elsewhere.json"
+    (repo / ".harness").mkdir(parents=True)
+    (repo / ".harness" / "p.yaml").write_text("pipeline: {identifier: p}\n")
+    (repo / "pipelint.lock").symlink_to(target)
+    result = pipelint_process("pin", ".", "--isolated", cwd=repo)
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode() == (f"pipelint: error: pipelint.lock: not written: a symlink to {target}, outside "
+                                      f"the checked tree ({repo})\n")
+    assert not target.exists()

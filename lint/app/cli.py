@@ -148,6 +148,14 @@ def pin(paths, config_file, isolated, force_exclude, lockfile, offline, update, 
     if offline and update:
         fail("--offline and --update cannot be used together")
     engine = make_engine(config_file, isolated, (), (), (), force_exclude, None)
+    from pipelint.text.files import Boundary, may_write
+
+    trees = Boundary()  # the trees pin checks, which the lockfile must not lead out of
+    for path in list(paths) or ["."]:
+        trees.add(path)
+    refused = may_write(lockfile, trees)
+    if refused:  # a committed `pipelint.lock` that is a symlink elsewhere: pin would write there
+        fail(f"{lockfile}: {refused}")
     try:
         lock = locklib.Lockfile.load(lockfile)
     except locklib.LockfileError as exc:
