@@ -177,3 +177,16 @@ def test_pull_one_project(harness, in_tmp):
     assert not any(path.endswith(("/organizations", "/projects")) for _, path, _, _ in harness.requests)
     assert pipelint("account", "pull", "x", "--project", "payments", env=_env(harness)).stderr == \
         "pipelint: error: --project needs --org\n"
+
+
+def test_pull_writes_nothing_through_a_symlink_in_its_folder(harness, in_tmp):
+    """DIR may already hold a symlink (its `orgs` folder pointing elsewhere, say, in a checkout someone else
+    wrote): pull wrote the entities through it. It stops at the first such file, with one error line."""
+    elsewhere = in_tmp / "elsewhere"
+    elsewhere.mkdir()
+    (in_tmp / "acct").mkdir()
+    (in_tmp / "acct" / "orgs").symlink_to(elsewhere)
+    pulled = pipelint("account", "pull", "acct", "--org", "default", "--project", "payments", env=_env(harness))
+    assert pulled.exit_code == 2 and list(elsewhere.iterdir()) == []
+    assert pulled.stderr.startswith("pipelint: error: acct/orgs/default/") and \
+        pulled.stderr.endswith(": not written: a symlink leads out of acct\n"), pulled.stderr

@@ -347,6 +347,8 @@ def pull(client: Client, folder: str, org: str | None = None, project: str | Non
 
 def _write(folder: str, rel: str, text: str, result: PullResult) -> None:
     path = os.path.join(folder, rel)
+    if not inside(os.path.realpath(path), os.path.realpath(folder)):  # a symlink in DIR (its `orgs`, a file)
+        raise ApiError(f"{path}: not written: a symlink leads out of {folder}")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_atomic(path, text.encode("utf-8"))
     result.files.append(rel)
