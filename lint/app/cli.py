@@ -393,7 +393,9 @@ def _merged_report(files, output_file, output_format) -> None:
         echo(text, nl=False)
         return
     try:
-        summary.write_text(output_file, text)
+        from pipelint.text.files import write_output
+
+        write_output(output_file, text)
     except OSError as exc:
         fail(f"{output_file}: cannot write: {exc.strerror or exc}")
     n, m = len(merged["repositories"]), len(files)

@@ -345,9 +345,14 @@ def pull(client: Client, folder: str, org: str | None = None, project: str | Non
     return result
 
 
+def _in(folder: str, path: str) -> bool:
+    """Whether `path` stays in `folder` once every symlink on the way is followed."""
+    return inside(os.path.realpath(path), os.path.realpath(folder))
+
+
 def _write(folder: str, rel: str, text: str, result: PullResult) -> None:
     path = os.path.join(folder, rel)
-    if not inside(os.path.realpath(path), os.path.realpath(folder)):  # a symlink in DIR (its `orgs`, a file)
+    if not _in(folder, path):  # a symlink in DIR (its `orgs`, a file)
         raise ApiError(f"{path}: not written: a symlink leads out of {folder}")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     write_atomic(path, text.encode("utf-8"))
@@ -391,7 +396,7 @@ def push(client: Client, folder: str, apply: bool = False) -> list[Outcome]:
             continue
         rel = str(entity.get("file", ""))
         path = os.path.join(folder, rel)
-        if not inside(os.path.realpath(path), os.path.realpath(folder)):  # a manifest is a file like any other
+        if not _in(folder, path):  # a manifest is a file like any other
             out.append(Outcome(rel, "refused", f"outside {folder}: not read, not pushed"))
             continue
         try:
@@ -414,7 +419,7 @@ def push(client: Client, folder: str, apply: bool = False) -> list[Outcome]:
     for entity in manifest.get("remote", []):
         rel = str(entity.get("file", "")) if isinstance(entity, dict) else ""
         path = os.path.join(folder, rel)
-        if rel and inside(os.path.realpath(path), os.path.realpath(folder)) and os.path.exists(path):
+        if rel and _in(folder, path) and os.path.exists(path):
             out.append(Outcome(rel, "refused", f"Git-synced (REMOTE): never written through the API; change it in "
                                                f"{entity.get('repo')}:{entity.get('path')}"))
     return out

@@ -37,14 +37,10 @@ def make(entries: list[dict], *, shard: str | None = None, dry_run: bool = False
 
 
 def write(path: str, data: dict) -> None:
-    write_text(path, json.dumps(data, indent=2) + "\n")
-
-
-def write_text(path: str, text: str) -> None:
     """Write whole or not at all (files.write_output)."""
     from pipelint.text.files import write_output
 
-    write_output(path, text)
+    write_output(path, json.dumps(data, indent=2) + "\n")
 
 
 def read(path: str) -> dict:

@@ -43,7 +43,8 @@ MAX_UNITS = 256  # per file: nested units past this are not expanded (each nesti
 
 def references(src: Source) -> list[tuple[str | None, str, int, int, str]]:
     """The files a file's Harness resources read (`file()`, `templatefile()`): (path, resource, line, column, the
-    path as written) each; discovery adds them to the run, inside the checked tree only."""
+    path as written) each; discovery adds them to the run, inside the checked tree only. A path of None is a
+    pipeline written as HCL values (`yamlencode(...)`, named in the last field), which discovery says is unchecked."""
     return terraform.references(src) if src.path.endswith(terraform.SUFFIX) else []
 
 
